@@ -1,0 +1,1 @@
+"""Alerts: Cronofy callbacks to candidate profiles to channel and DM alerts."""

@@ -1,0 +1,9 @@
+"""HTTP routes of the alerts feature."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def setup(app: web.Application) -> None:
+    """Add this feature's routes and background tasks to the app."""

@@ -1,0 +1,1 @@
+"""Cronofy: client, org setup, recruiter connect, scheduling links."""

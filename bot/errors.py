@@ -1,0 +1,85 @@
+"""The one exception hierarchy of Slotbot.
+
+Every error a caller may want to turn into a message for a person derives from
+`SlotbotError`; its `public_message` never carries a secret or a token.
+"""
+
+from __future__ import annotations
+
+
+class SlotbotError(Exception):
+    """Base of every error Slotbot raises on purpose."""
+
+    public_message: str = "Something went wrong in Slotbot."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.public_message)
+        if message:
+            self.public_message = message
+
+
+class ConfigError(SlotbotError):
+    """The environment holds a value Slotbot cannot start with; the message names the variable."""
+
+
+class StoreError(SlotbotError):
+    """The store could not be opened or reached."""
+
+
+class StoreUnavailable(StoreError):
+    """The store is not answering (connection refused, timeout)."""
+
+
+class SecretError(SlotbotError):
+    """A stored secret cannot be decrypted."""
+
+
+class SecretKeyRetired(SecretError):
+    """The value was encrypted under a key no longer in BOT_SECRET_KEYS: the user must reconnect."""
+
+    public_message = "A stored credential can no longer be read: please reconnect."
+
+
+class CommandError(SlotbotError):
+    """A command was malformed or not allowed; the message says what to do."""
+
+
+class PermissionDenied(CommandError):
+    public_message = "Only a Slotbot admin can do that."
+
+
+class CronofyError(SlotbotError):
+    """Base for failures talking to Cronofy."""
+
+
+class CronofyUnreachable(CronofyError):
+    public_message = "Cronofy could not be reached. Please try again in a minute."
+
+
+class CronofyRejected(CronofyError):
+    """Cronofy answered with a 4xx that the caller can explain (bad keys, bad code, 422)."""
+
+
+class CronofyAuthExpired(CronofyError):
+    """The member's Cronofy authorization is gone (refresh failed): they must reconnect."""
+
+
+class DeliveryError(SlotbotError):
+    """A chat platform refused or failed a delivery.
+
+    `permanent` errors (channel not found, bot not in channel) are not retried;
+    `retry_after` carries the platform's Retry-After in seconds when it sent one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        reason: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.reason = reason or message

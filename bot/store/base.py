@@ -1,0 +1,127 @@
+"""The Store protocol: every piece of state Slotbot keeps, behind one interface.
+
+Two real implementations (`bot.store.sqlite.SQLiteStore`, `bot.store.redis.RedisStore`)
+pass one contract suite (`tests/bot/store/test_contract.py`). All methods are async;
+times are epoch seconds; `now` parameters exist so tests can drive the clock.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from bot.store.records import (
+    AuditEntry,
+    Booking,
+    Candidate,
+    EventWrite,
+    Job,
+    Member,
+    MessageRef,
+    OAuthState,
+    Org,
+    TimelineEntry,
+    TrackedLink,
+)
+
+
+@runtime_checkable
+class Store(Protocol):
+    # lifecycle -------------------------------------------------------------
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> None:
+        """Raise StoreUnavailable when the store does not answer."""
+
+    # orgs ------------------------------------------------------------------
+    async def get_org(self, org_id: str) -> Org | None: ...
+    async def get_org_by_key(self, org_key: str) -> Org | None: ...
+    async def put_org(self, org: Org) -> None:
+        """Insert or replace; keeps the org_key index in step (old key released)."""
+    async def list_orgs(self) -> list[Org]: ...
+
+    # members ---------------------------------------------------------------
+    async def get_member(self, org_id: str, user_id: str) -> Member | None: ...
+    async def put_member(self, member: Member) -> None: ...
+    async def delete_member(self, org_id: str, user_id: str) -> None: ...
+    async def list_members(self, org_id: str) -> list[Member]: ...
+
+    # candidates and their timeline ----------------------------------------
+    async def get_candidate(self, org_id: str, candidate_id: str) -> Candidate | None: ...
+    async def find_candidate_by_email(self, org_id: str, email: str) -> Candidate | None:
+        """Email match is case-insensitive."""
+    async def put_candidate(self, candidate: Candidate) -> None: ...
+    async def append_timeline(
+        self, org_id: str, candidate_id: str, entry: TimelineEntry
+    ) -> None: ...
+    async def list_timeline(
+        self, org_id: str, candidate_id: str, limit: int = 50
+    ) -> list[TimelineEntry]:
+        """Oldest first, the last `limit` entries."""
+
+    # bookings --------------------------------------------------------------
+    async def get_booking(self, org_id: str, booking_id: str) -> Booking | None: ...
+    async def put_booking(self, booking: Booking) -> None: ...
+    async def list_bookings(
+        self, org_id: str, *, recruiter_id: str | None = None, start_after: str | None = None
+    ) -> list[Booking]:
+        """Bookings of an org (optionally one recruiter's) whose ISO start sorts after
+        `start_after`, soonest first."""
+
+    # tracked links ---------------------------------------------------------
+    async def put_tracked_link(self, link: TrackedLink) -> None: ...
+    async def get_tracked_link(self, correlation_id: str) -> TrackedLink | None: ...
+
+    # OAuth states ----------------------------------------------------------
+    async def put_oauth_state(self, state: OAuthState) -> None: ...
+    async def consume_oauth_state(self, state: str) -> OAuthState | None:
+        """Atomically remove and return the state; None when unknown or already used.
+        Expired states are returned too (the caller tells the user it expired)."""
+
+    # dedupe ----------------------------------------------------------------
+    async def claim_once(self, key: str, ttl: float) -> bool:
+        """Set-if-absent with a time to live: True the first time within `ttl` seconds."""
+
+    # accepted events, in one step -----------------------------------------
+    async def commit_event(self, write: EventWrite) -> bool:
+        """Claim write.dedupe_key and write everything in it atomically.
+        False (and nothing written) when the key was already claimed."""
+
+    # message references ----------------------------------------------------
+    async def put_message_ref(
+        self, org_id: str, booking_id: str, target: str, ref: MessageRef
+    ) -> None:
+        """`target` names the destination (e.g. "channel:C123", "dm:U42")."""
+    async def get_message_refs(self, org_id: str, booking_id: str) -> dict[str, MessageRef]: ...
+
+    # audit -----------------------------------------------------------------
+    async def append_audit(self, entry: AuditEntry) -> None: ...
+    async def list_audit(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
+        """Newest first."""
+
+    # generic namespaced documents (Slack installations, Teams conversation
+    # references, ...): adapters keep their own shapes here ---------------
+    async def kv_get(self, namespace: str, key: str) -> dict[str, object] | None: ...
+    async def kv_put(self, namespace: str, key: str, value: dict[str, object]) -> None: ...
+    async def kv_delete(self, namespace: str, key: str) -> None: ...
+    async def kv_list(self, namespace: str, prefix: str = "") -> dict[str, dict[str, object]]: ...
+
+    # outbox ----------------------------------------------------------------
+    async def enqueue(self, jobs: list[Job]) -> None: ...
+    async def claim_jobs(
+        self, consumer: str, *, limit: int, visibility_timeout: float, now: float | None = None
+    ) -> list[Job]:
+        """Jobs that are due (not_before <= now) and not held by another consumer, plus jobs
+        whose holder has not acked within `visibility_timeout` (a crashed worker).
+        Each returned job's `attempts` is already incremented for this try."""
+    async def ack_job(self, job_id: str) -> None: ...
+    async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
+        """Schedule another try at `at`; once job.attempts >= max_attempts the job is
+        dead-lettered instead. True when it was retried, False when dead-lettered."""
+    async def dead_letter_job(self, job: Job, reason: str) -> None: ...
+    async def dead_letter_org_jobs(self, org_id: str, reason: str) -> int:
+        """Dead-letter every pending job of an org (app uninstalled); returns how many."""
+    async def list_dead_letters(self, org_id: str | None = None, limit: int = 100) -> list[Job]: ...
+    async def requeue_dead_letters(self, job_ids: list[str] | None = None) -> int:
+        """Move dead letters (all, or these) back to the queue with attempts reset."""
+    async def outbox_depth(self) -> int:
+        """Jobs pending or in flight (not dead)."""

@@ -1,0 +1,220 @@
+"""What the store keeps: plain dataclasses, serialisable to JSON.
+
+Times are UTC epoch seconds (float) unless the name says otherwise; event start/end keep
+Cronofy's ISO-8601 text and time zone. Fields ending in `_enc` hold Fernet ciphertext
+made by `bot.secrets.SecretBox`: the store never sees a secret in plain text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+Platform = Literal["slack", "teams"]
+AlertKind = Literal["booked", "rescheduled", "cancelled", "declined", "other"]
+ALERT_KINDS: tuple[AlertKind, ...] = ("booked", "rescheduled", "cancelled", "declined", "other")
+DATA_CENTERS: tuple[str, ...] = ("us", "uk", "de", "au", "ca", "sg")
+
+T = TypeVar("T")
+
+
+def to_json(record: Any) -> str:
+    return json.dumps(dataclasses.asdict(record), separators=(",", ":"), sort_keys=True)
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a record from a dict, ignoring unknown keys (forward compatible)."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    obj = cls(**{k: v for k, v in data.items() if k in names})
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        # nested records are stored as dicts; rebuild the ones we know
+        if f.name == "cronofy" and isinstance(getattr(obj, f.name), dict):
+            object.__setattr__(obj, f.name, from_dict(CronofyConfig, getattr(obj, f.name)))
+        if f.name == "routes" and isinstance(getattr(obj, f.name), list):
+            object.__setattr__(
+                obj,
+                f.name,
+                [from_dict(AlertRoute, r) if isinstance(r, dict) else r for r in obj.routes],  # type: ignore[attr-defined]
+            )
+    return obj
+
+
+def from_json(cls: type[T], text: str | bytes) -> T:
+    return from_dict(cls, json.loads(text))
+
+
+@dataclass
+class CronofyConfig:
+    client_id: str
+    client_secret_enc: str
+    data_center: str  # one of DATA_CENTERS
+    configured_by: str  # user id
+    configured_at: float
+
+
+@dataclass
+class AlertRoute:
+    """Alerts of these kinds go to this conversation (a Slack channel id, a Teams conversation id)."""
+
+    conversation_id: str
+    kinds: list[str] = field(default_factory=lambda: list(ALERT_KINDS))
+    name: str = ""  # what people call it (#hiring), for messages only
+
+
+@dataclass
+class Org:
+    """A Slack workspace or a Teams tenant. `org_id` is `slack:T123` or `teams:<tenant id>`."""
+
+    org_id: str
+    platform: str
+    name: str = ""
+    org_key: str | None = None  # random; the push URL is /cronofy/push/<org_key>
+    cronofy: CronofyConfig | None = None
+    admins: list[str] = field(default_factory=list)  # user ids
+    routes: list[AlertRoute] = field(default_factory=list)
+    type_overrides: dict[str, str] = field(default_factory=dict)  # notification.type -> kind
+    active: bool = True  # False once the app is uninstalled
+    last_callback_at: float | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass
+class Member:
+    """A chat user in an org, and their Cronofy connection."""
+
+    org_id: str
+    user_id: str
+    display_name: str = ""
+    cronofy_sub: str | None = None
+    email: str | None = None
+    name: str | None = None
+    zone: str | None = None
+    access_token_enc: str | None = None
+    refresh_token_enc: str | None = None
+    token_expires_at: float | None = None
+    connected: bool = False
+    public_link: str | None = None
+    dm_alerts: bool = True
+    dm_conversation_id: str | None = None  # platform DM channel, once known
+    updated_at: float = 0.0
+
+
+@dataclass
+class Candidate:
+    org_id: str
+    candidate_id: str  # opaque, random
+    email: str  # lower-cased
+    name: str = ""
+    recruiter_id: str | None = None  # the member who last tracked them
+    created_at: float = 0.0
+
+
+@dataclass
+class TimelineEntry:
+    """One event on a candidate's profile."""
+
+    kind: str  # booked / rescheduled / cancelled / declined / other / link_sent / ...
+    at: float  # when Slotbot recorded it
+    booking_id: str | None = None
+    start: str | None = None  # ISO-8601 as Cronofy sent it
+    end: str | None = None
+    zone: str | None = None
+    previous_start: str | None = None  # for a reschedule
+    recruiter_id: str | None = None
+    meeting_url: str | None = None
+    raw_type: str | None = None  # notification.type as Cronofy sent it
+    note: str = ""
+
+
+@dataclass
+class Booking:
+    org_id: str
+    booking_id: str
+    candidate_id: str | None = None
+    recruiter_id: str | None = None
+    state: str = "booked"  # an AlertKind
+    start: str | None = None
+    end: str | None = None
+    zone: str | None = None
+    meeting_url: str | None = None
+    reschedule_url: str | None = None
+    decline_url: str | None = None
+    updated_at: float = 0.0
+
+
+@dataclass
+class TrackedLink:
+    """A link handed to one candidate: Cronofy echoes correlation_id back in its callbacks."""
+
+    correlation_id: str  # opaque, <= 128 chars
+    org_id: str
+    member_id: str
+    candidate_id: str
+    created_at: float = 0.0
+
+
+@dataclass
+class OAuthState:
+    """A single-use `state` for an OAuth round trip (Cronofy connect, Slack install)."""
+
+    state: str
+    purpose: str  # "cronofy_connect" / "slack_install"
+    org_id: str
+    member_id: str
+    expires_at: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MessageRef:
+    """Where a message was posted, so it can be updated or replied to in its thread."""
+
+    platform: str
+    conversation_id: str
+    message_id: str  # Slack ts, Teams activity id
+    thread_id: str | None = None
+    service_url: str | None = None  # Teams
+
+
+@dataclass
+class AuditEntry:
+    org_id: str
+    actor: str  # user id, or "system"
+    action: str  # e.g. "cronofy.setup", "cronofy.reset", "admins.add"
+    detail: dict[str, Any] = field(default_factory=dict)  # never a secret
+    at: float = 0.0
+
+
+@dataclass
+class Job:
+    """An outbox job: one delivery (or other side effect) to do at least once."""
+
+    job_id: str
+    org_id: str
+    kind: str  # "alert", "dm", "notice", ...
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    not_before: float = 0.0
+    last_error: str = ""
+    created_at: float = 0.0
+    dead_reason: str = ""
+
+
+@dataclass
+class EventWrite:
+    """Everything one accepted callback changes, written in one step (or not at all).
+
+    `dedupe_key` makes the write happen once: a replay of the same delivery changes nothing.
+    """
+
+    dedupe_key: str
+    dedupe_ttl: float
+    org_id: str
+    candidate: Candidate | None = None
+    timeline: TimelineEntry | None = None
+    booking: Booking | None = None
+    jobs: list[Job] = field(default_factory=list)
+    audit: AuditEntry | None = None
