@@ -1,0 +1,303 @@
+"""The Teams activity handler: messages and card actions in, the neutral command layer, cards out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+    ConversationReference,
+)
+from botbuilder.schema.teams import TeamInfo
+
+from adapters.teams.delivery import TeamsDelivery
+from adapters.teams.refs import (
+    ConversationRefs,
+    channel_of,
+    tenant_of,
+    user_id_of,
+)
+from adapters.teams.render import card_activity, card_content, tag_actions, with_errors
+from adapters.teams.retry import with_retry
+from bot import logs
+from bot.chat import Actor, Conversation, ConversationKind, Reply
+from bot.commands import CommandContext, run_action, run_command, submit_setup
+from bot.services import Services
+from cards.text import to_text
+
+log = logging.getLogger(__name__)
+
+COMMAND_WORDS = ("schedule", "cronofy", "help")
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
+SETUP_FIELDS = ("client_id", "client_secret", "data_center")
+UNINSTALLED_REASON = "Slotbot was uninstalled from Microsoft Teams"
+# button data we add to cards moved from a channel into a 1:1 chat
+ORIGIN_KEY = "slotbot_origin"
+
+
+def conversation_kind(activity: Activity) -> ConversationKind:
+    kind = activity.conversation.conversation_type if activity.conversation else None
+    if kind == "channel":
+        return "channel"
+    if kind == "groupChat":
+        return "group"
+    return "dm"
+
+
+def command_text(activity: Activity) -> str:
+    """The command the member typed, without the bot's @mention or a leading slash."""
+    TurnContext.remove_recipient_mention(activity)
+    text = (activity.text or "").replace("&nbsp;", " ").strip()
+    return text[1:].lstrip() if text.startswith("/") else text
+
+
+class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
+    def __init__(
+        self, services: Services, refs: ConversationRefs, delivery: TeamsDelivery, app_id: str
+    ) -> None:
+        self.services = services
+        self.refs = refs
+        self.delivery = delivery
+        self.app_id = app_id
+
+    # every turn -----------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if not self.is_removal(activity):
+            # the freshest service URL and a way back into this conversation, every time
+            await self.refs.remember(activity)
+        await super().on_turn(turn_context)
+
+    @staticmethod
+    def is_removal(activity: Activity) -> bool:
+        if activity.type == "installationUpdate":
+            return activity.action in ("remove", "remove-upgrade")
+        if (
+            activity.type == "conversationUpdate"
+            and activity.members_removed
+            and activity.recipient
+        ):
+            return any(m.id == activity.recipient.id for m in activity.members_removed)
+        return False
+
+    # who and where ----------------------------------------------------------------
+
+    def command_context(
+        self, activity: Activity, conversation: Conversation | None = None
+    ) -> CommandContext:
+        tenant = tenant_of(activity)
+        org_id = f"teams:{tenant}"
+        sender = activity.from_property
+        actor = Actor(
+            platform="teams",
+            org_id=org_id,
+            user_id=user_id_of(activity),
+            display_name=(sender.name or "") if sender else "",
+            is_platform_admin=False,  # Teams gives no admin flag without Graph
+        )
+        if conversation is None:
+            kind = conversation_kind(activity)
+            data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+            channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+            conversation = Conversation(
+                platform="teams",
+                org_id=org_id,
+                conversation_id=channel_of(activity)
+                if kind == "channel"
+                else (activity.conversation.id if activity.conversation else ""),
+                kind=kind,
+                name=str(channel.get("name") or "") if isinstance(channel, dict) else "",
+            )
+        return CommandContext(services=self.services, actor=actor, conversation=conversation)
+
+    # messages -----------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value:
+            await self.on_submit(turn_context, activity.value)
+            return
+        if not tenant_of(activity):
+            await turn_context.send_activity("Slotbot works inside a Microsoft Teams tenant.")
+            return
+        text = command_text(activity)
+        first = text.split(maxsplit=1)[0].lower() if text else ""
+        if first not in COMMAND_WORDS:
+            text = "help"
+        ctx = self.command_context(activity)
+        replies = await run_command(ctx, text)
+        await self.deliver(turn_context, ctx, replies)
+
+    async def on_submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+        """An Action.Submit button (or its fallback for an Action.Execute) on one of our cards."""
+        activity = turn_context.activity
+        data = dict(value)
+        if "client_secret" in data or str(data.get("verb", "")).startswith("cronofy.setup"):
+            outcome_card = await self.setup(activity, data)
+            message = card_activity(outcome_card, "Cronofy setup")
+            if activity.reply_to_id:
+                message.id = activity.reply_to_id
+                await with_retry(lambda: turn_context.update_activity(message))
+            else:
+                await with_retry(lambda: turn_context.send_activity(message))
+            return
+        action_id = str(data.get("action_id") or data.get("verb") or "")
+        await self.action(turn_context, action_id, data)
+
+    # Action.Execute ------------------------------------------------------------------
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        # the action arrives as a plain dict, not a model object
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        verb = str(action.get("verb") or "")
+        raw = action.get("data")
+        data: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+        activity = turn_context.activity
+        if "client_secret" in data or verb.startswith("cronofy.setup"):
+            card = await self.setup(activity, data)
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+        note = await self.action(turn_context, str(data.get("action_id") or verb), data)
+        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=note)
+
+    # setup form ----------------------------------------------------------------------
+
+    async def setup(self, activity: Activity, data: dict[str, Any]) -> dict[str, Any]:
+        """Run the submitted setup form; the card to show instead of the form."""
+        ctx = self.command_context(activity)
+        client_id = str(data.get("client_id") or "").strip()
+        client_secret = str(data.get("client_secret") or "").strip()
+        data_center = str(data.get("data_center") or "").strip()
+        outcome = await submit_setup(ctx, client_id, client_secret, data_center)
+        if outcome.ok and outcome.reply is not None:
+            return card_content(outcome.reply.card)
+        from cards import library
+
+        form = library.setup_form(data_center=data_center or None, client_id=client_id or None)
+        errors = outcome.field_errors or {"form": "Setup did not complete. Please try again."}
+        if outcome.reply is not None and not outcome.field_errors:
+            errors = {"form": to_text(outcome.reply.card)}
+        return with_errors(card_content(form), errors)
+
+    # buttons -------------------------------------------------------------------------
+
+    async def action(self, turn_context: TurnContext, action_id: str, data: dict[str, Any]) -> str:
+        """A button on one of our cards; returns a short confirmation for the member."""
+        activity = turn_context.activity
+        value = str(data.get("value") or "")
+        origin = str(data.get(ORIGIN_KEY) or "")
+        conversation = None
+        target: ConversationReference | None = None
+        if origin:
+            stored = await self.refs.conversation(origin)
+            if stored is not None and stored.tenant_id == tenant_of(activity):
+                target = stored.reference
+                kinds: dict[str, ConversationKind] = {"channel": "channel", "groupChat": "group"}
+                conversation = Conversation(
+                    platform="teams",
+                    org_id=f"teams:{stored.tenant_id}",
+                    conversation_id=origin,
+                    kind=kinds.get(stored.kind, "dm"),
+                )
+        ctx = self.command_context(activity, conversation)
+        replies = await run_action(ctx, action_id, value)
+        await self.deliver(turn_context, ctx, replies, public_to=target)
+        return "Done." if replies else "Nothing to do."
+
+    # replies -------------------------------------------------------------------------
+
+    async def deliver(
+        self,
+        turn_context: TurnContext,
+        ctx: CommandContext,
+        replies: list[Reply],
+        *,
+        public_to: ConversationReference | None = None,
+    ) -> None:
+        """Post the replies: public ones to the conversation, private ones to the member.
+
+        Teams has no ephemeral messages, so a private answer to a command typed in a channel
+        or group chat goes to the member's 1:1 chat with the bot, and the channel gets a
+        one-line pointer instead of silence.
+        """
+        activity = turn_context.activity
+        in_personal = conversation_kind(activity) == "dm"
+        moved_to_personal = False
+        for reply in replies:
+            content = card_content(reply.card)
+            summary = to_text(reply.card)
+            if reply.visibility == "public":
+                message = card_activity(content, summary)
+                if public_to is not None:
+                    await self.delivery.post(public_to, message)
+                else:
+                    await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
+            elif in_personal:
+                message = card_activity(content, summary)
+                await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
+            else:
+                origin = ctx.conversation.conversation_id
+                message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}), summary)
+                reference = await self.personal_for(activity)
+                await self.delivery.post(reference, message)
+                moved_to_personal = True
+        if moved_to_personal:
+            name = ctx.actor.display_name or "there"
+            pointer = MessageFactory.text(f"{name}, I've answered you privately in our 1:1 chat.")
+            await with_retry(lambda: turn_context.send_activity(pointer))
+
+    async def personal_for(self, activity: Activity) -> ConversationReference:
+        tenant = tenant_of(activity)
+        user = user_id_of(activity)
+        return await self.delivery.personal_reference(tenant, user)
+
+    # install / uninstall ---------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if tenant_of(activity):
+            from cards import library
+
+            welcome = library.help_card()
+            await with_retry(
+                lambda: turn_context.send_activity(
+                    card_activity(card_content(welcome), to_text(welcome))
+                )
+            )
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self.uninstalled(turn_context.activity)
+
+    async def on_teams_members_removed(
+        self, members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(member.id == bot_id for member in members_removed):
+            await self.uninstalled(activity)
+
+    async def uninstalled(self, activity: Activity) -> None:
+        tenant = tenant_of(activity)
+        if not tenant:
+            return
+        await self.refs.forget(activity)
+        if await self.refs.tenant_has_installs(tenant):
+            return
+        org_id = f"teams:{tenant}"
+        store = self.services.store
+        org = await store.get_org(org_id)
+        if org is not None:
+            org.active = False
+            org.updated_at = self.services.clock()
+            await store.put_org(org)
+        count = await store.dead_letter_org_jobs(org_id, UNINSTALLED_REASON)
+        log.info(logs.TEAMS_UNINSTALLED, tenant, count)

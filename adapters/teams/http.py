@@ -1,0 +1,109 @@
+"""POST /api/messages: our own handler around `CloudAdapter.process_activity`.
+
+botbuilder's `CloudAdapter.process` serialises invoke bodies twice (a crash on every
+Action.Execute) and lets expired or garbled tokens through as 500s; this handler does the
+steps itself: size cap, auth, parse, dedupe, process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from adapters.teams.auth import Unauthenticated, VerifierUnavailable, authenticate
+from adapters.teams.bot import SlotbotTeamsBot
+from bot import logs
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+DEDUPE_TTL_SECONDS = 24 * 3600.0
+ROUTE = "/api/messages"
+
+
+def problem(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+class MessagesHandler:
+    def __init__(
+        self,
+        services: Services,
+        adapter: CloudAdapter,
+        bot: SlotbotTeamsBot,
+        *,
+        auth_required: bool,
+    ) -> None:
+        self.services = services
+        self.adapter = adapter
+        self.bot = bot
+        self.auth_required = auth_required
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        limit = self.services.settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            return problem(413, "body too large")
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return problem(415, "expected application/json")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return problem(413, "body too large")
+        if len(raw) > limit:
+            return problem(413, "body too large")
+        try:
+            body = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            return problem(400, "body is not JSON")
+        if not isinstance(body, dict):
+            return problem(400, "body is not a JSON object")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return problem(400, "not a Bot Framework activity")
+        if not activity.type:
+            return problem(400, "activity has no type")
+        if not activity.service_url:
+            return problem(400, "activity has no serviceUrl")
+
+        try:
+            auth_result = await authenticate(
+                self.adapter.bot_framework_authentication,
+                activity,
+                request.headers.get("Authorization"),
+                required=self.auth_required,
+            )
+        except Unauthenticated as exc:
+            log.warning(logs.REQUEST_REJECTED, request.method, ROUTE, f"unauthenticated ({exc})")
+            return problem(401, "unauthorized")
+        except VerifierUnavailable as exc:
+            log.warning(
+                logs.REQUEST_REJECTED, request.method, ROUTE, f"cannot verify token ({exc})"
+            )
+            return problem(503, "cannot verify the token right now")
+
+        if activity.id and activity.type in ("message", "invoke"):
+            conv_id = activity.conversation.id if activity.conversation else ""
+            first = await self.services.store.claim_once(
+                f"teams.activity:{conv_id}:{activity.id}", DEDUPE_TTL_SECONDS
+            )
+            if not first:
+                return web.Response(status=200 if activity.type == "invoke" else 201)
+
+        invoke_response = await self.adapter.process_activity(
+            auth_result, activity, self.bot.on_turn
+        )
+        if invoke_response is None:
+            return web.Response(status=201)
+        payload: Any = invoke_response.body
+        if payload is not None and not isinstance(payload, (dict, list, str, int, float, bool)):
+            payload = serializer_helper(payload)
+        if payload is None:
+            return web.Response(status=invoke_response.status)
+        return web.json_response(payload, status=invoke_response.status)
