@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -20,29 +21,47 @@ DATA_CENTERS: tuple[str, ...] = ("us", "uk", "de", "au", "ca", "sg")
 T = TypeVar("T")
 
 
+def to_dict(record: Any) -> dict[str, Any]:
+    """A record (nested records included) as plain JSON-ready data."""
+    return dataclasses.asdict(record)
+
+
 def to_json(record: Any) -> str:
-    return json.dumps(dataclasses.asdict(record), separators=(",", ":"), sort_keys=True)
+    return json.dumps(to_dict(record), separators=(",", ":"), sort_keys=True)
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build a record from a dict, ignoring unknown keys (forward compatible)."""
+    """Build a record from a dict, ignoring unknown keys (forward compatible).
+
+    Fields that hold other records are rebuilt by the decoders in `_NESTED`, so a record
+    read back equals the one written.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} must be stored as a JSON object")
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    obj = cls(**{k: v for k, v in data.items() if k in names})
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        # nested records are stored as dicts; rebuild the ones we know
-        if f.name == "cronofy" and isinstance(getattr(obj, f.name), dict):
-            object.__setattr__(obj, f.name, from_dict(CronofyConfig, getattr(obj, f.name)))
-        if f.name == "routes" and isinstance(getattr(obj, f.name), list):
-            object.__setattr__(
-                obj,
-                f.name,
-                [from_dict(AlertRoute, r) if isinstance(r, dict) else r for r in obj.routes],  # type: ignore[attr-defined]
-            )
-    return obj
+    values = {k: v for k, v in data.items() if k in names}
+    for name, decode in _NESTED.get(cls, {}).items():
+        if name in values:
+            values[name] = decode(values[name])
+    return cls(**values)
 
 
 def from_json(cls: type[T], text: str | bytes) -> T:
     return from_dict(cls, json.loads(text))
+
+
+def _optional(cls: type[Any]) -> Callable[[Any], Any]:
+    def decode(value: Any) -> Any:
+        return None if value is None else from_dict(cls, value)
+
+    return decode
+
+
+def _list_of(cls: type[Any]) -> Callable[[Any], Any]:
+    def decode(value: Any) -> Any:
+        return [from_dict(cls, item) for item in value or []]
+
+    return decode
 
 
 @dataclass
@@ -218,3 +237,16 @@ class EventWrite:
     booking: Booking | None = None
     jobs: list[Job] = field(default_factory=list)
     audit: AuditEntry | None = None
+
+
+# Fields holding other records, and how to rebuild each from its stored dict.
+_NESTED: dict[type[Any], dict[str, Callable[[Any], Any]]] = {
+    Org: {"cronofy": _optional(CronofyConfig), "routes": _list_of(AlertRoute)},
+    EventWrite: {
+        "candidate": _optional(Candidate),
+        "timeline": _optional(TimelineEntry),
+        "booking": _optional(Booking),
+        "jobs": _list_of(Job),
+        "audit": _optional(AuditEntry),
+    },
+}

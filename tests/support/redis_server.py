@@ -1,0 +1,177 @@
+"""A real redis-server for tests, and the `store` fixture run over SQLite and Redis.
+
+With REDIS_URL set, that server is used and each test works under its own key prefix (its
+keys are deleted afterwards; nothing else on that server is touched). Otherwise a private
+redis-server is started on a free port with an append-only file, so fault tests can
+`kill()` it (SIGKILL) and `start()` it again with its data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.store.base import Store
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SQLiteStore
+
+START_TIMEOUT = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A redis-server the tests own (`managed`), or the one REDIS_URL names."""
+
+    def __init__(self, url: str, *, folder: Path | None = None, port: int | None = None) -> None:
+        self.url = url
+        self.managed = folder is not None
+        self._folder = folder
+        self._port = port
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if not self.managed:
+            pytest.skip("REDIS_URL names a server these tests do not own: cannot start it")
+        if self._process is not None and self._process.poll() is None:
+            return
+        assert self._folder is not None
+        self._process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self._port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self._folder),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+                    pass
+                if self._process is not None and self._process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited with {self._process.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server at {self.url} did not answer PING")
+                time.sleep(0.05)
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no final save; what survives is what the AOF holds."""
+        if not self.managed:
+            pytest.skip("REDIS_URL names a server these tests do not own: cannot kill it")
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait(timeout=START_TIMEOUT)
+        self._process = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=START_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield RedisServer(url)
+        return
+    if shutil.which("redis-server") is None:
+        reason = "redis-server is not installed (install it, or set REDIS_URL)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    port = _free_port()
+    server = RedisServer(
+        f"redis://127.0.0.1:{port}/0", folder=tmp_path_factory.mktemp("redis"), port=port
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
+
+
+@pytest.fixture
+def redis_prefix(redis_server: RedisServer) -> Iterator[str]:
+    """A key prefix of this test alone; its keys are deleted afterwards."""
+    prefix = f"slotbot-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_server.url, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=500))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # a fault test may have left the server down: nothing to clean then
+    finally:
+        client.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("redis", id="redis", marks=pytest.mark.redis),
+    ]
+)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    opened: Store
+    if request.param == "sqlite":
+        opened = SQLiteStore(str(tmp_path / "store" / "slotbot.db"))
+    else:
+        url: str = request.getfixturevalue("redis_url")
+        opened = RedisStore(url, prefix=request.getfixturevalue("redis_prefix"))
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
