@@ -37,12 +37,52 @@ STORE_DOWN = "store unreachable: %s"
 REQUEST_REJECTED = "rejected %s %s: %s"
 UNHANDLED = "unhandled error on %s %s"
 
+# slack ------------------------------------------------------------------------
+SLACK_MODE = "slack: %s"
+SLACK_REPLAYED = "slack: replayed request ignored (%s)"
+SLACK_RETRY_IGNORED = "slack: event %s already handled; retry %s ignored"
+SLACK_USERS_INFO_FAILED = "slack: users.info for %s failed (%s); treating as a member"
+SLACK_REPLY_FAILED = "slack: could not reply: %s"
+SLACK_HOME_FAILED = "slack: App Home not published: %s"
+SLACK_UNINSTALLED = "slack: %s for team %s; %d pending job(s) dead-lettered"
+SLACK_AUTH_TEST_FAILED = "slack: auth.test failed (%s); the bot token may be wrong"
+SLACK_SOCKET_MODE = "slack: Socket Mode %s"
+
+# teams ------------------------------------------------------------------------
+TEAMS_TURN_ERROR = "teams turn failed: %s"
+TEAMS_APOLOGY_FAILED = "teams: could not tell the member that the turn failed"
+TEAMS_UNINSTALLED = "teams: uninstalled from tenant %s; %d pending job(s) dead-lettered"
+
 # outbox -----------------------------------------------------------------------
 WORKER_STARTED = "outbox worker %s started"
 WORKER_STOPPED = "outbox worker %s stopped"
 JOB_DELIVERED = "job %s delivered (%s)"
 JOB_RETRY = "job %s failed (attempt %d): %s; next try in %.1fs"
 JOB_DEAD = "job %s dead-lettered: %s"
+JOB_CRASHED = "job %s failed unexpectedly; it will be tried again"
+WORKER_STORE_ERROR = "outbox worker %s: store error, backing off: %s"
+WORKER_STOP_TIMEOUT = "outbox worker %s did not finish its job within %.0fs; cancelled"
+
+# cronofy push -----------------------------------------------------------------
+PUSH_REJECTED = "cronofy push rejected for org %s: %s"
+PUSH_SECRET_RETIRED = (
+    "cronofy push for org %s: the stored client secret was encrypted under a key no longer "
+    "in BOT_SECRET_KEYS; an admin must run /cronofy setup again"
+)
+PUSH_ACCEPTED = "cronofy push accepted for org %s: %s (%d job(s))"
+PUSH_DUPLICATE = "cronofy push for org %s: duplicate delivery ignored"
+
+# cronofy ----------------------------------------------------------------------
+CRONOFY_CALL_FAILED = "cronofy: %s failed: %s"
+CRONOFY_SETUP = "cronofy: org %s set up by %s (data center %s)"
+CRONOFY_SETUP_REJECTED = "cronofy: org %s setup rejected: %s"
+CRONOFY_RESET = "cronofy: org %s reset by %s"
+CRONOFY_CONNECTED = "cronofy: member %s of org %s connected"
+CRONOFY_CALLBACK_REJECTED = "cronofy: OAuth callback rejected: %s"
+CRONOFY_DISCONNECTED = "cronofy: member %s of org %s disconnected: %s"
+CRONOFY_REFRESHED = "cronofy: token of member %s of org %s refreshed"
+CRONOFY_REVOKE_FAILED = "cronofy: revoke for member %s of org %s failed: %s"
+COMMAND_FAILED = "command %r of %s in org %s failed"
 
 
 class JsonFormatter(logging.Formatter):

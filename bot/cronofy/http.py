@@ -1,9 +1,41 @@
-"""HTTP routes of the cronofy feature."""
+"""HTTP routes of the cronofy feature: the OAuth redirect of a recruiter's calendar connect."""
 
 from __future__ import annotations
 
+import html
+
 from aiohttp import web
+
+from bot.app import SERVICES
+from bot.cronofy.connect import handle_callback
+
+CALLBACK_ROUTE = "/cronofy/oauth/callback"
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} · Slotbot</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 4em auto; line-height: 1.5">
+<h1>{title}</h1><p>{message}</p></body></html>
+"""
+
+
+async def oauth_callback(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    params = {k: v for k, v in request.query.items() if isinstance(v, str)}
+    page = await handle_callback(services, params)
+    body = _PAGE.format(title=html.escape(page.title), message=html.escape(page.message))
+    return web.Response(
+        status=page.status,
+        text=body,
+        content_type="text/html",
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def setup(app: web.Application) -> None:
-    """Add this feature's routes and background tasks to the app."""
+    """Add this feature's routes to the app."""
+    app.router.add_get(CALLBACK_ROUTE, oauth_callback)

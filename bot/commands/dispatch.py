@@ -1,0 +1,431 @@
+"""The command layer behind `bot.commands.run_command`, `submit_setup` and `run_action`.
+
+Each command checks who may run it, does its reads and writes, and answers with cards.
+Errors a person can act on become a card that says what to do; nothing here raises to
+the adapter except a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+from bot import logs
+from bot.chat import Reply
+from bot.commands import CommandContext, SetupOutcome
+from bot.commands import parser as p
+from bot.cronofy import connect, links, setup, views
+from bot.errors import (
+    CommandError,
+    CronofyUnreachable,
+    PermissionDenied,
+    SecretKeyRetired,
+    SlotbotError,
+    StoreError,
+)
+from bot.store.records import AlertRoute, Member, Org
+from cards.model import Card
+
+log = logging.getLogger(__name__)
+
+
+def _private(card: Card) -> list[Reply]:
+    return [Reply(card=card, visibility="private")]
+
+
+async def dispatch(ctx: CommandContext, text: str) -> list[Reply]:
+    try:
+        command = p.parse(text)
+    except p.UsageError as exc:
+        return _private(views.usage(exc.usage, exc.problem))
+    return await _guarded(ctx, lambda: _run(ctx, command), text)
+
+
+async def _guarded(
+    ctx: CommandContext, work: Callable[[], Awaitable[list[Reply]]], what: str
+) -> list[Reply]:
+    """Turn the errors a person can act on into cards."""
+    try:
+        return await work()
+    except connect.NotConnected as exc:
+        return _private(views.connect_prompt(exc.authorize_url, "Connect your calendar first."))
+    except links.NeedsPublicLink as exc:
+        return _private(views.set_link_prompt(exc.example))
+    except p.UsageError as exc:
+        return _private(views.usage(exc.usage, exc.problem))
+    except PermissionDenied:
+        return _private(
+            views.error("Only a Slotbot admin can do that. `/cronofy admins` lists them.")
+        )
+    except CommandError as exc:
+        return _private(views.error(exc.public_message))
+    except CronofyUnreachable as exc:
+        return _private(views.notice("Cronofy unreachable", exc.public_message, status="attention"))
+    except SecretKeyRetired as exc:
+        return _private(views.error(exc.public_message))
+    except StoreError:
+        log.exception(logs.COMMAND_FAILED, what[:60], ctx.actor.user_id, ctx.actor.org_id)
+        return _private(
+            views.error("Slotbot cannot reach its store right now. Please try again shortly.")
+        )
+    except SlotbotError as exc:
+        return _private(views.error(exc.public_message))
+
+
+async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
+    services, actor = ctx.services, ctx.actor
+    if isinstance(command, p.ADMIN_COMMANDS):
+        org = await services.store.get_org(actor.org_id)
+        if not setup.is_admin(services, org, actor):
+            raise PermissionDenied()
+    match command:
+        case p.Help():
+            return _private(views.help_card())
+        case p.Link():
+            return _private(views.your_link(await links.own_link(services, actor)))
+        case p.LinkShare():
+            url = await links.own_link(services, actor)
+            return [Reply(card=views.link_shared(url, actor.display_name), visibility="public")]
+        case p.LinkSet(url=url):
+            saved = await links.set_public_link(services, actor, url)
+            return _private(views.link_saved(saved))
+        case p.LinkFor(email=email, name=name):
+            made = await links.link_for_candidate(services, actor, email, name)
+            return _private(
+                views.your_link(
+                    made.url,
+                    candidate_name=made.candidate.name or None,
+                    candidate_email=made.candidate.email,
+                )
+            )
+        case p.Connect():
+            url = await connect.authorize_url_for(services, actor.org_id, actor.user_id)
+            return _private(views.connect_prompt(url))
+        case p.Disconnect():
+            done = await connect.disconnect(services, actor.org_id, actor.user_id)
+            text = (
+                "Your calendar is disconnected and Slotbot forgot its tokens."
+                if done
+                else "Your calendar was not connected."
+            )
+            return _private(
+                views.notice("Calendar disconnected" if done else "Not connected", text)
+            )
+        case p.Status():
+            return await _member_status(ctx)
+        case p.CandidateShow(email=email):
+            candidate = await services.store.find_candidate_by_email(actor.org_id, email)
+            if candidate is None:
+                return _private(
+                    views.notice("No such candidate", f"Slotbot has no candidate {email} yet.")
+                )
+            timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
+            return _private(views.candidate_profile(candidate, timeline))
+        case p.Upcoming():
+            return await _upcoming(ctx)
+        case p.DmAlerts(on=on):
+            member = await _member(ctx)
+            member.dm_alerts = on
+            member.updated_at = services.clock()
+            await services.store.put_member(member)
+            return _private(
+                views.notice(
+                    "Alerts",
+                    "Direct-message alerts are on." if on else "Direct-message alerts are off.",
+                )
+            )
+        case p.Setup():
+            org = await services.store.get_org(actor.org_id)
+            if not setup.may_run_setup(services, org, actor):
+                raise PermissionDenied()
+            current = org.cronofy if org is not None else None
+            card = views.setup_form(
+                current.data_center if current else None, current.client_id if current else None
+            )
+            return [Reply(card=card, visibility="private", opens_form=True)]
+        case p.OrgStatus():
+            return await _org_status(ctx)
+        case p.AlertsShow() | p.AlertsRoute() | p.AlertsOff():
+            return await _alerts(ctx, command)
+        case p.AdminsShow() | p.AdminsAdd() | p.AdminsRemove():
+            return await _admins(ctx, command)
+        case p.Reset():
+            org = await services.store.get_org(actor.org_id)
+            if org is None or org.cronofy is None:
+                return _private(views.notice("Nothing to reset", "Cronofy is not set up here."))
+            return _private(
+                views.confirm(
+                    "Remove this workspace's Cronofy keys? The push URL stops working and every "
+                    "recruiter has to reconnect after a new `/cronofy setup`.",
+                    views.RESET_ACTION,
+                    org.org_id,
+                )
+            )
+    raise CommandError("That command is not available.")  # pragma: no cover - exhaustive match
+
+
+async def _member(ctx: CommandContext) -> Member:
+    member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
+    if member is None:
+        member = Member(
+            org_id=ctx.actor.org_id, user_id=ctx.actor.user_id, display_name=ctx.actor.display_name
+        )
+    return member
+
+
+async def _member_status(ctx: CommandContext) -> list[Reply]:
+    org = await ctx.services.store.get_org(ctx.actor.org_id)
+    member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
+    return _private(
+        views.member_status(
+            connected=bool(member and member.connected),
+            email=member.email if member else None,
+            public_link=member.public_link if member else None,
+            dm_alerts=member.dm_alerts if member else True,
+            org_ready=bool(org and org.cronofy),
+        )
+    )
+
+
+async def _upcoming(ctx: CommandContext) -> list[Reply]:
+    store = ctx.services.store
+    now = datetime.fromtimestamp(ctx.services.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bookings = await store.list_bookings(
+        ctx.actor.org_id, recruiter_id=ctx.actor.user_id, start_after=now
+    )
+    bookings = [b for b in bookings if b.state not in ("cancelled", "declined")]
+    names: dict[str, str] = {}
+    for booking in bookings[:25]:
+        if booking.candidate_id and booking.candidate_id not in names:
+            candidate = await store.get_candidate(ctx.actor.org_id, booking.candidate_id)
+            if candidate is not None:
+                names[booking.candidate_id] = candidate.name or candidate.email
+    return _private(views.upcoming(bookings, names))
+
+
+async def _org_status(ctx: CommandContext) -> list[Reply]:
+    services = ctx.services
+    org = await services.store.get_org(ctx.actor.org_id)
+    if org is None or org.cronofy is None or not org.org_key:
+        return _private(
+            views.org_status(
+                configured=False,
+                client_id="",
+                data_center="",
+                push_url="",
+                last_callback=None,
+                members=0,
+                connected=0,
+                admins=[],
+                routes=[],
+                dead_letters=[],
+            )
+        )
+    members = await services.store.list_members(org.org_id)
+    dead = await services.store.list_dead_letters(org.org_id)
+    return _private(
+        views.org_status(
+            configured=True,
+            client_id=setup.mask_client_id(org.cronofy.client_id),
+            data_center=org.cronofy.data_center,
+            push_url=setup.push_url(services, org.org_key),
+            last_callback=datetime.fromtimestamp(org.last_callback_at, UTC)
+            if org.last_callback_at
+            else None,
+            members=len(members),
+            connected=sum(1 for m in members if m.connected),
+            admins=list(org.admins),
+            routes=list(org.routes),
+            dead_letters=[(j.job_id, j.dead_reason or j.last_error) for j in dead],
+        )
+    )
+
+
+async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
+    services, actor = ctx.services, ctx.actor
+    org = await setup.get_or_new_org(services, actor)
+    if isinstance(command, p.AlertsShow):
+        return _private(_routes_card(org))
+    if isinstance(command, p.AlertsOff):
+        target = command.channel_id or ctx.conversation.conversation_id
+        kept = [r for r in org.routes if r.conversation_id != target]
+        if len(kept) == len(org.routes):
+            return _private(
+                views.notice(
+                    "Alerts", "No alerts were going to that conversation.\n" + _routes_text(org)
+                )
+            )
+        org.routes = kept
+        await _save_org(ctx, org, "alerts.off", conversation_id=target)
+        return _private(views.notice("Alerts off", "Alerts no longer go to that conversation."))
+    assert isinstance(command, p.AlertsRoute)
+    if command.channel_id is None:
+        if ctx.conversation.kind == "dm":
+            raise CommandError(
+                "Run `/cronofy alerts here` in the channel that should get the alerts."
+            )
+        conversation_id, name = ctx.conversation.conversation_id, ctx.conversation.name
+    else:
+        conversation_id, name = command.channel_id, command.channel_name
+    route = AlertRoute(conversation_id=conversation_id, kinds=list(command.kinds), name=name)
+    org.routes = [r for r in org.routes if r.conversation_id != conversation_id] + [route]
+    await _save_org(
+        ctx, org, "alerts.route", conversation_id=conversation_id, kinds=list(command.kinds)
+    )
+    where = f"#{name}" if name else "this conversation"
+    if command.channel_id is not None and not name:
+        where = "that channel"
+    return _private(
+        views.notice(
+            "Alerts routed",
+            f"{', '.join(command.kinds).capitalize()} alerts go to {where}. "
+            "On Slack, invite Slotbot to the channel if it is not there yet.",
+        )
+    )
+
+
+def _routes_text(org: Org) -> str:
+    if not org.routes:
+        return "No channel gets alerts yet."
+    return "\n".join(f"• {r.name or r.conversation_id}: {', '.join(r.kinds)}" for r in org.routes)
+
+
+def _routes_card(org: Org) -> Card:
+    return views.notice("Alert routes", _routes_text(org))
+
+
+async def _save_org(ctx: CommandContext, org: Org, action: str, **detail: object) -> None:
+    from bot.store.records import AuditEntry
+
+    now = ctx.services.clock()
+    org.updated_at = now
+    await ctx.services.store.put_org(org)
+    await ctx.services.store.append_audit(
+        AuditEntry(
+            org_id=org.org_id, actor=ctx.actor.user_id, action=action, detail=dict(detail), at=now
+        )
+    )
+
+
+async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
+    services, actor = ctx.services, ctx.actor
+    if isinstance(command, p.AdminsAdd):
+        added = await setup.add_admin(services, actor, command.user_id)
+        return _private(
+            views.notice(
+                "Admins", f"{command.user_id} is {'now' if added else 'already'} an admin."
+            )
+        )
+    if isinstance(command, p.AdminsRemove):
+        removed = await setup.remove_admin(services, actor, command.user_id)
+        text = (
+            f"{command.user_id} is no longer an admin."
+            if removed
+            else f"{command.user_id} was not on the list."
+        )
+        return _private(views.notice("Admins", text))
+    org = await services.store.get_org(actor.org_id)
+    listed = ", ".join(org.admins) if org and org.admins else "nobody yet"
+    text = f"Workspace admins: {listed}."
+    if services.settings.admins:
+        text += f" Deployment admins (BOT_ADMINS): {', '.join(services.settings.admins)}."
+    text += " Workspace owners and admins may always run /cronofy."
+    return _private(views.notice("Admins", text))
+
+
+# --- the setup form ---------------------------------------------------------------------
+
+
+async def dispatch_setup(
+    ctx: CommandContext, client_id: str, client_secret: str, data_center: str
+) -> SetupOutcome:
+    try:
+        result = await setup.submit_setup(
+            ctx.services, ctx.actor, client_id, client_secret, data_center
+        )
+    except PermissionDenied:
+        return SetupOutcome(
+            ok=False,
+            reply=Reply(card=views.error("Only a Slotbot admin can change the Cronofy keys.")),
+        )
+    except StoreError:
+        log.exception(logs.COMMAND_FAILED, "cronofy setup", ctx.actor.user_id, ctx.actor.org_id)
+        return SetupOutcome(
+            ok=False, reply=Reply(card=views.error("Slotbot cannot reach its store right now."))
+        )
+    if result.ok:
+        card = views.setup_result(
+            result.push_url,
+            result.data_center,
+            became_admin=result.became_admin,
+            checklist=setup.CHECKLIST,
+        )
+        return SetupOutcome(ok=True, reply=Reply(card=card))
+    if result.unreachable:
+        card = views.notice(
+            "Cronofy unreachable",
+            "Cronofy could not be reached to check the keys, so "
+            "nothing was saved. Please try again in a minute.",
+            status="attention",
+        )
+    else:
+        reason = "; ".join(dict.fromkeys(result.field_errors.values()))
+        card = views.keys_rejected(reason)
+    return SetupOutcome(ok=False, field_errors=result.field_errors, reply=Reply(card=card))
+
+
+# --- button presses ---------------------------------------------------------------------
+
+
+async def dispatch_action(ctx: CommandContext, action_id: str, value: str) -> list[Reply]:
+    return await _guarded(ctx, lambda: _action(ctx, action_id, value[:1000]), action_id[:40])
+
+
+async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply]:
+    services, actor = ctx.services, ctx.actor
+    if action_id == views.SHARE_ACTION:
+        if not await _may_share(ctx, value):
+            raise CommandError("Only the recruiter a scheduling link belongs to can share it.")
+        return [Reply(card=views.link_shared(value, actor.display_name), visibility="public")]
+    if action_id == views.RESET_ACTION:
+        if value != actor.org_id:
+            raise CommandError("That confirmation belongs to another workspace.")
+        done = await setup.reset(services, actor)
+        text = (
+            "Cronofy keys removed. Run `/cronofy setup` to set up again."
+            if done
+            else "Nothing to reset."
+        )
+        return _private(views.notice("Cronofy reset", text))
+    if action_id == views.CANCEL_ACTION:
+        return _private(views.notice("Cancelled", "Nothing was changed."))
+    if action_id == "cronofy.setup.open":
+        return await dispatch(ctx, "cronofy setup")
+    raise CommandError("That button is no longer available.")
+
+
+async def _may_share(ctx: CommandContext, url: str) -> bool:
+    """A Share button's value comes back from the client: only the actor's own public link,
+    or a link tracked for them, may be posted."""
+    member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
+    if member is None:
+        return False
+    if member.public_link and url == member.public_link:
+        return True
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        return False
+    ids = parse_qs(parts.query).get("correlation_id", [])
+    if len(ids) != 1:
+        return False
+    tracked = await ctx.services.store.get_tracked_link(ids[0])
+    return (
+        tracked is not None
+        and tracked.org_id == ctx.actor.org_id
+        and tracked.member_id == ctx.actor.user_id
+    )
+
+
+__all__ = ["dispatch", "dispatch_action", "dispatch_setup"]

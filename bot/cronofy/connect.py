@@ -1,0 +1,394 @@
+"""A recruiter's calendar connection: the OAuth round trip, token upkeep, disconnect.
+
+`state` is random, single-use, bound to org + member and lives 10 minutes. The callback
+consumes it atomically before anything else, so a replayed or concurrent second callback
+finds it gone. Tokens are encrypted before they reach the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bot import logs
+from bot.chat import DeliveryTarget
+from bot.cronofy import views
+from bot.cronofy.client import (
+    CronofyClient,
+    CronofyKeys,
+    CronofyRequestFailed,
+    CronofyUnauthorized,
+    TokenGrant,
+)
+from bot.cronofy.setup import callback_url, cronofy_client, org_keys
+from bot.errors import CommandError, CronofyAuthExpired, CronofyUnreachable, SecretKeyRetired
+from bot.outbox import notice_job
+from bot.services import Services
+from bot.store.records import Member, OAuthState, Org
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = 600.0
+STATE_PURPOSE = "cronofy_connect"
+# refresh when the access token has less than this left
+REFRESH_MARGIN = 300.0
+# how long a consumed state is remembered, to tell "already used" from "unknown"
+USED_STATE_TTL = 86400.0
+MAX_PARAM = 2048
+
+T = TypeVar("T")
+
+
+class NotSetUp(CommandError):
+    public_message = (
+        "Cronofy is not set up for this workspace yet: an admin needs to run `/cronofy setup`."
+    )
+
+
+class NotConnected(CommandError):
+    """The member has no working Cronofy connection; `authorize_url` lets them connect."""
+
+    public_message = "Connect your calendar first with `/schedule connect`."
+
+    def __init__(self, authorize_url: str) -> None:
+        super().__init__()
+        self.authorize_url = authorize_url
+
+
+@dataclass(frozen=True)
+class CallbackPage:
+    """What the OAuth callback shows in the browser."""
+
+    status: int
+    title: str
+    message: str
+
+
+async def _org_and_keys(services: Services, org_id: str) -> tuple[Org, CronofyKeys]:
+    org = await services.store.get_org(org_id)
+    if org is None:
+        raise NotSetUp()
+    try:
+        keys = org_keys(services, org)
+    except SecretKeyRetired:
+        raise NotSetUp(
+            "The stored Cronofy keys can no longer be read: an admin needs to run "
+            "`/cronofy setup` again."
+        ) from None
+    if keys is None:
+        raise NotSetUp()
+    return org, keys
+
+
+async def authorize_url_for(services: Services, org_id: str, user_id: str) -> str:
+    """A fresh connect link for this member (stores a new single-use state)."""
+    org, keys = await _org_and_keys(services, org_id)
+    state = secrets.token_urlsafe(32)
+    await services.store.put_oauth_state(
+        OAuthState(
+            state=state,
+            purpose=STATE_PURPOSE,
+            org_id=org_id,
+            member_id=user_id,
+            expires_at=services.clock() + STATE_TTL,
+            data={"platform": org.platform},
+        )
+    )
+    return cronofy_client(services).authorize_url(keys, callback_url(services), state)
+
+
+def _used_key(state: str) -> str:
+    return "cronofy-state-used:" + hashlib.sha256(state.encode("utf-8")).hexdigest()
+
+
+async def handle_callback(
+    services: Services, params: Mapping[str, str], *, client: CronofyClient | None = None
+) -> CallbackPage:
+    """GET /cronofy/oauth/callback: every outcome is a page; nothing is stored unless the
+    whole connection worked."""
+    state = params.get("state", "")
+    if not state or len(state) > MAX_PARAM:
+        return _rejected(
+            400,
+            "Link incomplete",
+            "This sign-in link has no valid state. Run `/schedule connect` again for a new link.",
+            "no state",
+        )
+    # Marking the state used before consuming it makes a concurrent or later second
+    # callback with the same state say "already used", whoever wins the race.
+    first_use = await services.store.claim_once(_used_key(state), USED_STATE_TTL)
+    if not first_use:
+        return _rejected(
+            409,
+            "Link already used",
+            "This connect link was already used. "
+            "Run `/schedule connect` again if your calendar is not connected.",
+            "state reused",
+        )
+    record = await services.store.consume_oauth_state(state)
+    if record is None or record.purpose != STATE_PURPOSE:
+        return _rejected(
+            400,
+            "Link not recognised",
+            "Slotbot does not recognise this connect "
+            "link. Run `/schedule connect` again for a new link.",
+            "unknown state",
+        )
+    if record.expires_at < services.clock():
+        return _rejected(
+            410,
+            "Link expired",
+            "This connect link has expired (links last 10 "
+            "minutes). Run `/schedule connect` again for a new link.",
+            "expired state",
+        )
+    error = params.get("error", "")
+    if error:
+        if error == "access_denied":
+            return _rejected(
+                403,
+                "Calendar not connected",
+                "You did not allow Slotbot to use "
+                "your calendar, so nothing was connected. Run `/schedule connect` "
+                "whenever you want to try again.",
+                "access denied",
+            )
+        return _rejected(
+            400,
+            "Calendar not connected",
+            "Cronofy did not complete the sign-in, "
+            "so nothing was connected. Run `/schedule connect` to try again.",
+            "oauth error",
+        )
+    code = params.get("code", "")
+    if not code or len(code) > MAX_PARAM:
+        return _rejected(
+            400,
+            "Link incomplete",
+            "Cronofy did not send a sign-in code. Run `/schedule connect` again.",
+            "no code",
+        )
+    try:
+        org, keys = await _org_and_keys(services, record.org_id)
+    except NotSetUp as exc:
+        return _rejected(409, "Cronofy not set up", exc.public_message, "org not set up")
+
+    client = client or cronofy_client(services)
+    try:
+        grant = await client.exchange_code(keys, code, callback_url(services))
+        info = await client.userinfo(keys, grant.access_token)
+    except CronofyRequestFailed as exc:
+        if exc.error in ("invalid_grant", "unknown_or_used"):
+            return _rejected(
+                400,
+                "Sign-in already used",
+                "Cronofy says this sign-in was already "
+                "used or has expired. Run `/schedule connect` again.",
+                "code refused",
+            )
+        return _rejected(
+            400,
+            "Calendar not connected",
+            f"Cronofy refused the connection ({exc.status}). Run `/schedule connect` to try again.",
+            "code refused",
+        )
+    except CronofyUnreachable:
+        return _rejected(
+            503,
+            "Cronofy unreachable",
+            "Cronofy could not be reached, so nothing "
+            "was connected. Run `/schedule connect` again in a minute.",
+            "unreachable",
+        )
+
+    now = services.clock()
+    member = await services.store.get_member(record.org_id, record.member_id)
+    if member is None:
+        member = Member(org_id=record.org_id, user_id=record.member_id)
+    member.cronofy_sub = info.sub or grant.sub
+    member.email = info.email
+    member.name = info.name
+    member.zone = info.zone
+    _store_grant(services, member, grant, now)
+    member.connected = True
+    member.updated_at = now
+    await services.store.put_member(member)
+    log.info(logs.CRONOFY_CONNECTED, member.user_id, member.org_id)
+    target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=member.user_id)
+    shown = info.email or info.name or "your Cronofy account"
+    await services.store.enqueue(
+        [notice_job(org.org_id, target, views.calendar_connected(shown), now=now)]
+    )
+    return CallbackPage(
+        200,
+        "Calendar connected",
+        f"Calendar connected as {shown}. You can close this tab and go back to the chat.",
+    )
+
+
+def _rejected(status: int, title: str, message: str, why: str) -> CallbackPage:
+    log.info(logs.CRONOFY_CALLBACK_REJECTED, why)
+    return CallbackPage(status, title, message)
+
+
+def _store_grant(services: Services, member: Member, grant: TokenGrant, now: float) -> None:
+    member.access_token_enc = services.secrets.encrypt(grant.access_token)
+    if grant.refresh_token:
+        member.refresh_token_enc = services.secrets.encrypt(grant.refresh_token)
+    member.token_expires_at = now + grant.expires_in
+
+
+async def find_member_by_sub(services: Services, org_id: str, sub: str) -> Member | None:
+    for member in await services.store.list_members(org_id):
+        if member.cronofy_sub == sub:
+            return member
+    return None
+
+
+async def handle_disconnected(
+    services: Services, org_id: str, member_user_id: str, reason: str
+) -> None:
+    """Mark the member disconnected, forget their tokens and send them a reconnect link.
+    `member_user_id` may also be the member's Cronofy `sub` (what a channel notification
+    carries). Nothing is sent when they were already disconnected."""
+    member = await services.store.get_member(org_id, member_user_id)
+    if member is None:
+        member = await find_member_by_sub(services, org_id, member_user_id)
+    if member is None:
+        return
+    was_connected = member.connected
+    member.connected = False
+    member.access_token_enc = None
+    member.refresh_token_enc = None
+    member.token_expires_at = None
+    member.updated_at = services.clock()
+    await services.store.put_member(member)
+    log.info(logs.CRONOFY_DISCONNECTED, member.user_id, org_id, reason)
+    if not was_connected:
+        return
+    org = await services.store.get_org(org_id)
+    if org is None:
+        return
+    try:
+        url: str | None = await authorize_url_for(services, org_id, member.user_id)
+    except NotSetUp:
+        url = None
+    target = DeliveryTarget(org.platform, org_id, "dm", user_id=member.user_id)
+    await services.store.enqueue(
+        [notice_job(org_id, target, views.reconnect_prompt(url, reason), now=services.clock())]
+    )
+
+
+async def access_token(
+    services: Services,
+    member: Member,
+    keys: CronofyKeys,
+    *,
+    force_refresh: bool = False,
+    client: CronofyClient | None = None,
+) -> str:
+    """The member's access token, refreshed first when it is about to expire (or forced).
+    A refused refresh disconnects the member and raises CronofyAuthExpired."""
+    if not member.connected or not member.access_token_enc:
+        raise CronofyAuthExpired("Your calendar is not connected.")
+    now = services.clock()
+    try:
+        token = services.secrets.decrypt(member.access_token_enc)
+        refresh = services.secrets.decrypt_optional(member.refresh_token_enc)
+    except SecretKeyRetired:
+        await handle_disconnected(
+            services, member.org_id, member.user_id, "stored token unreadable"
+        )
+        raise CronofyAuthExpired("Your calendar connection can no longer be read.") from None
+    due = member.token_expires_at is not None and member.token_expires_at - now < REFRESH_MARGIN
+    if not (force_refresh or due):
+        return token
+    if not refresh:
+        await handle_disconnected(services, member.org_id, member.user_id, "no refresh token")
+        raise CronofyAuthExpired("Your calendar connection has expired.")
+    try:
+        grant = await (client or cronofy_client(services)).refresh(keys, refresh)
+    except CronofyRequestFailed:
+        await handle_disconnected(services, member.org_id, member.user_id, "refresh refused")
+        raise CronofyAuthExpired(
+            "Cronofy no longer accepts your calendar connection: please reconnect."
+        ) from None
+    _store_grant(services, member, grant, services.clock())
+    member.updated_at = services.clock()
+    await services.store.put_member(member)
+    log.info(logs.CRONOFY_REFRESHED, member.user_id, member.org_id)
+    return grant.access_token
+
+
+async def call_as_member(
+    services: Services,
+    org_id: str,
+    user_id: str,
+    call: Callable[[CronofyKeys, Member, str], Awaitable[T]],
+    *,
+    client: CronofyClient | None = None,
+) -> T:
+    """Run `call(keys, member, access_token)`; on a 401 refresh once and try again.
+    Raises NotConnected (with a fresh connect link) when the member has no connection."""
+    _org, keys = await _org_and_keys(services, org_id)
+    member = await services.store.get_member(org_id, user_id)
+    try:
+        if member is None:
+            raise CronofyAuthExpired("Your calendar is not connected.")
+        token = await access_token(services, member, keys, client=client)
+        try:
+            return await call(keys, member, token)
+        except CronofyUnauthorized:
+            token = await access_token(services, member, keys, force_refresh=True, client=client)
+            try:
+                return await call(keys, member, token)
+            except CronofyUnauthorized:
+                await handle_disconnected(services, org_id, user_id, "token refused after refresh")
+                raise CronofyAuthExpired("Cronofy refused your calendar connection.") from None
+    except CronofyAuthExpired:
+        raise NotConnected(await authorize_url_for(services, org_id, user_id)) from None
+
+
+async def disconnect(
+    services: Services, org_id: str, user_id: str, *, client: CronofyClient | None = None
+) -> bool:
+    """Revoke at Cronofy and forget the tokens. False when there was nothing to disconnect.
+    When Cronofy cannot be reached nothing changes (CronofyUnreachable is raised)."""
+    member = await services.store.get_member(org_id, user_id)
+    if member is None or not (
+        member.connected or member.access_token_enc or member.refresh_token_enc
+    ):
+        return False
+    org = await services.store.get_org(org_id)
+    keys = None
+    if org is not None:
+        try:
+            keys = org_keys(services, org)
+        except SecretKeyRetired:
+            keys = None
+    token = None
+    try:
+        token = services.secrets.decrypt_optional(member.refresh_token_enc) or (
+            services.secrets.decrypt_optional(member.access_token_enc)
+        )
+    except SecretKeyRetired:
+        token = None
+    if keys is not None and token:
+        try:
+            await (client or cronofy_client(services)).revoke(keys, token)
+        except CronofyRequestFailed as exc:
+            # the token is already dead at Cronofy: nothing left to revoke
+            log.info(logs.CRONOFY_REVOKE_FAILED, user_id, org_id, exc.status)
+    member.connected = False
+    member.access_token_enc = None
+    member.refresh_token_enc = None
+    member.token_expires_at = None
+    member.cronofy_sub = None
+    member.updated_at = services.clock()
+    await services.store.put_member(member)
+    log.info(logs.CRONOFY_DISCONNECTED, user_id, org_id, "disconnected by the member")
+    return True

@@ -1,0 +1,259 @@
+"""Org set-up: the Cronofy keys an admin enters, who the org's admins are, and reset.
+
+Every change is written to the audit log (who, when, what; never the secret).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from bot import logs
+from bot.chat import Actor
+from bot.cronofy.client import (
+    CronofyClient,
+    CronofyKeys,
+    normalise_data_center,
+    timeout_from,
+)
+from bot.errors import CommandError, CronofyUnreachable, PermissionDenied
+from bot.services import Services
+from bot.store.records import DATA_CENTERS, AuditEntry, CronofyConfig, Org
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PATH = "/cronofy/oauth/callback"
+PUSH_PATH = "/cronofy/push/"
+
+# What the admin still has to do on Cronofy's side, in the order Cronofy's screens ask for it.
+CHECKLIST: tuple[str, ...] = (
+    "In Cronofy, open your name (bottom left) → Your Account, tick "
+    "“Show the Developer Dashboard” and save.",
+    "Developer → Create new app: mark it “Internal Only Application” (this is the app whose "
+    "Client ID and Client Secret you just entered).",
+    "Settings → Workflow → Create new workflow, enable it, and for each event (booked, "
+    "rescheduled, doesn't suit, cancelled, …) add a step with the action "
+    "“Callback notifications”. Save.",
+    "Open your application → Notifications, paste the Universal Push Notification URL "
+    "above and save.",
+    "Recruiters: set your Public Link under Preferences → Public Link, then run "
+    "`/schedule connect` and `/schedule link set <your public link>`.",
+)
+
+
+@dataclass
+class SetupResult:
+    ok: bool
+    field_errors: dict[str, str] = field(default_factory=dict)
+    push_url: str = ""
+    data_center: str = ""
+    became_admin: bool = False
+    unreachable: bool = False
+
+
+def push_url(services: Services, org_key: str) -> str:
+    return services.settings.public_url.rstrip("/") + PUSH_PATH + org_key
+
+
+def callback_url(services: Services) -> str:
+    return services.settings.public_url.rstrip("/") + CALLBACK_PATH
+
+
+def cronofy_client(services: Services) -> CronofyClient:
+    return CronofyClient(services.settings, timeout=timeout_from(services.settings))
+
+
+def org_keys(services: Services, org: Org) -> CronofyKeys | None:
+    """The org's keys with the secret decrypted; None when Cronofy is not set up."""
+    if org.cronofy is None:
+        return None
+    return CronofyKeys(
+        client_id=org.cronofy.client_id,
+        client_secret=services.secrets.decrypt(org.cronofy.client_secret_enc),
+        data_center=org.cronofy.data_center,
+    )
+
+
+def mask_client_id(client_id: str) -> str:
+    if len(client_id) <= 8:
+        return "***"
+    return f"{client_id[:4]}…{client_id[-4:]}"
+
+
+def is_admin(services: Services, org: Org | None, actor: Actor) -> bool:
+    if actor.is_platform_admin or actor.user_id in services.settings.admins:
+        return True
+    return org is not None and actor.user_id in org.admins
+
+
+async def get_or_new_org(services: Services, actor: Actor) -> Org:
+    org = await services.store.get_org(actor.org_id)
+    if org is not None:
+        return org
+    now = services.clock()
+    return Org(org_id=actor.org_id, platform=actor.platform, created_at=now, updated_at=now)
+
+
+def may_run_setup(services: Services, org: Org | None, actor: Actor) -> bool:
+    """Admins may; on an org with no admin and no keys yet, anyone may (and becomes admin)."""
+    if is_admin(services, org, actor):
+        return True
+    return org is None or (not org.admins and org.cronofy is None)
+
+
+async def _audit(
+    services: Services, org_id: str, actor: str, action: str, **detail: object
+) -> None:
+    await services.store.append_audit(
+        AuditEntry(
+            org_id=org_id, actor=actor, action=action, detail=dict(detail), at=services.clock()
+        )
+    )
+
+
+async def submit_setup(
+    services: Services,
+    actor: Actor,
+    client_id: str,
+    client_secret: str,
+    data_center: str,
+    *,
+    client: CronofyClient | None = None,
+) -> SetupResult:
+    """Check the keys with Cronofy, then store them; nothing is stored unless they work."""
+    org = await services.store.get_org(actor.org_id)
+    if not may_run_setup(services, org, actor):
+        raise PermissionDenied()
+    client_id = client_id.strip()
+    client_secret = client_secret.strip()
+    errors: dict[str, str] = {}
+    center = normalise_data_center(data_center)
+    if center is None:
+        errors["data_center"] = f"Choose one of: {', '.join(DATA_CENTERS)}."
+    if not client_id or len(client_id) > 200 or any(c.isspace() for c in client_id):
+        errors["client_id"] = "Paste the Client ID from your Cronofy application (no spaces)."
+    if not client_secret or len(client_secret) > 200 or any(c.isspace() for c in client_secret):
+        errors["client_secret"] = "Paste the Client Secret from your Cronofy application."
+    if errors or center is None:
+        return SetupResult(ok=False, field_errors=errors)
+
+    keys = CronofyKeys(client_id, client_secret, center)
+    check = await (client or cronofy_client(services)).check_keys(keys, callback_url(services))
+    if check.result == "unreachable":
+        log.warning(logs.CRONOFY_SETUP_REJECTED, actor.org_id, "unreachable")
+        return SetupResult(
+            ok=False,
+            unreachable=True,
+            field_errors={"client_id": check.reason or CronofyUnreachable.public_message},
+        )
+    if check.result == "not_recognised":
+        log.info(logs.CRONOFY_SETUP_REJECTED, actor.org_id, "keys not recognised")
+        return SetupResult(
+            ok=False,
+            field_errors={
+                "client_id": check.reason,
+                "client_secret": "Check the Client Secret and the data center too.",
+            },
+        )
+
+    # re-read: the org may have changed while Cronofy was being asked
+    org = await get_or_new_org(services, actor)
+    if not may_run_setup(services, org, actor):
+        raise PermissionDenied()
+    now = services.clock()
+    replaced = org.cronofy is not None
+    org.cronofy = CronofyConfig(
+        client_id=client_id,
+        client_secret_enc=services.secrets.encrypt(client_secret),
+        data_center=center,
+        configured_by=actor.user_id,
+        configured_at=now,
+    )
+    if not org.org_key:
+        org.org_key = secrets.token_urlsafe(24)
+    became_admin = False
+    if not org.admins:
+        org.admins.append(actor.user_id)
+        became_admin = True
+    org.updated_at = now
+    await services.store.put_org(org)
+    await _audit(
+        services,
+        org.org_id,
+        actor.user_id,
+        "cronofy.setup",
+        client_id=mask_client_id(client_id),
+        data_center=center,
+        replaced=replaced,
+        became_admin=became_admin,
+    )
+    log.info(logs.CRONOFY_SETUP, org.org_id, actor.user_id, center)
+    return SetupResult(
+        ok=True,
+        push_url=push_url(services, org.org_key),
+        data_center=center,
+        became_admin=became_admin,
+    )
+
+
+async def reset(services: Services, actor: Actor) -> bool:
+    """Remove the org's Cronofy config (keys, push URL) and members' tokens. False when
+    there was nothing to remove."""
+    org = await services.store.get_org(actor.org_id)
+    if not is_admin(services, org, actor):
+        raise PermissionDenied()
+    if org is None or (org.cronofy is None and org.org_key is None):
+        return False
+    org.cronofy = None
+    org.org_key = None
+    org.updated_at = services.clock()
+    await services.store.put_org(org)
+    # tokens were issued to the removed application: they cannot be refreshed any more
+    for member in await services.store.list_members(org.org_id):
+        if member.access_token_enc or member.refresh_token_enc or member.connected:
+            member.access_token_enc = None
+            member.refresh_token_enc = None
+            member.token_expires_at = None
+            member.connected = False
+            member.updated_at = services.clock()
+            await services.store.put_member(member)
+    await _audit(services, org.org_id, actor.user_id, "cronofy.reset")
+    log.info(logs.CRONOFY_RESET, org.org_id, actor.user_id)
+    return True
+
+
+async def add_admin(services: Services, actor: Actor, user_id: str) -> bool:
+    """True when added, False when already an admin."""
+    org = await services.store.get_org(actor.org_id)
+    if not is_admin(services, org, actor):
+        raise PermissionDenied()
+    org = org or await get_or_new_org(services, actor)
+    if user_id in org.admins:
+        return False
+    org.admins.append(user_id)
+    org.updated_at = services.clock()
+    await services.store.put_org(org)
+    await _audit(services, org.org_id, actor.user_id, "admins.add", user_id=user_id)
+    return True
+
+
+async def remove_admin(services: Services, actor: Actor, user_id: str) -> bool:
+    """True when removed, False when they were not on the org's list."""
+    org = await services.store.get_org(actor.org_id)
+    if not is_admin(services, org, actor):
+        raise PermissionDenied()
+    if org is None or user_id not in org.admins:
+        return False
+    if org.admins == [user_id] and not (
+        actor.is_platform_admin or actor.user_id in services.settings.admins
+    ):
+        raise CommandError(
+            "That is the org's last admin: add another admin first, so someone can still "
+            "manage Slotbot."
+        )
+    org.admins.remove(user_id)
+    org.updated_at = services.clock()
+    await services.store.put_org(org)
+    await _audit(services, org.org_id, actor.user_id, "admins.remove", user_id=user_id)
+    return True
