@@ -120,11 +120,13 @@ async def authenticate(
         return await asyncio.wait_for(asyncio.to_thread(check_in_thread), limit_seconds)
     except TimeoutError as exc:
         raise VerifierUnavailable("token verification timed out") from exc
+    # PermissionError first: it is an OSError too
     except (PermissionError, jwt.PyJWTError) as exc:
         raise Unauthenticated(type(exc).__name__) from exc
-    except (IndexError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        # an unknown key id ends in IndexError inside botbuilder; a token without the parts
-        # it expects in KeyError/AttributeError: all mean "not a token we accept"
-        raise Unauthenticated(type(exc).__name__) from exc
     except OSError as exc:
+        # requests' connection errors are OSErrors: the metadata endpoint is unreachable
         raise VerifierUnavailable(type(exc).__name__) from exc
+    except Exception as exc:
+        # botbuilder signals a disallowed algorithm with a bare Exception and an unknown key
+        # id with IndexError: anything else the check raises means "not a token we accept"
+        raise Unauthenticated(type(exc).__name__) from exc
