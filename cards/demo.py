@@ -1,0 +1,218 @@
+"""`python -m bot cards --demo [--json]`: every library card with sample data.
+
+Without `--json`, prints each card as plain text for a person to read. With `--json`, prints
+one JSON object `{card_name: {"slack": {"blocks", "text"}, "teams": {...}, "text": "..."}}`
+for tools (and tests) to check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cards import library as lib
+from cards.model import Card
+from cards.slack import to_slack
+from cards.teams import to_teams
+from cards.text import to_text
+
+_START = datetime(2026, 12, 3, 14, 30, tzinfo=UTC)
+_END = _START + timedelta(minutes=45)
+_PUSH_URL = "https://slotbot.example.com/cronofy/push/3f9c2a7d1e6b4c08a5d2"
+_LINK = "https://app.cronofy.com/pls/Q5-ZDPM8"
+_AUTHORIZE = "https://app.cronofy.com/oauth/authorize?response_type=code&client_id=cid&state=s1"
+
+
+def sample_event() -> lib.AlertView:
+    return lib.AlertView(
+        candidate_name="Ada Lovelace",
+        candidate_email="ada@example.com",
+        candidate_phone="+44 20 7946 0018",
+        notes="Prefers afternoons; portfolio link in the application.",
+        recruiter_name="Grace Hopper",
+        start=_START,
+        end=_END,
+        zone="Europe/London",
+        previous_start=_START - timedelta(days=1),
+        previous_end=_END - timedelta(days=1),
+        meeting_url="https://meet.example.com/abc-defg-hij",
+        candidate_id="cand_7QmZ2",
+        reschedule_url="https://app.cronofy.com/rts/LOiwlKXQ?reschedule=true",
+        decline_url="https://app.cronofy.com/rts/LOiwlKXQ?decline=true",
+        booking_id="srq_1234",
+        raw_type="scheduling_request_time_chosen",
+    )
+
+
+def sample_cards() -> dict[str, Card]:
+    """Every card in the library, with realistic sample data, by name."""
+    event = sample_event()
+    cards: dict[str, Card] = {
+        "help": lib.help_card(),
+        "connect_prompt": lib.connect_prompt(_AUTHORIZE),
+        "reconnect_prompt": lib.reconnect_prompt(_AUTHORIZE),
+        "calendar_connected": lib.calendar_connected("grace@example.com", "Grace Hopper"),
+        "disconnected": lib.disconnected(),
+        "your_link": lib.your_link(_LINK),
+        "your_link_for_candidate": lib.your_link(
+            _LINK + "?correlation_id=c_81fd&utm_source=slotbot",
+            candidate_name="Ada Lovelace",
+            candidate_email="ada@example.com",
+        ),
+        "link_shared": lib.link_shared(_LINK, "Grace Hopper"),
+        "link_set": lib.link_set(_LINK),
+        "set_link_prompt": lib.set_link_prompt("https://app.cronofy.com/pls/XXXX"),
+        "status_for_member": lib.status_for_member(
+            connected=True,
+            email="grace@example.com",
+            name="Grace Hopper",
+            link=_LINK,
+            dm_alerts=True,
+            zone="Europe/London",
+        ),
+        "dm_alerts_set": lib.dm_alerts_set(False),
+        "setup_form": lib.setup_form(data_center="uk", client_id="2rVm6cNxS0mEcL13nT1d"),
+        "setup_result": lib.setup_result(_PUSH_URL, "uk", became_admin=True),
+        "org_status": lib.org_status(
+            configured=True,
+            client_id="2rVm6cNxS0mEcL13nT1d",
+            data_center="uk",
+            push_url=_PUSH_URL,
+            last_callback_at=_START - timedelta(hours=2),
+            counts={"callbacks today": 12, "alerts sent": 30, "candidates": 87},
+            dead_letters=[
+                lib.DeadLetterView(
+                    job_id="job_5e1",
+                    kind="alert",
+                    failed_at=_START - timedelta(hours=1),
+                    reason="channel_not_found",
+                    target="#hiring-old",
+                )
+            ],
+            routes=["#hiring (all)", "#exec-hiring (booked)"],
+            admins=["Grace Hopper", "Alan Turing"],
+        ),
+        "org_status_not_configured": lib.org_status(configured=False),
+        "admins_list": lib.admins_list(["Grace Hopper", "Alan Turing"]),
+        "alerts_routed": lib.alerts_routed("#hiring", ["booked", "rescheduled"]),
+        "alerts_off": lib.alerts_off("#hiring"),
+        "gdpr_note": lib.gdpr_note(),
+    }
+    for kind in ("booked", "rescheduled", "cancelled", "declined", "other"):
+        for audience in ("channel", "dm"):
+            raw = event if kind != "other" else _other(event)
+            cards[f"alert_{kind}_{audience}"] = lib.alert(kind, raw, audience=audience)
+    cards["candidate_profile"] = lib.candidate_profile(
+        lib.CandidateView(
+            email="ada@example.com",
+            name="Ada Lovelace",
+            recruiter_name="Grace Hopper",
+            first_seen=_START - timedelta(days=6),
+            zone="Europe/London",
+        ),
+        [
+            lib.TimelineView(
+                kind="link_sent", at=_START - timedelta(days=6), recruiter_name="Grace Hopper"
+            ),
+            lib.TimelineView(
+                kind="booked",
+                at=_START - timedelta(days=3),
+                start=_START - timedelta(days=1),
+                end=_END - timedelta(days=1),
+                recruiter_name="Grace Hopper",
+                meeting_url=event.meeting_url,
+                zone="Europe/London",
+            ),
+            lib.TimelineView(
+                kind="rescheduled",
+                at=_START - timedelta(days=2),
+                start=_START,
+                end=_END,
+                previous_start=_START - timedelta(days=1),
+                recruiter_name="Grace Hopper",
+                zone="Europe/London",
+            ),
+        ],
+    )
+    cards["upcoming"] = lib.upcoming(
+        [
+            lib.UpcomingView("Ada Lovelace", _START, _END, "Europe/London", event.meeting_url),
+            lib.UpcomingView(
+                "Charles Babbage",
+                _START + timedelta(days=1, hours=2),
+                _END + timedelta(days=1, hours=2),
+                "Europe/London",
+                state="rescheduled",
+            ),
+        ]
+    )
+    cards["upcoming_empty"] = lib.upcoming([])
+    cards["error_not_admin"] = lib.error_not_admin()
+    cards["error_not_connected"] = lib.error_not_connected(_AUTHORIZE)
+    cards["error_keys_rejected"] = lib.error_keys_rejected("invalid_client")
+    cards["error_cronofy_unreachable"] = lib.error_cronofy_unreachable()
+    cards["error_invite_bot"] = lib.error_invite_bot("#hiring")
+    cards["error_usage"] = lib.error_usage(
+        "/schedule link set <url>", "That is not a Cronofy public link."
+    )
+    cards["error_setup_required"] = lib.error_setup_required()
+    cards["error_unexpected"] = lib.error_unexpected("req-8c1f")
+    cards["notice"] = lib.notice("Saved", "Your settings were saved.")
+    cards["confirm"] = lib.confirm(
+        "Remove the Cronofy keys and stop all alerts in this workspace?", "cronofy.reset", "T123"
+    )
+    return cards
+
+
+def _other(event: lib.AlertView) -> lib.AlertView:
+    return replace(event, raw_type="scheduling_request_reminder_sent")
+
+
+def render_all(cards: dict[str, Card]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, card in cards.items():
+        slack = to_slack(card)
+        out[name] = {
+            "slack": {"blocks": slack.blocks, "text": slack.text},
+            "teams": to_teams(card),
+            "text": to_text(card),
+        }
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="slotbot cards", description="Show every message card Slotbot sends."
+    )
+    parser.add_argument("--demo", action="store_true", help="render the cards with sample data")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object: card name -> slack / teams / text"
+    )
+    parser.add_argument("names", nargs="*", help="only these cards (default: all)")
+    args = parser.parse_args(argv)
+    if not args.demo:
+        parser.print_help()
+        return 2
+    cards = sample_cards()
+    unknown = [n for n in args.names if n not in cards]
+    if unknown:
+        print(f"unknown card(s): {', '.join(unknown)}; known: {', '.join(cards)}", file=sys.stderr)
+        return 2
+    if args.names:
+        cards = {n: cards[n] for n in args.names}
+    if args.json:
+        json.dump(render_all(cards), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for n, (name, card) in enumerate(cards.items()):
+        if n:
+            print()
+        print(f"┌─ {name} " + "─" * max(4, 60 - len(name)))
+        for line in to_text(card).splitlines():
+            print(f"│ {line}".rstrip())
+        print("└" + "─" * 64)
+    return 0
