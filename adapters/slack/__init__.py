@@ -1,9 +1,274 @@
-"""The Slack adapter."""
+"""The Slack adapter: slash commands, the setup modal, buttons, App Home, installs, delivery.
+
+`setup(app)` mounts a slack-bolt `AsyncApp` at `POST /slack/events` behind our own aiohttp
+handler, which verifies, parses and dedupes every request before bolt sees it:
+
+    size cap -> signature (401) -> parse (400) -> replay / retried-event dedupe -> bolt
+
+It also adds `/slack/install` + `/slack/oauth_redirect` when SLACK_CLIENT_ID is set, starts
+Socket Mode when SLACK_APP_TOKEN is set, and registers `services.delivery["slack"]`.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.delivery import SlackDelivery, web_client
+from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
+from adapters.slack.listeners import SlackListeners, org_id_for
+from adapters.slack.verify import MAX_CLOCK_SKEW, MalformedRequest, parse_payload, verify_signature
+from bot import logs
+from bot.app import SERVICES
+from bot.errors import StoreError
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
+# a signed request stays valid for 5 minutes either side of its timestamp
+REPLAY_TTL = 2 * MAX_CLOCK_SKEW
+# Slack retries an event for about 5 minutes; remember handled events a while longer
+EVENT_TTL = 60 * 60
+
+
+@dataclass
+class SlackRuntime:
+    services: Services
+    bolt: AsyncApp
+    listeners: SlackListeners
+    delivery: SlackDelivery
+    installations: StoreInstallationStore | None
+    signing_secret: str | None
+    team_ids: dict[str, str] = field(default_factory=dict)
+
+
+SLACK = web.AppKey("slack", SlackRuntime)
+
+
+def _rejected(request: web.Request, status: int, reason: str) -> web.Response:
+    log.info(logs.REQUEST_REJECTED, request.method, request.path, reason)
+    return web.json_response({"error": "invalid request", "reason": reason}, status=status)
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    runtime = request.app[SLACK]
+    services = runtime.services
+    if runtime.signing_secret is None:
+        return _rejected(request, 404, "Slack HTTP requests are off (Socket Mode only)")
+    cap = services.settings.max_body_bytes
+    if request.content_length is not None and request.content_length > cap:
+        return _rejected(request, 413, f"body larger than {cap} bytes")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _rejected(request, 413, f"body larger than {cap} bytes")
+
+    verdict = verify_signature(runtime.signing_secret, request.headers, body, now=services.clock)
+    if not verdict.ok:
+        return _rejected(request, 401, verdict.reason)
+    try:
+        payload = parse_payload(request.headers.get("Content-Type", ""), body)
+    except MalformedRequest as exc:
+        return _rejected(request, 400, str(exc))
+
+    store = services.store
+    try:
+        fresh = await store.claim_once(
+            f"slack:request:{verdict.timestamp}:{verdict.signature}", REPLAY_TTL
+        )
+        if not fresh:
+            log.info(logs.SLACK_REPLAYED, payload.kind)
+            return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+        if payload.kind == "event" and payload.event_id:
+            first = await store.claim_once(f"slack:event:{payload.event_id}", EVENT_TTL)
+            if not first:
+                log.info(
+                    logs.SLACK_RETRY_IGNORED,
+                    payload.event_id,
+                    request.headers.get("X-Slack-Retry-Num", "-"),
+                )
+                return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+    except StoreError as exc:
+        return _rejected(request, 503, f"store unavailable: {exc}")
+
+    bolt_request = AsyncBoltRequest(
+        body=body.decode("utf-8"),
+        query=request.query_string,
+        headers={k: v for k, v in request.headers.items()},
+    )
+    bolt_response = await runtime.bolt.async_dispatch(bolt_request)
+    return await to_aiohttp_response(bolt_response)
+
+
+def _oauth_settings(
+    services: Services, installations: StoreInstallationStore
+) -> AsyncOAuthSettings:
+    settings = services.settings
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        user_scopes=[],
+        redirect_uri=f"{settings.public_url}{REDIRECT_PATH}",
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=installations,
+        installation_store_bot_only=True,
+        state_store=StoreOAuthStateStore(services.store, services.clock),
+    )
+
+
+def build_runtime(services: Services) -> SlackRuntime:
+    """The bolt app, its listeners and the delivery adapter for these settings."""
+    settings = services.settings
+    installations: StoreInstallationStore | None = None
+    # bolt reads SLACK_* from the process environment when an argument is missing, so
+    # every one it would look at is passed explicitly
+    signing_secret = settings.slack_signing_secret
+    if settings.slack_multi_workspace:
+        installations = StoreInstallationStore(services.store, services.secrets)
+        bolt = AsyncApp(
+            client=web_client(settings.slack_api_url),
+            signing_secret=signing_secret or "unused-in-socket-mode",
+            oauth_settings=_oauth_settings(services, installations),
+            # our handler verified the request already, on the raw bytes
+            request_verification_enabled=False,
+            name="slotbot",
+        )
+    else:
+        token = settings.slack_bot_token
+        bolt = AsyncApp(
+            client=web_client(settings.slack_api_url, token),
+            signing_secret=signing_secret or "unused-in-socket-mode",
+            token=token,
+            authorize=None if token else _no_token_authorize,
+            request_verification_enabled=False,
+            name="slotbot",
+        )
+    listeners = SlackListeners(services)
+    listeners.register(bolt)
+
+    async def token_for_team(team_id: str) -> str | None:
+        if installations is not None:
+            found = await installations.async_find_bot(enterprise_id=None, team_id=team_id)
+            return found.bot_token if found is not None else None
+        return settings.slack_bot_token
+
+    runtime = SlackRuntime(
+        services=services,
+        bolt=bolt,
+        listeners=listeners,
+        delivery=SlackDelivery(services, token_for_team),
+        installations=installations,
+        signing_secret=signing_secret,
+    )
+
+    async def uninstalled(team_id: str, reason: str) -> None:
+        await deactivate_installation(runtime, team_id, reason)
+
+    listeners.on_uninstalled = uninstalled
+    return runtime
+
+
+async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+    """Without a bot token or an install, commands still answer through response_url."""
+    return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id)
+
+
+async def deactivate_installation(runtime: SlackRuntime, team_id: str, reason: str) -> int:
+    """The app left a workspace: mark the org inactive, dead-letter its pending jobs and
+    forget its tokens. Returns how many jobs were dead-lettered."""
+    services = runtime.services
+    org_id = org_id_for(team_id)
+    org = await services.store.get_org(org_id)
+    if org is not None and org.active:
+        org.active = False
+        org.updated_at = services.clock()
+        await services.store.put_org(org)
+    count = await services.store.dead_letter_org_jobs(org_id, reason)
+    if runtime.installations is not None:
+        await runtime.installations.async_delete_all(enterprise_id=None, team_id=team_id)
+    log.warning(logs.SLACK_UNINSTALLED, reason, team_id, count)
+    return count
+
+
+def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
+    flow = runtime.bolt.oauth_flow
+    if flow is None:
+        return
+
+    async def install(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(
+            await flow.handle_installation(await to_bolt_request(request))
+        )
+
+    async def callback(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    app.router.add_get(INSTALL_PATH, install)
+    app.router.add_get(REDIRECT_PATH, callback)
+
+
+async def _check_token(runtime: SlackRuntime) -> None:
+    """Single workspace: learn the team id from auth.test now, so a wrong token shows at start."""
+    token = runtime.services.settings.slack_bot_token
+    if not token or runtime.installations is not None:
+        return
+    try:
+        response = await runtime.bolt.client.auth_test()
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning(logs.SLACK_AUTH_TEST_FAILED, error)
+        return
+    team_id = response.get("team_id")
+    if isinstance(team_id, str):
+        runtime.team_ids["single"] = team_id
 
 
 def setup(app: web.Application) -> None:
     """Mount the Slack routes and register the Slack delivery adapter."""
+    services = app[SERVICES]
+    settings = services.settings
+    runtime = build_runtime(services)
+    app[SLACK] = runtime
+    services.delivery["slack"] = runtime.delivery
+    if settings.slack_signing_secret:
+        app.router.add_post(EVENTS_PATH, slack_events)
+    _add_oauth_routes(app, runtime)
+    mode = (
+        "multi-workspace OAuth install"
+        if settings.slack_multi_workspace
+        else "single workspace"
+        if settings.slack_bot_token
+        else "no bot token: commands only"
+    )
+    log.info(logs.SLACK_MODE, mode)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await _check_token(runtime)
+        handler = None
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(runtime.bolt, app_token=settings.slack_app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info(logs.SLACK_SOCKET_MODE, "connected")
+        yield
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            log.info(logs.SLACK_SOCKET_MODE, "closed")
+
+    app.cleanup_ctx.append(lifecycle)

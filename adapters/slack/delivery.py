@@ -1,0 +1,193 @@
+"""Sending cards to Slack for the outbox worker (`bot.chat.DeliveryAdapter`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.errors import (
+    PERMANENT_REASONS,
+    delivery_error_from_slack,
+    delivery_error_from_transport,
+)
+from adapters.slack.render import render_message
+from bot.chat import DeliveryTarget
+from bot.errors import DeliveryError, SecretError, StoreError
+from bot.services import Services
+from bot.store.records import MessageRef
+from cards.model import Card
+
+# where a channel's team is remembered, so a later update/thread reply uses its token
+CHANNEL_TEAMS = "slack_channel_teams"
+# one Slack call may not hold a delivery longer than this (retries included)
+CALL_TIMEOUT = 30.0
+
+TokenLookup = Callable[[str], Awaitable[str | None]]
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Connection errors and 429s are retried by the SDK itself (429 after Retry-After)."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=10
+    )
+
+
+def team_of(org_id: str) -> str:
+    return org_id.split(":", 1)[1] if org_id.startswith("slack:") else org_id
+
+
+class SlackDelivery:
+    """Posts, updates and threads messages; every failure is a `DeliveryError`."""
+
+    platform = "slack"
+
+    def __init__(self, services: Services, token_for_team: TokenLookup) -> None:
+        self._services = services
+        self._token_for_team = token_for_team
+        self._clients: dict[str, AsyncWebClient] = {}
+        self._dm_channels: dict[tuple[str, str], str] = {}
+
+    # plumbing --------------------------------------------------------------
+    async def _client(self, org_id: str) -> AsyncWebClient:
+        org = None
+        try:
+            org = await self._services.store.get_org(org_id)
+        except StoreError as exc:
+            raise DeliveryError(f"store unavailable: {exc}") from None
+        if org is not None and not org.active:
+            raise DeliveryError(
+                "Slotbot was uninstalled from this Slack workspace; reinstall it to resume.",
+                permanent=True,
+                reason="app uninstalled",
+            )
+        try:
+            token = await self._token_for_team(team_of(org_id))
+        except SecretError:
+            token = None
+        if not token:
+            raise DeliveryError(
+                "Slotbot has no Slack bot token for this workspace. Install the Slack app "
+                "(multi-workspace) or set SLACK_BOT_TOKEN.",
+                permanent=True,
+                reason="no bot token",
+            )
+        client = self._clients.get(token)
+        if client is None:
+            client = web_client(self._services.settings.slack_api_url, token)
+            self._clients[token] = client
+        return client
+
+    async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        try:
+            response = await asyncio.wait_for(call(), timeout=CALL_TIMEOUT)
+        except SlackApiError as exc:
+            raise delivery_error_from_slack(exc, method) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise delivery_error_from_transport(exc, method) from None
+        data = response.data
+        return data if isinstance(data, dict) else {}
+
+    async def _remember_team(self, channel: str, org_id: str) -> None:
+        try:
+            await self._services.store.kv_put(CHANNEL_TEAMS, channel, {"org_id": org_id})
+        except StoreError:
+            pass  # only needed for multi-workspace updates; the post itself succeeded
+
+    async def _org_for_channel(self, channel: str) -> str:
+        doc = await self._services.store.kv_get(CHANNEL_TEAMS, channel)
+        if doc is None or not isinstance(doc.get("org_id"), str):
+            raise DeliveryError(
+                "Slotbot does not know which workspace this message was posted in.",
+                permanent=True,
+                reason=PERMANENT_REASONS["message_not_found"],
+            )
+        return str(doc["org_id"])
+
+    async def _dm_channel(self, client: AsyncWebClient, org_id: str, user_id: str) -> str:
+        cached = self._dm_channels.get((org_id, user_id))
+        if cached is not None:
+            return cached
+        data = await self._call(
+            "conversations.open", lambda: client.conversations_open(users=user_id)
+        )
+        channel = data.get("channel")
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        if not isinstance(channel_id, str):
+            raise DeliveryError("Slack conversations.open returned no channel")
+        self._dm_channels[(org_id, user_id)] = channel_id
+        return channel_id
+
+    # DeliveryAdapter -------------------------------------------------------
+    async def send(self, target: DeliveryTarget, card: Card) -> MessageRef:
+        client = await self._client(target.org_id)
+        if target.kind == "dm":
+            if not target.user_id:
+                raise DeliveryError("a direct message needs a user id", permanent=True)
+            channel = await self._dm_channel(client, target.org_id, target.user_id)
+        else:
+            if not target.conversation_id:
+                raise DeliveryError("a channel message needs a channel id", permanent=True)
+            channel = target.conversation_id
+        message = render_message(card)
+        data = await self._call(
+            "chat.postMessage",
+            lambda: client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False
+            ),
+        )
+        ts = str(data.get("ts") or "")
+        posted_in = str(data.get("channel") or channel)
+        await self._remember_team(posted_in, target.org_id)
+        return MessageRef(platform="slack", conversation_id=posted_in, message_id=ts, thread_id=ts)
+
+    async def update(self, ref: MessageRef, card: Card) -> None:
+        client = await self._client(await self._org_for_channel(ref.conversation_id))
+        message = render_message(card)
+        await self._call(
+            "chat.update",
+            lambda: client.chat_update(
+                channel=ref.conversation_id,
+                ts=ref.message_id,
+                text=message.text,
+                blocks=message.blocks,
+            ),
+        )
+
+    async def reply_in_thread(self, ref: MessageRef, card: Card) -> MessageRef:
+        org_id = await self._org_for_channel(ref.conversation_id)
+        client = await self._client(org_id)
+        parent = ref.thread_id or ref.message_id
+        message = render_message(card)
+        data = await self._call(
+            "chat.postMessage",
+            lambda: client.chat_postMessage(
+                channel=ref.conversation_id,
+                thread_ts=parent,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+            ),
+        )
+        return MessageRef(
+            platform="slack",
+            conversation_id=ref.conversation_id,
+            message_id=str(data.get("ts") or ""),
+            thread_id=parent,
+        )

@@ -1,0 +1,162 @@
+"""Checking that a request really comes from Slack, before anything parses it.
+
+bolt answers 500 to a non-numeric `X-Slack-Request-Timestamp` and builds its request object
+(parsing JSON) before verifying, so every inbound request is verified here, on the raw bytes,
+and only a verified request reaches bolt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from slack_sdk.signature import Clock, SignatureVerifier
+
+# Slack's own window: a request older (or newer) than this is refused
+MAX_CLOCK_SKEW = 60 * 5
+# the longest timestamp / signature header worth looking at
+_MAX_TIMESTAMP_LEN = 20
+_MAX_SIGNATURE_LEN = 128
+
+
+class _FixedClock(Clock):
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a request may go on; `reason` says why not (never echoes a secret)."""
+
+    ok: bool
+    reason: str = ""
+    timestamp: int = 0
+    signature: str = ""
+
+
+def verify_signature(
+    signing_secret: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: Callable[[], float],
+) -> Verdict:
+    """Check Slack's `v0` signature over the raw body.
+
+    Missing headers, a timestamp that is not a whole number or is more than five minutes
+    away from `now`, and a wrong signature are all refusals, never exceptions.
+    """
+    timestamp_text = headers.get("X-Slack-Request-Timestamp")
+    signature = headers.get("X-Slack-Signature")
+    if not timestamp_text:
+        return Verdict(False, "missing X-Slack-Request-Timestamp header")
+    if not signature:
+        return Verdict(False, "missing X-Slack-Signature header")
+    timestamp_text = timestamp_text.strip()
+    if (
+        len(timestamp_text) > _MAX_TIMESTAMP_LEN
+        or not timestamp_text.isascii()
+        or not timestamp_text.isdigit()
+    ):
+        return Verdict(False, "X-Slack-Request-Timestamp is not a number")
+    timestamp = int(timestamp_text)
+    if abs(now() - timestamp) > MAX_CLOCK_SKEW:
+        return Verdict(False, "X-Slack-Request-Timestamp is more than 5 minutes away")
+    if len(signature) > _MAX_SIGNATURE_LEN or not signature.startswith("v0="):
+        return Verdict(False, "X-Slack-Signature is not a v0 signature")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Verdict(False, "body is not UTF-8")
+    verifier = SignatureVerifier(signing_secret, clock=_FixedClock(now))
+    if not verifier.is_valid(body=text, timestamp=timestamp_text, signature=signature):
+        return Verdict(False, "signature does not match")
+    return Verdict(True, timestamp=timestamp, signature=signature)
+
+
+@dataclass(frozen=True)
+class SlackPayload:
+    """What a verified request carries, as far as the HTTP layer needs to know."""
+
+    kind: str  # "event" / "command" / "interactive" / "url_verification" / "ssl_check" / "other"
+    event_id: str | None = None
+    event_type: str | None = None
+    team_id: str | None = None
+
+
+class MalformedRequest(ValueError):
+    """A correctly signed body that is not a Slack payload."""
+
+
+def parse_payload(content_type: str, body: bytes) -> SlackPayload:
+    """Read the kind of a verified request; raise MalformedRequest when it is not one."""
+    text = body.decode("utf-8")
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime == "application/json":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise MalformedRequest("body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise MalformedRequest("JSON body is not an object")
+        return _json_payload(data)
+    if mime == "application/x-www-form-urlencoded":
+        try:
+            form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        except ValueError:
+            raise MalformedRequest("body is not a valid form") from None
+        if "payload" in form:
+            try:
+                inner = json.loads(form["payload"][0])
+            except ValueError:
+                raise MalformedRequest("payload field is not valid JSON") from None
+            if not isinstance(inner, dict) or not isinstance(inner.get("type"), str):
+                raise MalformedRequest("payload field has no type")
+            team = inner.get("team")
+            team_id = team.get("id") if isinstance(team, dict) else None
+            return SlackPayload("interactive", team_id=_str_or_none(team_id))
+        if "command" in form:
+            return SlackPayload("command", team_id=_first(form, "team_id"))
+        if "ssl_check" in form:
+            return SlackPayload("ssl_check")
+        raise MalformedRequest("form has neither command nor payload")
+    raise MalformedRequest(f"unsupported content type {mime or '(none)'}")
+
+
+def _json_payload(data: dict[str, Any]) -> SlackPayload:
+    kind = data.get("type")
+    if kind == "url_verification":
+        if not isinstance(data.get("challenge"), str):
+            raise MalformedRequest("url_verification without a challenge")
+        return SlackPayload("url_verification")
+    if kind == "event_callback":
+        event = data.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise MalformedRequest("event_callback without an event type")
+        event_id = data.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            raise MalformedRequest("event_callback without an event_id")
+        return SlackPayload(
+            "event",
+            event_id=event_id,
+            event_type=event["type"],
+            team_id=_str_or_none(data.get("team_id")),
+        )
+    if isinstance(kind, str):
+        return SlackPayload("other")
+    raise MalformedRequest("JSON body has no type")
+
+
+def _first(form: dict[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,184 @@
+"""SlackDelivery against the fake Slack Web API: posts, DMs, updates, threads, and every
+Slack failure turned into a DeliveryError that says what to do."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from slack_sdk.oauth.installation_store.models.installation import Installation
+
+from adapters.slack.delivery import SlackDelivery
+from adapters.slack.installations import StoreInstallationStore
+from bot.chat import DeliveryTarget
+from bot.config import Settings
+from bot.errors import DeliveryError
+from bot.secrets import SecretBox, generate_key
+from bot.services import Services
+from bot.store.records import Org
+from bot.store.sqlite import SQLiteStore
+from cards.model import Card, Header, Section
+from tests.fakes.slack import FakeSlack
+
+TOKEN = "xoxb-test-delivery"
+ORG = "slack:T1"
+CARD = Card(blocks=[Header("Interview booked"), Section("Ada Lovelace, Tuesday 10:00")])
+
+
+@pytest.fixture
+async def services(tmp_path: Path, fake_slack: FakeSlack) -> AsyncIterator[Services]:
+    store = SQLiteStore(str(tmp_path / "slotbot.db"))
+    await store.open()
+    settings = Settings.from_env(
+        {"SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake_slack.api_url}
+    )
+    try:
+        yield Services(settings=settings, store=store, secrets=SecretBox([generate_key()]))
+    finally:
+        await store.close()
+
+
+def delivery_for(services: Services, token: str | None = TOKEN) -> SlackDelivery:
+    async def lookup(team_id: str) -> str | None:
+        return token
+
+    return SlackDelivery(services, lookup)
+
+
+def channel(conversation: str = "C1") -> DeliveryTarget:
+    return DeliveryTarget("slack", ORG, "channel", conversation_id=conversation)
+
+
+async def test_send_update_and_thread(services: Services, fake_slack: FakeSlack) -> None:
+    delivery = delivery_for(services)
+    ref = await delivery.send(channel(), CARD)
+    posted = fake_slack.messages("C1")
+    assert len(posted) == 1 and posted[0]["ts"] == ref.message_id
+    assert "Interview booked" in posted[0]["text"]
+    assert fake_slack.last("chat.postMessage").bearer == TOKEN
+    assert (ref.platform, ref.conversation_id, ref.thread_id) == ("slack", "C1", ref.message_id)
+
+    await delivery.update(ref, Card(blocks=[Header("Interview moved")]))
+    updated = fake_slack.updates("C1")
+    assert updated[0]["ts"] == ref.message_id and "Interview moved" in updated[0]["text"]
+
+    reply = await delivery.reply_in_thread(ref, Card(blocks=[Section("Moved to Wednesday")]))
+    threaded = fake_slack.messages("C1")[-1]
+    assert threaded["thread_ts"] == ref.message_id
+    assert reply.thread_id == ref.message_id and reply.message_id == threaded["ts"]
+
+
+async def test_dm_opens_the_conversation_once(services: Services, fake_slack: FakeSlack) -> None:
+    delivery = delivery_for(services)
+    target = DeliveryTarget("slack", ORG, "dm", user_id="U42")
+    first = await delivery.send(target, CARD)
+    await delivery.send(target, CARD)
+    assert [r.args["users"] for r in fake_slack.calls("conversations.open")] == ["U42"]
+    assert first.conversation_id == "D42"
+    assert len(fake_slack.messages("D42")) == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        ("not_in_channel", "/invite @Slotbot"),
+        ("channel_not_found", "/invite @Slotbot"),
+        ("is_archived", "archived"),
+        ("invalid_auth", "Reinstall"),
+        ("account_inactive", "Reinstall"),
+        ("token_revoked", "Reinstall"),
+    ],
+)
+async def test_permanent_errors_say_what_to_do(
+    services: Services, fake_slack: FakeSlack, error: str, advice: str
+) -> None:
+    fake_slack.fail_next("chat.postMessage", slack_error=error)
+    with pytest.raises(DeliveryError) as caught:
+        await delivery_for(services).send(channel(), CARD)
+    assert caught.value.permanent
+    assert advice in caught.value.reason
+    assert TOKEN not in str(caught.value)
+
+
+async def test_rate_limit_is_retried_by_the_client_after_retry_after(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    ref = await delivery_for(services).send(channel(), CARD)
+    assert [r.status for r in fake_slack.calls("chat.postMessage")] == [429, 200]
+    assert ref.message_id
+
+
+async def test_persistent_rate_limit_becomes_retry_after(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0, times=3)
+    with pytest.raises(DeliveryError) as caught:
+        await delivery_for(services).send(channel(), CARD)
+    assert not caught.value.permanent
+    assert caught.value.retry_after == 0
+    assert len(fake_slack.calls("chat.postMessage")) == 3
+
+
+async def test_server_error_and_dropped_connection_are_retryable(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=500)
+    with pytest.raises(DeliveryError) as caught:
+        await delivery_for(services).send(channel(), CARD)
+    assert not caught.value.permanent and caught.value.retry_after is None
+    fake_slack.reset_connection("chat.postMessage", times=3)
+    with pytest.raises(DeliveryError) as dropped:
+        await delivery_for(services).send(channel(), CARD)
+    assert not dropped.value.permanent
+
+
+async def test_no_token_and_uninstalled_org_are_permanent(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    with pytest.raises(DeliveryError) as no_token:
+        await delivery_for(services, token=None).send(channel(), CARD)
+    assert no_token.value.permanent and "SLACK_BOT_TOKEN" in str(no_token.value)
+    await services.store.put_org(Org(org_id=ORG, platform="slack", active=False))
+    with pytest.raises(DeliveryError) as gone:
+        await delivery_for(services).send(channel(), CARD)
+    assert gone.value.permanent and "uninstalled" in gone.value.reason
+    assert fake_slack.calls("chat.postMessage") == []
+
+
+async def test_multi_workspace_uses_the_installed_token(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    installations = StoreInstallationStore(services.store, services.secrets)
+    await installations.async_save(
+        Installation(
+            app_id="A1",
+            team_id="T9",
+            user_id="U9",
+            bot_token="xoxb-nine",
+            bot_id="BBOT9",
+            bot_user_id="UBOT9",
+            bot_scopes="commands,chat:write",
+        )
+    )
+    # the token is not stored in clear text
+    stored = await services.store.kv_list("slack_bots")
+    assert stored and "xoxb-nine" not in repr(stored)
+
+    async def lookup(team_id: str) -> str | None:
+        bot = await installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot else None
+
+    delivery = SlackDelivery(services, lookup)
+    ref = await delivery.send(
+        DeliveryTarget("slack", "slack:T9", "channel", conversation_id="C9"), CARD
+    )
+    assert fake_slack.last("chat.postMessage").bearer == "xoxb-nine"
+    await delivery.update(ref, CARD)
+    assert fake_slack.last("chat.update").bearer == "xoxb-nine"
+    with pytest.raises(DeliveryError) as missing:
+        await delivery.send(
+            DeliveryTarget("slack", "slack:T404", "channel", conversation_id="C9"), CARD
+        )
+    assert missing.value.permanent
