@@ -51,8 +51,12 @@ class Recorded:
     form: dict[str, str] | None
     match_info: dict[str, str]
     at: float
+    #: The status answered; None while in flight or when the connection was dropped.
     status: int | None = None
+    #: The JSON the fake answered with, when it answered JSON.
     response: Any = None
+    #: True once the fake has answered or dropped the request (what ``wait_for`` counts).
+    done: bool = False
 
     @property
     def args(self) -> dict[str, Any]:
@@ -235,18 +239,24 @@ class FakeServer:
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def wrapped(request: web.Request) -> web.StreamResponse:
             record = await self._record(request, name)
-            response = await self._misbehave(request, record)
-            if response is None:
-                response = await handler(request, record)
-            record.status = response.status
-            if isinstance(response, web.Response) and response.content_type == "application/json":
-                body = response.body
-                if isinstance(body, bytes | bytearray):
-                    try:
-                        record.response = json.loads(body)
-                    except ValueError:
-                        record.response = None
-            return response
+            try:
+                response = await self._misbehave(request, record)
+                if response is None:
+                    response = await handler(request, record)
+                record.status = response.status
+                if (
+                    isinstance(response, web.Response)
+                    and response.content_type == "application/json"
+                ):
+                    body = response.body
+                    if isinstance(body, bytes | bytearray):
+                        try:
+                            record.response = json.loads(body)
+                        except ValueError:
+                            record.response = None
+                return response
+            finally:
+                record.done = True
 
         return wrapped
 
@@ -402,10 +412,13 @@ class FakeServer:
     async def wait_for(
         self, key: Matcher = "*", count: int = 1, timeout: float = 5.0
     ) -> list[Recorded]:
-        """Poll until at least ``count`` requests match (side effects happen after the ack)."""
+        """Poll until at least ``count`` matching requests have been answered (or dropped).
+
+        Scenario tests use it to wait for side effects that happen after the bot's ack.
+        """
         deadline = time.monotonic() + timeout
         while True:
-            found = self.calls(key)
+            found = [record for record in self.calls(key) if record.done]
             if len(found) >= count:
                 return found
             if time.monotonic() >= deadline:

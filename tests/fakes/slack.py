@@ -226,7 +226,7 @@ class FakeSlack(FakeServer):
             answer = record.response if isinstance(record.response, dict) else {}
             if not answer.get("ok"):
                 continue
-            args = dict(record.args)
+            args = _parsed(record.args)
             args["ts"] = answer["ts"]
             args["answered_channel"] = answer["channel"]
             if channel is None or channel in (args.get("channel"), answer["channel"]):
@@ -246,15 +246,14 @@ class FakeSlack(FakeServer):
             if not record.name.startswith("views.") or (method and record.name != method):
                 continue
             if isinstance(record.response, dict) and record.response.get("ok"):
-                args = dict(record.args)
-                args["view"] = _maybe_json(args.get("view"))
+                args = _parsed(record.args)
                 args["method"] = record.name
                 out.append(args)
         return out
 
     def _ok_args(self, method: str, channel: str | None) -> list[dict[str, Any]]:
         return [
-            dict(r.args)
+            _parsed(r.args)
             for r in self.calls(method)
             if isinstance(r.response, dict)
             and r.response.get("ok")
@@ -531,6 +530,15 @@ def _maybe_json(value: Any) -> Any:
         except ValueError:
             return value
     return value
+
+
+def _parsed(args: dict[str, Any]) -> dict[str, Any]:
+    """Call arguments with JSON-string fields (form-encoded calls) decoded."""
+    out = dict(args)
+    for name in ("blocks", "attachments", "view", "metadata"):
+        if name in out:
+            out[name] = _maybe_json(out[name])
+    return out
 
 
 _METHODS: dict[str, Callable[[FakeSlack, str, dict[str, Any]], dict[str, Any]]] = {

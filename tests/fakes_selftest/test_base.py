@@ -36,6 +36,24 @@ async def test_wait_for_sees_requests_made_later(fake_slack: FakeSlack) -> None:
     assert fake_slack.calls(lambda r: r.path.startswith("/api/")) == fake_slack.calls("/api/*")
 
 
+async def test_wait_for_counts_only_answered_requests(fake_slack: FakeSlack) -> None:
+    fake_slack.slow("chat.postMessage", 0.2)
+    form = {"channel": "C1", "text": "hi", "blocks": '[{"type": "divider"}]'}
+    async with aiohttp.ClientSession() as session:
+        task = asyncio.create_task(
+            session.post(
+                fake_slack.api_url + "chat.postMessage",
+                data=form,
+                headers={"Authorization": "Bearer xoxb-1"},
+            )
+        )
+        [record] = await fake_slack.wait_for("chat.postMessage")
+        assert record.status == 200 and record.done
+        # Form-encoded Block Kit comes back decoded from the helpers.
+        assert fake_slack.messages("C1")[0]["blocks"] == [{"type": "divider"}]
+        (await task).release()
+
+
 async def test_fail_for_answers_errors_only_inside_the_window(fake_slack: FakeSlack) -> None:
     fake_slack.fail_for("*", 0.3, status=503, retry_after=None)
     url = fake_slack.api_url + "auth.test"

@@ -116,6 +116,7 @@ async def test_users_views_and_conversations(fake_slack: FakeSlack) -> None:
     assert (await slack.team_info())["team"]["name"] == "Scripted"
 
 
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 async def test_oauth_install_and_response_url(fake_slack: FakeSlack) -> None:
     fake_slack.add_oauth_app("cid", "csecret")
     install = fake_slack.add_install("code-1", team_id="T9", team_name="Nine")
