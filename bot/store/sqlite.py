@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
@@ -167,15 +168,16 @@ class SQLiteStore:
     async def open(self) -> None:
         if self._db is not None:
             return
+        await asyncio.to_thread(_prepare_path, self._path)
+        connection = aiosqlite.connect(self._path, isolation_level=None)
         try:
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the folder for SQLite store {self._path}: {exc.strerror}"
-            ) from None
-        try:
-            db = await aiosqlite.connect(self._path, isolation_level=None)
+            db = await connection
         except (sqlite3.Error, OSError) as exc:
+            # aiosqlite stops its worker thread in the background after a failed connect;
+            # wait for it, so it does not report to an event loop that is gone by then
+            worker = getattr(connection, "_thread", None)
+            if isinstance(worker, threading.Thread):
+                await asyncio.to_thread(worker.join, 1.0)
             raise StoreError(f"cannot open SQLite store {self._path}: {exc}") from None
         try:
             await db.execute("PRAGMA journal_mode=WAL")
@@ -688,3 +690,15 @@ def _json_object(text: str) -> dict[str, object]:
     if not isinstance(value, dict):
         raise StoreError("a stored document is not a JSON object")
     return value
+
+
+def _prepare_path(path: str) -> None:
+    """Create the parent folder; refuse what SQLite could only fail on obscurely."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the folder for SQLite store {path}: {exc.strerror}"
+        ) from None
+    if Path(path).is_dir():
+        raise StoreError(f"cannot open SQLite store {path}: it is a folder")
