@@ -10,18 +10,24 @@ and §6:
   ``{"error": "invalid_grant", ...}``. cronofy.md gives the statuses but not these exact bodies;
   the bodies are RFC 6749 §5.2's.
 * API calls with a missing, unknown, expired or revoked access token answer **401** (empty body).
+* ``sign()`` / ``push()`` make and deliver Cronofy-signed callbacks to the bot under test.
 * a scripted 422 answers ``{"errors": {"<field>": [{"key": "errors.…", "description": "…"}]}}``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.base import FakeServer, Matcher, Recorded
@@ -95,6 +101,7 @@ class FakeCronofy(FakeServer):
         self._access: dict[str, _Grant] = {}  # by access token
         self._expired: set[str] = set()
         self._rts: dict[str, dict[str, Any]] = {}  # by id
+        self._channels: dict[str, dict[str, Any]] = {}  # by channel id
         self.expires_in = 3600
         self.rotate_refresh_tokens = False
         self.client_id = DEFAULT_CLIENT_ID
@@ -224,6 +231,9 @@ class FakeCronofy(FakeServer):
             "real_time_scheduling_disable",
             self._rts_disable,
         )
+        self.route("POST", "/v1/channels", "create_channel", self._channel_create)
+        self.route("GET", "/v1/channels", "list_channels", self._channel_list)
+        self.route("DELETE", "/v1/channels/{channel_id}", "close_channel", self._channel_close)
         self.route("GET", "/rts/{token}", "rts_page", self._page)
         self.route("GET", "/pls/{token}", "public_link_page", self._page)
 
@@ -436,6 +446,67 @@ class FakeCronofy(FakeServer):
         if link is None:
             return web.Response(status=404)
         return web.json_response({"real_time_scheduling": link})
+
+    async def _channel_create(self, request: web.Request, record: Recorded) -> web.Response:
+        grant = self._grant_for(record)
+        if grant is None:
+            return _unauthorized()
+        body = record.json if isinstance(record.json, dict) else {}
+        if not body.get("callback_url"):
+            errors = {"callback_url": [{"key": "errors.required", "description": "required"}]}
+            return web.json_response({"errors": errors}, status=422)
+        channel = {
+            "channel_id": f"chn_{next(self._ids):024x}",
+            "callback_url": body["callback_url"],
+            "filters": body.get("filters") or {},
+        }
+        with self._lock:
+            self._channels[channel["channel_id"]] = channel
+        return web.json_response({"channel": channel})
+
+    async def _channel_list(self, request: web.Request, record: Recorded) -> web.Response:
+        if self._grant_for(record) is None:
+            return _unauthorized()
+        with self._lock:
+            channels = list(self._channels.values())
+        return web.json_response({"channels": channels})
+
+    async def _channel_close(self, request: web.Request, record: Recorded) -> web.Response:
+        if self._grant_for(record) is None:
+            return _unauthorized()
+        with self._lock:
+            closed = self._channels.pop(request.match_info["channel_id"], None)
+        return web.Response(status=202 if closed else 404)
+
+
+def sign(body: bytes, *client_secrets: str) -> str:
+    """The ``Cronofy-HMAC-SHA256`` header value for ``body``: one base64 HMAC-SHA256 per
+    secret, comma-separated (several while secrets rotate), as cronofy.md §3.3 describes."""
+    return ",".join(
+        base64.b64encode(hmac.new(s.encode(), body, hashlib.sha256).digest()).decode("ascii")
+        for s in client_secrets
+    )
+
+
+async def push(
+    url: str, payload: Any, *client_secrets: str, raw: bytes | None = None
+) -> tuple[int, str]:
+    """Deliver a callback the way Cronofy does (POST JSON, signed): returns (status, body).
+
+    ``raw`` sends exact bytes instead of ``json.dumps(payload)``; no secret sends no signature.
+    """
+    body = raw if raw is not None else json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Cronofy (https://www.cronofy.com/support/)",
+    }
+    if client_secrets:
+        headers["Cronofy-HMAC-SHA256"] = sign(body, *client_secrets)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers=headers) as answer,
+    ):
+        return answer.status, await answer.text()
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:

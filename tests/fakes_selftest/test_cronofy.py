@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pycronofy
 import pytest
 import requests
+from aiohttp import web
 from pycronofy.exceptions import PyCronofyRequestError
 
-from tests.fakes.cronofy import FakeCronofy
+from tests.fakes.cronofy import FakeCronofy, push, sign
 
 REDIRECT = "https://bot.example.com/cronofy/oauth/callback"
 
@@ -150,3 +152,43 @@ async def test_authorize_link_opens_and_scripted_422(fake_cronofy: FakeCronofy) 
     assert invalid.value.response.status_code == 422
     assert invalid.value.response.json() == {"errors": errors}
     assert len(await asyncio.to_thread(client.list_calendars)) == 1
+
+
+async def test_notification_channels(fake_cronofy: FakeCronofy) -> None:
+    access, _ = fake_cronofy.issue_tokens(fake_cronofy.add_code("unused"))
+    client = cronofy_client(fake_cronofy, access_token=access)
+
+    channel = await asyncio.to_thread(
+        client.create_notification_channel, "https://bot.example.com/cronofy/push/k"
+    )
+    listed = await asyncio.to_thread(client.list_notification_channels)
+    assert [c["channel_id"] for c in listed] == [channel["channel_id"]]
+    await asyncio.to_thread(client.close_notification_channel, channel["channel_id"])
+    assert await asyncio.to_thread(client.list_notification_channels) == []
+
+
+def test_sign_matches_the_published_vectors() -> None:
+    body = b'{"example":"well-known"}'
+    assert sign(body, "pDY0Oi7TJSP2hfNmZNkm5") == "6r2/HjBkqymGegX0wOfifieeUXbbHwtV/LohHS+jv6c="
+    two = sign(body, "pDY0Oi7TJSP2hfNmZNkm5", "CRN_NggYusqPGLxwjw5FHOJYOqSrTPNXy8WQf14OID")
+    assert two.split(",")[1] == "5DxentQi5YSXODEzTVv06sRwJ3pULIz1KrYv20qxEK0="
+    assert pycronofy.Client(client_secret="pDY0Oi7TJSP2hfNmZNkm5").hmac_valid(two, body.decode())
+
+
+async def test_push_delivers_a_signed_callback(aiohttp_server: Any) -> None:
+    seen: list[tuple[str, bytes]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        seen.append((request.headers["Cronofy-HMAC-SHA256"], await request.read()))
+        return web.Response(text="thanks")
+
+    app = web.Application()
+    app.router.add_post("/cronofy/push/k", receive)
+    server = await aiohttp_server(app)
+
+    payload = {"notification": {"type": "scheduling_request_time_chosen"}}
+    status, text = await push(str(server.make_url("/cronofy/push/k")), payload, "secret")
+
+    assert (status, text) == (200, "thanks")
+    [(header, body)] = seen
+    assert header == sign(body, "secret") and json.loads(body) == payload
