@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
     Activity,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
     ChannelAccount,
     ConversationReference,
 )
@@ -28,6 +26,7 @@ from adapters.teams.retry import with_retry
 from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, run_action, run_command, submit_setup
+from bot.cronofy import views
 from bot.services import Services
 from cards.text import to_text
 
@@ -36,7 +35,7 @@ log = logging.getLogger(__name__)
 COMMAND_WORDS = ("schedule", "cronofy", "help")
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
-SETUP_FIELDS = ("client_id", "client_secret", "data_center")
+SETUP_SUBMIT_ACTIONS = frozenset({"cronofy.setup.submit", "setup.submit"})
 UNINSTALLED_REASON = "Slotbot was uninstalled from Microsoft Teams"
 # button data we add to cards moved from a channel into a 1:1 chat
 ORIGIN_KEY = "slotbot_origin"
@@ -49,6 +48,15 @@ def conversation_kind(activity: Activity) -> ConversationKind:
     if kind == "groupChat":
         return "group"
     return "dm"
+
+
+def invoke_body(status: int, content_type: str, value: object) -> dict[str, object]:
+    """The body of an adaptiveCard/action invoke response (Universal Actions)."""
+    return {"statusCode": status, "type": content_type, "value": value}
+
+
+def is_setup_submission(action_id: str, data: dict[str, Any]) -> bool:
+    return action_id in SETUP_SUBMIT_ACTIONS or "client_secret" in data
 
 
 def command_text(activity: Activity) -> str:
@@ -140,7 +148,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         """An Action.Submit button (or its fallback for an Action.Execute) on one of our cards."""
         activity = turn_context.activity
         data = dict(value)
-        if "client_secret" in data or str(data.get("verb", "")).startswith("cronofy.setup"):
+        if is_setup_submission(str(data.get("action_id") or data.get("verb") or ""), data):
             outcome_card = await self.setup(activity, data)
             message = card_activity(outcome_card, "Cronofy setup")
             if activity.reply_to_id:
@@ -154,20 +162,32 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     # Action.Execute ------------------------------------------------------------------
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
         # the action arrives as a plain dict, not a model object
-        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        action = value.get("action")
+        if activity.name != "adaptiveCard/action" or not isinstance(action, dict):
+            return await super().on_invoke_activity(turn_context)
+        if action.get("type") != "Action.Execute":
+            return InvokeResponse(
+                status=400,
+                body=invoke_body(
+                    400,
+                    "application/vnd.microsoft.error",
+                    {"code": "BadRequest", "message": "only Action.Execute is handled"},
+                ),
+            )
+        # answered here rather than through on_adaptive_card_invoke: its response model
+        # cannot carry the plain-text "message" answer Teams accepts
         verb = str(action.get("verb") or "")
         raw = action.get("data")
         data: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
-        activity = turn_context.activity
-        if "client_secret" in data or verb.startswith("cronofy.setup"):
+        if is_setup_submission(verb, data):
             card = await self.setup(activity, data)
-            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+            return InvokeResponse(status=200, body=invoke_body(200, CARD_CONTENT_TYPE, card))
         note = await self.action(turn_context, str(data.get("action_id") or verb), data)
-        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=note)
+        return InvokeResponse(status=200, body=invoke_body(200, MESSAGE_CONTENT_TYPE, note))
 
     # setup form ----------------------------------------------------------------------
 
@@ -180,9 +200,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         outcome = await submit_setup(ctx, client_id, client_secret, data_center)
         if outcome.ok and outcome.reply is not None:
             return card_content(outcome.reply.card)
-        from cards import library
-
-        form = library.setup_form(data_center=data_center or None, client_id=client_id or None)
+        form = views.setup_form(data_center=data_center or None, client_id=client_id or None)
         errors = outcome.field_errors or {"form": "Setup did not complete. Please try again."}
         if outcome.reply is not None and not outcome.field_errors:
             errors = {"form": to_text(outcome.reply.card)}
@@ -265,9 +283,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if tenant_of(activity):
-            from cards import library
-
-            welcome = library.help_card()
+            welcome = views.help_card()
             await with_retry(
                 lambda: turn_context.send_activity(
                     card_activity(card_content(welcome), to_text(welcome))
