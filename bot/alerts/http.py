@@ -1,9 +1,218 @@
-"""HTTP routes of the alerts feature."""
+"""HTTP side of alerts: the Cronofy push URL, and the outbox worker's lifecycle.
+
+`POST /cronofy/push/{org_key}` runs one ordered chain, cheapest check first and nothing
+parsed before it is authenticated: size cap (413) → org lookup (404) → HMAC over the raw
+bytes with the org's client secret (401) → content type (415) and JSON (400) → dedupe and
+store everything in one step → 200. Only the store being down answers 5xx (503, so that
+Cronofy retries); any other problem with a request is a 4xx with its reason.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import os
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
 from aiohttp import web
+
+from bot import logs
+from bot.alerts.hmac import HEADER, verify_push_hmac
+from bot.alerts.intake import build_write
+from bot.alerts.parse import parse_notification
+from bot.alerts.worker import OutboxWorker
+from bot.app import METRICS, RUN_WORKER, SERVICES
+from bot.errors import SecretKeyRetired, StoreError
+from bot.services import Services
+from bot.store.records import Org
+
+log = logging.getLogger(__name__)
+
+PUSH_PATH = "/cronofy/push/{org_key}"
+ORG_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+JSON_TYPES = ("application/json", "text/json")
+# an HTTP client that sends bytes without saying what they are labels them like this
+UNDECLARED_TYPES = ("application/octet-stream",)
+# writing the org on every callback would contend with admins editing it: once a minute is enough
+LAST_CALLBACK_EVERY = 60.0
+WORKER_STOP_TIMEOUT = 10.0
+_SECRET_CACHE_SIZE = 1024
+
+
+@dataclass
+class AlertsState:
+    """Per-app state of the alerts feature (set up before the app starts, filled as it runs)."""
+
+    worker: OutboxWorker | None = None
+    # options for the in-process worker (tests shorten the timings)
+    worker_options: dict[str, Any] = field(default_factory=dict)
+    # encrypted client secret -> plain text: Fernet on every callback is wasted work
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+ALERTS = web.AppKey("alerts", AlertsState)
+
+
+def _reject(request: web.Request, status: int, reason: str, org_id: str = "-") -> web.Response:
+    request.app[METRICS].callbacks.labels("rejected").inc()
+    log.info(logs.PUSH_REJECTED, org_id, reason)
+    return web.json_response({"error": reason}, status=status)
+
+
+def _client_secret(state: AlertsState, services: Services, org: Org) -> str:
+    assert org.cronofy is not None
+    encrypted = org.cronofy.client_secret_enc
+    secret = state.secrets.get(encrypted)
+    if secret is None:
+        secret = services.secrets.decrypt(encrypted)
+        if len(state.secrets) >= _SECRET_CACHE_SIZE:
+            state.secrets.clear()
+        state.secrets[encrypted] = secret
+    return secret
+
+
+def _content_type_ok(header: str | None) -> bool:
+    if header is None or not header.strip():
+        return True  # Cronofy always sends one; a missing header is not worth a refusal
+    mime = header.split(";", 1)[0].strip().lower()
+    if mime in JSON_TYPES or mime in UNDECLARED_TYPES:
+        return True
+    return mime.startswith("application/") and mime.endswith("+json")
+
+
+def _json_object(body: bytes) -> dict[str, Any] | str:
+    """The body as a JSON object, or the reason it is not one."""
+    if not body.strip():
+        return "empty body"
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    except RecursionError:
+        return "JSON nested too deeply"
+    except ValueError:
+        return "body is not valid JSON"
+    if not isinstance(value, dict):
+        return "JSON body must be an object"
+    return value
+
+
+async def push(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    state = request.app[ALERTS]
+    metrics = request.app[METRICS]
+    limit = services.settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _reject(request, 413, f"body larger than {limit} bytes")
+
+    org_key = request.match_info.get("org_key", "")
+    if not ORG_KEY.fullmatch(org_key):
+        return _reject(request, 404, "unknown push URL")
+    try:
+        org = await services.store.get_org_by_key(org_key)
+    except StoreError:
+        return _reject(request, 503, "store unavailable")
+    if org is None or not org.active or org.cronofy is None:
+        return _reject(request, 404, "unknown push URL")
+
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _reject(request, 413, f"body larger than {limit} bytes", org.org_id)
+    if len(body) > limit:
+        return _reject(request, 413, f"body larger than {limit} bytes", org.org_id)
+
+    try:
+        secret = _client_secret(state, services, org)
+    except SecretKeyRetired:
+        log.error(logs.PUSH_SECRET_RETIRED, org.org_id)
+        return _reject(request, 401, "signature cannot be checked", org.org_id)
+    header = request.headers.get(HEADER)
+    if header is None:
+        return _reject(request, 401, f"missing {HEADER} header", org.org_id)
+    if not verify_push_hmac(secret, body, header):
+        return _reject(request, 401, f"{HEADER} does not match the body", org.org_id)
+
+    if not _content_type_ok(request.headers.get("Content-Type")):
+        return _reject(request, 415, "content type must be application/json", org.org_id)
+    payload = _json_object(body)
+    if isinstance(payload, str):
+        return _reject(request, 400, payload, org.org_id)
+
+    note = parse_notification(payload, callback=request.query.get("callback"))
+    now = services.clock()
+    try:
+        write = await build_write(services.store, org, note, body, now=now)
+        committed = await services.store.commit_event(write)
+    except StoreError:
+        return _reject(request, 503, "store unavailable", org.org_id)
+    if not committed:
+        metrics.callbacks.labels("duplicate").inc()
+        log.info(logs.PUSH_DUPLICATE, org.org_id)
+        return web.json_response({"status": "duplicate"})
+    metrics.callbacks.labels("accepted").inc()
+    log.info(logs.PUSH_ACCEPTED, org.org_id, note.raw_type, len(write.jobs))
+    if write.jobs and state.worker is not None:
+        state.worker.wake()
+    if org.last_callback_at is None or now - org.last_callback_at >= LAST_CALLBACK_EVERY:
+        await _touch_last_callback(services, org.org_id, now)
+    return web.json_response({"status": "accepted", "type": note.raw_type})
+
+
+async def _touch_last_callback(services: Services, org_id: str, now: float) -> None:
+    try:
+        fresh = await services.store.get_org(org_id)  # re-read: keep concurrent edits
+        if fresh is not None:
+            await services.store.put_org(replace(fresh, last_callback_at=now))
+    except StoreError:
+        pass  # a status detail; the event itself is stored
+
+
+def consumer_name() -> str:
+    """Unique per process: a restarted worker must not inherit its predecessor's claims."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def make_worker(app: web.Application, **options: Any) -> OutboxWorker:
+    metrics = app[METRICS]
+
+    def observe(platform: str, result: str) -> None:
+        metrics.deliveries.labels(platform, result).inc()
+
+    settings = {"consumer": consumer_name(), "on_delivery": observe, **options}
+    return OutboxWorker(app[SERVICES], **settings)
+
+
+async def worker_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Run the outbox worker with the app; on shutdown let it finish the job in hand."""
+    state = app[ALERTS]
+    if not app[RUN_WORKER]:
+        yield
+        return
+    worker = make_worker(app, **state.worker_options)
+    state.worker = worker
+    task = asyncio.create_task(worker.run(), name="outbox-worker")
+    try:
+        yield
+    finally:
+        worker.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), WORKER_STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning(logs.WORKER_STOP_TIMEOUT, worker.consumer, WORKER_STOP_TIMEOUT)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        state.worker = None
 
 
 def setup(app: web.Application) -> None:
-    """Add this feature's routes and background tasks to the app."""
+    """Add the push route and the in-process outbox worker."""
+    app[ALERTS] = AlertsState()
+    app.router.add_post(PUSH_PATH, push)
+    app.cleanup_ctx.append(worker_lifecycle)

@@ -1,0 +1,115 @@
+"""`python -m bot worker` and `python -m bot deadletters list|replay`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+
+from aiohttp import web
+
+from bot import logs
+from bot.app import create_app
+from bot.config import Settings
+from bot.errors import ConfigError, SlotbotError, StoreError
+from bot.store import open_store
+
+log = logging.getLogger("bot.alerts")
+
+
+def _settings() -> Settings | None:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return None
+
+
+async def _run_worker(settings: Settings) -> None:
+    """The app with its adapters and worker started, but listening on no port."""
+    app = create_app(settings, run_worker=True)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()  # runs the cleanup contexts: store, worker, adapters
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info(logs.STOPPING)
+    await runner.cleanup()  # the worker finishes the job in hand
+    log.info(logs.STOPPED)
+
+
+def worker_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="slotbot worker",
+        description="Run only the outbox worker against BOT_STORE_URL (to scale delivery out).",
+    )
+    parser.parse_args(argv)
+    settings = _settings()
+    if settings is None:
+        return 2
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        asyncio.run(_run_worker(settings))
+    except (StoreError, ConfigError) as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    return 0
+
+
+async def _list(settings: Settings, org_id: str | None, limit: int) -> int:
+    store = open_store(settings)
+    await store.open()
+    try:
+        jobs = await store.list_dead_letters(org_id, limit=limit)
+    finally:
+        await store.close()
+    if not jobs:
+        print("no dead letters")
+        return 0
+    print(f"{'job id':32}  {'org':24}  {'kind':8}  {'tries':>5}  {'created (UTC)':19}  reason")
+    for job in jobs:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job.created_at))
+        reason = (job.dead_reason or job.last_error).replace("\n", " ")[:80]
+        print(
+            f"{job.job_id:32}  {job.org_id:24}  {job.kind:8}  {job.attempts:>5}  {created:19}  {reason}"
+        )
+    return 0
+
+
+async def _replay(settings: Settings, job_ids: list[str]) -> int:
+    store = open_store(settings)
+    await store.open()
+    try:
+        count = await store.requeue_dead_letters(job_ids or None)
+    finally:
+        await store.close()
+    print(f"requeued {count} job(s)")
+    return 0
+
+
+def deadletters_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="slotbot deadletters", description="Show or re-queue deliveries that gave up."
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    listing = sub.add_parser("list", help="print job id, org, kind, attempts and reason")
+    listing.add_argument("--org", default=None, help="only this org (slack:T… / teams:…)")
+    listing.add_argument("--limit", type=int, default=100)
+    replay = sub.add_parser("replay", help="re-queue these dead letters (all when none given)")
+    replay.add_argument("job_ids", nargs="*")
+    args = parser.parse_args(argv)
+    settings = _settings()
+    if settings is None:
+        return 2
+    try:
+        if args.action == "list":
+            return asyncio.run(_list(settings, args.org, args.limit))
+        return asyncio.run(_replay(settings, list(args.job_ids)))
+    except SlotbotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,88 @@
+"""From a verified, parsed callback to the one write that records it (`EventWrite`)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bot.alerts.parse import Notification
+from bot.alerts.profiles import resolve
+from bot.alerts.render import notice_card
+from bot.alerts.routing import route_alert
+from bot.chat import DeliveryTarget
+from bot.outbox import new_job_id, notice_job
+from bot.store.base import Store
+from bot.store.records import AuditEntry, EventWrite, Job, Org
+
+# Cronofy retries a failed delivery for up to a day; remember digests well beyond that
+DEDUPE_TTL = 3 * 24 * 3600.0
+DISCONNECTED_JOB = "profile_disconnected"
+
+
+def dedupe_key(org_id: str, body: bytes) -> str:
+    """Cronofy sends no delivery id and no timestamp: the same bytes are the same delivery."""
+    digest = hashlib.sha256(org_id.encode("utf-8") + b"\n" + body).hexdigest()
+    return f"cronofy:{digest}"
+
+
+def _audit(org: Org, note: Notification, action: str, now: float) -> AuditEntry:
+    detail: dict[str, object] = {"type": note.raw_type}
+    if note.channel_id:
+        detail["channel_id"] = note.channel_id
+    if note.booking_id:
+        detail["booking_id"] = note.booking_id
+    return AuditEntry(org_id=org.org_id, actor="cronofy", action=action, detail=detail, at=now)
+
+
+def admin_notices(org: Org, title: str, text: str, *, now: float) -> list[Job]:
+    card = notice_card(title, text)
+    return [
+        notice_job(
+            org.org_id, DeliveryTarget(org.platform, org.org_id, "dm", user_id=admin), card, now=now
+        )
+        for admin in org.admins
+    ]
+
+
+async def build_write(
+    store: Store, org: Org, note: Notification, body: bytes, *, now: float
+) -> EventWrite:
+    """Everything this callback changes: profile, timeline, booking, jobs, audit."""
+    write = EventWrite(
+        dedupe_key=dedupe_key(org.org_id, body), dedupe_ttl=DEDUPE_TTL, org_id=org.org_id
+    )
+    if note.is_scheduling:
+        resolution = await resolve(store, org, note, now=now)
+        write.booking = resolution.booking
+        if resolution.candidate is not None:
+            write.candidate = resolution.candidate
+            write.timeline = resolution.timeline
+        else:
+            # nobody to file it under: keep a trace of it all the same
+            write.audit = _audit(org, note, "cronofy.unmatched_callback", now)
+        write.jobs = await route_alert(store, org, note, resolution, now=now)
+        return write
+    if note.raw_type == "profile_disconnected":
+        write.audit = _audit(org, note, "cronofy.profile_disconnected", now)
+        write.jobs = [
+            Job(
+                job_id=new_job_id(),
+                org_id=org.org_id,
+                kind=DISCONNECTED_JOB,
+                payload={"subject": note.subject or note.channel_id or "", "reason": note.raw_type},
+                created_at=now,
+                not_before=now,
+            )
+        ]
+    elif note.raw_type == "gdpr_requested":
+        write.audit = _audit(org, note, "cronofy.gdpr_requested", now)
+        write.jobs = admin_notices(
+            org,
+            "Cronofy data request",
+            "Cronofy reported a GDPR data request for a connected calendar account. "
+            "Review it in Cronofy and remove that person's data from your records as needed.",
+            now=now,
+        )
+    elif note.raw_type != "change":
+        # verification, initial sync, unknown types: recorded and acknowledged
+        write.audit = _audit(org, note, f"cronofy.{note.family}_notification", now)
+    return write

@@ -1,0 +1,139 @@
+"""Candidate profiles: who a callback is about, and what it does to their booking.
+
+A callback is matched to a candidate by the `correlation_id` Slotbot put on the link it handed
+out (→ org, recruiter, candidate), else by the recipient's email (a profile is created for a
+new address). Each event appends a timeline entry and moves the booking to its new state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from bot.alerts.parse import Notification, kind_for
+from bot.store.base import Store
+from bot.store.records import Booking, Candidate, Org, TimelineEntry
+
+# states in which a booking holds a time: a new chosen time for it is a reschedule
+_HOLDS_TIME = ("booked", "rescheduled")
+
+
+@dataclass
+class Resolution:
+    """The outcome of matching one scheduling notification against what the store knows."""
+
+    kind: str
+    candidate: Candidate | None
+    candidate_changed: bool
+    recruiter_id: str | None
+    booking: Booking | None
+    timeline: TimelineEntry
+    previous_start: str | None = None
+    previous_end: str | None = None
+    # False when the callback repeats what is already known (same time chosen again)
+    alert: bool = True
+
+
+async def _recruiter_by_sub(store: Store, org_id: str, subs: tuple[str, ...]) -> str | None:
+    if not subs:
+        return None
+    for member in await store.list_members(org_id):
+        if member.cronofy_sub and member.cronofy_sub in subs:
+            return member.user_id
+    return None
+
+
+async def match_candidate(
+    store: Store, org: Org, note: Notification, *, now: float
+) -> tuple[Candidate | None, bool, str | None]:
+    """(candidate, created or changed?, recruiter id) for a notification."""
+    if note.correlation_id:
+        link = await store.get_tracked_link(note.correlation_id)
+        if link is not None and link.org_id == org.org_id:
+            candidate = await store.get_candidate(org.org_id, link.candidate_id)
+            if candidate is not None:
+                return candidate, False, link.member_id
+    recruiter = await _recruiter_by_sub(store, org.org_id, note.participant_subs)
+    recipient = next((r for r in note.recipients if r.email), None)
+    if recipient is None or recipient.email is None:
+        return None, False, recruiter
+    candidate = await store.find_candidate_by_email(org.org_id, recipient.email)
+    if candidate is None:
+        candidate = Candidate(
+            org_id=org.org_id,
+            candidate_id=uuid.uuid4().hex,
+            email=recipient.email.lower(),
+            name=recipient.name or "",
+            recruiter_id=recruiter,
+            created_at=now,
+        )
+        return candidate, True, recruiter
+    changed = False
+    if recipient.name and not candidate.name:
+        candidate = replace(candidate, name=recipient.name)
+        changed = True
+    return candidate, changed, recruiter or candidate.recruiter_id
+
+
+async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> Resolution:
+    """Match the candidate, decide the kind (reschedule detection) and the booking's new state."""
+    candidate, changed, recruiter_id = await match_candidate(store, org, note, now=now)
+    kind = kind_for(note.raw_type, org.type_overrides)
+    existing = await store.get_booking(org.org_id, note.booking_id) if note.booking_id else None
+    if recruiter_id is None and existing is not None:
+        recruiter_id = existing.recruiter_id
+    previous_start: str | None = None
+    previous_end: str | None = None
+    alert = True
+    if existing is not None and existing.state in _HOLDS_TIME and existing.start:
+        if kind == "booked" and note.start and note.start != existing.start:
+            kind, previous_start, previous_end = "rescheduled", existing.start, existing.end
+        elif kind == "booked" and note.start == existing.start:
+            alert = False  # the same time chosen again: nothing new to tell anyone
+        elif kind == "rescheduled" and note.start != existing.start:
+            previous_start, previous_end = existing.start, existing.end
+
+    booking: Booking | None = None
+    if note.booking_id:
+        base = existing or Booking(org_id=org.org_id, booking_id=note.booking_id)
+        booking = replace(
+            base,
+            candidate_id=(candidate.candidate_id if candidate else None) or base.candidate_id,
+            recruiter_id=recruiter_id or base.recruiter_id,
+            # an unrecognised notification leaves the booking's state as it was
+            state=kind if kind != "other" or existing is None else base.state,
+            start=note.start or base.start,
+            end=note.end or base.end,
+            zone=note.zone or base.zone,
+            meeting_url=note.meeting_url or base.meeting_url,
+            reschedule_url=note.reschedule_url or base.reschedule_url,
+            decline_url=note.decline_url or base.decline_url,
+            updated_at=now,
+        )
+    timeline = TimelineEntry(
+        kind=kind,
+        at=now,
+        booking_id=note.booking_id,
+        start=note.start or (booking.start if booking else None),
+        end=note.end or (booking.end if booking else None),
+        zone=note.zone or (booking.zone if booking else None),
+        previous_start=previous_start,
+        recruiter_id=recruiter_id,
+        meeting_url=note.meeting_url or (booking.meeting_url if booking else None),
+        raw_type=note.raw_type,
+        note="" if alert else "same time chosen again",
+    )
+    if candidate is not None and recruiter_id and candidate.recruiter_id != recruiter_id:
+        candidate = replace(candidate, recruiter_id=recruiter_id)
+        changed = True
+    return Resolution(
+        kind=kind,
+        candidate=candidate,
+        candidate_changed=changed,
+        recruiter_id=recruiter_id,
+        booking=booking,
+        timeline=timeline,
+        previous_start=previous_start,
+        previous_end=previous_end,
+        alert=alert,
+    )

@@ -1,0 +1,135 @@
+"""Cards for alerts, built at delivery time from the job's payload.
+
+An alert job stores the facts (`AlertFacts`), not a rendered card, so the card is made by
+the card library of the process that delivers it. Channel alerts name the candidate only;
+the recruiter's direct message carries the email, notes, links and details.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cards import library
+from cards.library import AlertView, Audience
+from cards.model import Card, Inline, Section, TimeValue
+
+__all__ = ["AlertFacts", "Audience", "alert_card", "follow_up_card", "invite_card", "notice_card"]
+
+_FOLLOW_UP = {
+    "booked": "Booked again",
+    "rescheduled": "Rescheduled",
+    "cancelled": "Cancelled",
+    "declined": "Declined: none of the times suit",
+    "other": "Updated",
+}
+_STATUS: dict[str, Any] = {
+    "booked": "good",
+    "rescheduled": "warning",
+    "cancelled": "attention",
+    "declined": "attention",
+}
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """What an alert says; stored in the job payload as a plain dict (times as ISO text)."""
+
+    kind: str
+    booking_id: str | None = None
+    candidate_id: str | None = None
+    candidate_name: str = ""
+    candidate_email: str | None = None
+    candidate_phone: str | None = None
+    notes: str | None = None
+    recruiter_id: str | None = None
+    recruiter_name: str = ""
+    summary: str | None = None
+    start: str | None = None
+    end: str | None = None
+    zone: str | None = None
+    previous_start: str | None = None
+    previous_end: str | None = None
+    meeting_url: str | None = None
+    reschedule_url: str | None = None
+    decline_url: str | None = None
+    raw_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AlertFacts:
+        if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+            raise ValueError("alert facts must be an object with a kind")
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def for_audience(self, audience: Audience) -> AlertFacts:
+        """Channel alerts carry the candidate's name only: the rest never enters the job."""
+        if audience == "dm":
+            return self
+        return dataclasses.replace(
+            self,
+            candidate_email=None,
+            candidate_phone=None,
+            notes=None,
+            reschedule_url=None,
+            decline_url=None,
+        )
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.utcoffset() is not None else None
+
+
+def alert_card(facts: AlertFacts, audience: Audience) -> Card:
+    """The alert for one audience ("channel": name only; "dm": everything)."""
+    facts = facts.for_audience(audience)
+    view = AlertView(
+        candidate_name=facts.candidate_name,
+        candidate_email=facts.candidate_email,
+        candidate_phone=facts.candidate_phone,
+        notes=facts.notes,
+        recruiter_name=facts.recruiter_name,
+        start=_instant(facts.start),
+        end=_instant(facts.end),
+        zone=facts.zone,
+        previous_start=_instant(facts.previous_start),
+        previous_end=_instant(facts.previous_end),
+        meeting_url=facts.meeting_url,
+        candidate_id=facts.candidate_id,
+        reschedule_url=facts.reschedule_url,
+        decline_url=facts.decline_url,
+        booking_id=facts.booking_id,
+        raw_type=facts.raw_type,
+    )
+    return library.alert(facts.kind, view, audience=audience)
+
+
+def follow_up_card(facts: AlertFacts) -> Card:
+    """The short reply in the original alert's thread when its booking changes."""
+    title = _FOLLOW_UP.get(facts.kind, _FOLLOW_UP["other"])
+    parts: list[Inline] = [title]
+    start = _instant(facts.start)
+    if start is not None and facts.kind in ("booked", "rescheduled"):
+        end = _instant(facts.end)
+        parts += [": now ", TimeValue(start, end if end and end > start else None, facts.zone)]
+    return Card(blocks=[Section(parts)], status=_STATUS.get(facts.kind), fallback=title)
+
+
+def notice_card(title: str, text: str) -> Card:
+    return library.notice(title, text)
+
+
+def invite_card(channel: str) -> Card:
+    """Told to admins when a channel route cannot be delivered to."""
+    return library.error_invite_bot(channel)

@@ -1,0 +1,97 @@
+"""Who hears about a booking event: the org's alert routes and the recruiter's DM."""
+
+from __future__ import annotations
+
+from bot.alerts.parse import Notification
+from bot.alerts.profiles import Resolution
+from bot.alerts.render import AlertFacts, Audience
+from bot.chat import DeliveryTarget
+from bot.outbox import new_job_id, target_to_dict
+from bot.store.base import Store
+from bot.store.records import Job, Member, Org
+
+ALERT_JOB = "alert"
+
+
+def alert_job(
+    org: Org,
+    target: DeliveryTarget,
+    facts: AlertFacts,
+    audience: Audience,
+    *,
+    now: float,
+    target_name: str = "",
+) -> Job:
+    """An "alert" job: the worker renders `facts` for `audience` when it delivers, and uses
+    `booking_id` to update the message it posted for the same booking earlier."""
+    return Job(
+        job_id=new_job_id(),
+        org_id=org.org_id,
+        kind=ALERT_JOB,
+        payload={
+            "target": target_to_dict(target),
+            "target_name": target_name,
+            "audience": audience,
+            "booking_id": facts.booking_id,
+            "facts": facts.for_audience(audience).to_dict(),
+        },
+        created_at=now,
+        not_before=now,
+    )
+
+
+def facts_for(note: Notification, resolution: Resolution, recruiter: Member | None) -> AlertFacts:
+    candidate = resolution.candidate
+    booking = resolution.booking
+    timeline = resolution.timeline
+    return AlertFacts(
+        kind=resolution.kind,
+        booking_id=note.booking_id,
+        candidate_id=candidate.candidate_id if candidate else None,
+        candidate_name=(candidate.name if candidate else "")
+        or next((r.name for r in note.recipients if r.name), None)
+        or "",
+        candidate_email=candidate.email if candidate else None,
+        candidate_phone=note.phone,
+        notes=note.notes,
+        recruiter_id=resolution.recruiter_id,
+        recruiter_name=(recruiter.display_name or recruiter.name or "") if recruiter else "",
+        summary=note.summary,
+        start=timeline.start,
+        end=timeline.end,
+        zone=timeline.zone,
+        previous_start=resolution.previous_start,
+        previous_end=resolution.previous_end,
+        meeting_url=timeline.meeting_url,
+        reschedule_url=note.reschedule_url or (booking.reschedule_url if booking else None),
+        decline_url=note.decline_url or (booking.decline_url if booking else None),
+        raw_type=note.raw_type,
+    )
+
+
+async def route_alert(
+    store: Store, org: Org, note: Notification, resolution: Resolution, *, now: float
+) -> list[Job]:
+    """One job per matching channel route, plus the recruiter's DM unless turned off."""
+    if not resolution.alert:
+        return []
+    recruiter = (
+        await store.get_member(org.org_id, resolution.recruiter_id)
+        if resolution.recruiter_id
+        else None
+    )
+    facts = facts_for(note, resolution, recruiter)
+    jobs: list[Job] = []
+    seen: set[str] = set()
+    for route in org.routes:
+        if resolution.kind not in route.kinds or route.conversation_id in seen:
+            continue
+        seen.add(route.conversation_id)
+        target = DeliveryTarget(
+            org.platform, org.org_id, "channel", conversation_id=route.conversation_id
+        )
+        jobs.append(alert_job(org, target, facts, "channel", now=now, target_name=route.name))
+    if resolution.recruiter_id and (recruiter is None or recruiter.dm_alerts):
+        target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=resolution.recruiter_id)
+        jobs.append(alert_job(org, target, facts, "dm", now=now))
+    return jobs
