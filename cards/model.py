@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
 
 Status = Literal["good", "warning", "attention"]
@@ -36,8 +36,9 @@ class Strong:
 class TimeValue:
     """An instant (optionally an interval) that each reader sees in their own time zone.
 
-    `zone` (an IANA name such as "Europe/London") is only used where the platform cannot
-    localise, i.e. the plain-text rendering; UTC otherwise.
+    The instant is kept in UTC whatever offset it was given in. `zone` (an IANA name such
+    as "Europe/London") is only used where the platform cannot localise for its reader,
+    i.e. the plain-text rendering; UTC otherwise.
     """
 
     at: datetime
@@ -54,6 +55,9 @@ class TimeValue:
                 raise TypeError(f"TimeValue.{name} must be a datetime")
             if value.tzinfo is None or value.utcoffset() is None:
                 raise ValueError(f"TimeValue.{name} must be timezone-aware, got {value!r}")
+            # keep the instant in UTC: it stores and compares exactly (a zone's DST gaps and
+            # folds make cross-zone comparisons unreliable); `zone` says how to show it
+            object.__setattr__(self, name, value.astimezone(UTC))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ their own zone. Action buttons are `Action.Execute` (verb = action_id) with an
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cards._text import DASH, clean, fallback_text, iso_utc, one_line, safe_url, truncate
@@ -42,11 +44,13 @@ MAX_FACT_TITLE = 200
 MAX_FACT_VALUE = 1000
 MAX_BUTTON_TEXT = 75
 MAX_FALLBACK = 500
+MAX_CARD_BYTES = 24_000  # under Teams' ~28 KB message limit, leaving room for the envelope
 STATUS_COLOR = {"good": "good", "warning": "warning", "attention": "attention"}
 ACTION_STYLE = {"primary": "positive", "danger": "destructive"}
 
 _ZWSP = "\u200b"
-_LINE_START_LIST = re.compile(r"^(\s*)([-+>#]|\d+\.)(?=\s|$)", re.MULTILINE)
+_LINE_START_MARK = re.compile(r"^(\s*)([-+>#])(?=\s|$)", re.MULTILINE)
+_LINE_START_NUMBER = re.compile(r"^(\s*\d+)\.(?=\s|$)", re.MULTILINE)
 _MARKS = set("\\*_~`[]")
 
 
@@ -72,7 +76,8 @@ def escape_markdown(text: str) -> str:
             out.append(ch)
     escaped = "".join(out)
     # a line starting with "- ", "1. ", "> " or "# " would become a list / quote / heading
-    return _LINE_START_LIST.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    escaped = _LINE_START_MARK.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _LINE_START_NUMBER.sub(lambda m: m.group(1) + "\\.", escaped)
 
 
 def time_expression(tv: TimeValue) -> str:
@@ -141,14 +146,24 @@ def _has_time(fact: Fact) -> bool:
     return any(isinstance(p, TimeValue) for p in parts(fact.value))
 
 
-def _facts(block: Facts) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Limits:
+    """Per-element text caps; scaled down when a card would be too big for Teams."""
+
+    scale: float = 1.0
+
+    def cap(self, limit: int) -> int:
+        return max(20, int(limit * self.scale))
+
+
+def _facts(block: Facts, lim: _Limits) -> list[dict[str, Any]]:
     if not block.facts:
         return []
     if not any(_has_time(f) for f in block.facts):
         facts = [
             {
-                "title": escape_markdown(truncate(one_line(f.label), MAX_FACT_TITLE)),
-                "value": _markdown(f.value, MAX_FACT_VALUE) or " ",
+                "title": escape_markdown(truncate(one_line(f.label), lim.cap(MAX_FACT_TITLE))),
+                "value": _markdown(f.value, lim.cap(MAX_FACT_VALUE)) or " ",
             }
             for f in block.facts
         ]
@@ -167,7 +182,9 @@ def _facts(block: Facts) -> list[dict[str, Any]]:
                         "width": 1,
                         "items": [
                             _text_block(
-                                escape_markdown(truncate(one_line(f.label), MAX_FACT_TITLE)),
+                                escape_markdown(
+                                    truncate(one_line(f.label), lim.cap(MAX_FACT_TITLE))
+                                ),
                                 weight="Bolder",
                             )
                         ],
@@ -175,7 +192,7 @@ def _facts(block: Facts) -> list[dict[str, Any]]:
                     {
                         "type": "Column",
                         "width": 2,
-                        "items": [_text_block(_markdown(f.value, MAX_FACT_VALUE) or " ")],
+                        "items": [_text_block(_markdown(f.value, lim.cap(MAX_FACT_VALUE)) or " ")],
                     },
                 ],
             }
@@ -209,7 +226,7 @@ def _action(button: Button) -> dict[str, Any] | None:
     return out
 
 
-def _input(block: TextInput | ChoiceInput) -> list[dict[str, Any]]:
+def _input(block: TextInput | ChoiceInput, lim: _Limits) -> list[dict[str, Any]]:
     label = truncate(one_line(block.label), 200)
     out: dict[str, Any]
     if isinstance(block, TextInput):
@@ -241,7 +258,7 @@ def _input(block: TextInput | ChoiceInput) -> list[dict[str, Any]]:
     if block.hint:
         rendered.append(
             _text_block(
-                escape_markdown(truncate(clean(block.hint), MAX_TEXT)),
+                escape_markdown(truncate(clean(block.hint), lim.cap(MAX_TEXT))),
                 isSubtle=True,
                 size="Small",
                 spacing="None",
@@ -250,9 +267,9 @@ def _input(block: TextInput | ChoiceInput) -> list[dict[str, Any]]:
     return rendered
 
 
-def _element(block: Element, card: Card, first_header: bool) -> list[dict[str, Any]]:
+def _element(block: Element, card: Card, first_header: bool, lim: _Limits) -> list[dict[str, Any]]:
     if isinstance(block, Header):
-        text = escape_markdown(truncate(one_line(block.text), 300))
+        text = escape_markdown(truncate(one_line(block.text), lim.cap(300)))
         if not text:
             return []
         heading = _text_block(text, size="Large", weight="Bolder", style="heading")
@@ -266,20 +283,20 @@ def _element(block: Element, card: Card, first_header: bool) -> list[dict[str, A
             props["weight"] = "Bolder"
         elif block.emphasis == "subtle":
             props["isSubtle"] = True
-        return [_text_block(_markdown(block.content, MAX_TEXT) or " ", **props)]
+        return [_text_block(_markdown(block.content, lim.cap(MAX_TEXT)) or " ", **props)]
     if isinstance(block, Facts):
-        return _facts(block)
+        return _facts(block, lim)
     if isinstance(block, Link):
-        return [_text_block(_markdown(block, MAX_TEXT) or " ")]
+        return [_text_block(_markdown(block, lim.cap(MAX_TEXT)) or " ")]
     if isinstance(block, Actions):
         actions = [a for a in (_action(b) for b in block.buttons) if a is not None]
         return [{"type": "ActionSet", "actions": actions}] if actions else []
     if isinstance(block, TextInput | ChoiceInput):
-        return _input(block)
+        return _input(block, lim)
     if isinstance(block, Footer):
         return [
             _text_block(
-                _markdown(block.content, MAX_TEXT) or " ",
+                _markdown(block.content, lim.cap(MAX_TEXT)) or " ",
                 isSubtle=True,
                 size="Small",
                 separator=True,
@@ -288,10 +305,23 @@ def _element(block: Element, card: Card, first_header: bool) -> list[dict[str, A
     return []
 
 
+def _size(card: dict[str, Any]) -> int:
+    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
 def to_teams(card: Card) -> dict[str, Any]:
     """The Adaptive Card (the `content` of an `application/vnd.microsoft.card.adaptive`
     attachment). Inputs' `id` is the input's name; action buttons carry
     `data: {"action_id": ..., "value": ...}` and `verb` = action_id."""
+    rendered = _render(card, _Limits())
+    for scale in (0.5, 0.25, 0.1, 0.05):
+        if _size(rendered) <= MAX_CARD_BYTES:
+            break
+        rendered = _render(card, _Limits(scale))
+    return rendered
+
+
+def _render(card: Card, lim: _Limits) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     separate_next = False
     first_header = True
@@ -299,7 +329,7 @@ def to_teams(card: Card) -> dict[str, Any]:
         if isinstance(block, Divider):
             separate_next = True
             continue
-        rendered = _element(block, card, first_header)
+        rendered = _element(block, card, first_header, lim)
         if isinstance(block, Header):
             first_header = False
         if rendered and separate_next:
