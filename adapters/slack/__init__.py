@@ -153,7 +153,6 @@ def build_runtime(services: Services) -> SlackRuntime:
         bolt = AsyncApp(
             client=web_client(settings.slack_api_url, token),
             signing_secret=signing_secret or "unused-in-socket-mode",
-            token=token,
             authorize=None if token else _no_token_authorize,
             request_verification_enabled=False,
             name="slotbot",

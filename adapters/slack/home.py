@@ -3,11 +3,10 @@ admins the org's setup state and failed deliveries."""
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from datetime import UTC, datetime
 
+from bot.cronofy.connect import authorize_url_for
 from bot.errors import SlotbotError
 from bot.services import Services
 from cards.model import (
@@ -31,23 +30,12 @@ MAX_INTERVIEWS = 5
 MAX_DEAD_LETTERS = 5
 
 
-def _connect_url(services: Services, org_id: str, user_id: str) -> str | None:
+async def _connect_url(services: Services, org_id: str, user_id: str) -> str | None:
     """The recruiter's Cronofy connect link, when the org is set up for it."""
     try:
-        connect = importlib.import_module("bot.cronofy.connect")
-    except ImportError:
+        return await authorize_url_for(services, org_id, user_id)
+    except SlotbotError:
         return None
-    try:
-        url = connect.authorize_url_for(services, org_id, user_id)
-    except (SlotbotError, ValueError, LookupError):
-        return None
-    return url if isinstance(url, str) else None
-
-
-async def _maybe_await(value: object) -> object:
-    if inspect.isawaitable(value):
-        return await value
-    return value
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -73,7 +61,7 @@ async def home_card(services: Services, org_id: str, user_id: str, *, is_admin: 
         blocks.append(Section("Your calendar is not connected yet."))
         url = None
         if org is not None and org.cronofy is not None:
-            url = await _maybe_await(_connect_url(services, org_id, user_id))
+            url = await _connect_url(services, org_id, user_id)
         if isinstance(url, str):
             blocks.append(
                 Actions(

@@ -1,0 +1,139 @@
+"""POST /slack/events over HTTP: every unverifiable request is a 401, signed garbage a 400,
+and a replayed request or a retried event runs once."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from bot.store.base import Store
+from tests.adapters.slack.support import (
+    FORM,
+    all_text,
+    command_body,
+    event_body,
+    make_app,
+    post_signed,
+    signed_headers,
+    slack_settings,
+)
+from tests.fakes.slack import FakeSlack
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, store: Store, fake_slack: FakeSlack) -> Any:
+    return await aiohttp_client(make_app(slack_settings(fake_slack), store))
+
+
+def _bad_requests(fake_slack: FakeSlack) -> dict[str, tuple[str, dict[str, str]]]:
+    body = command_body(fake_slack, "help")
+    good = signed_headers(body, FORM)
+    now = int(time.time())
+    return {
+        "no headers": (body, {"Content-Type": FORM}),
+        "no signature": (body, {k: v for k, v in good.items() if k != "X-Slack-Signature"}),
+        "no timestamp": (body, {k: v for k, v in good.items() if k != "X-Slack-Request-Timestamp"}),
+        "non-numeric timestamp": (body, {**good, "X-Slack-Request-Timestamp": "abc"}),
+        "stale": (body, signed_headers(body, FORM, ts=now - 301)),
+        "from the future": (body, signed_headers(body, FORM, ts=now + 301)),
+        "wrong secret": (body, signed_headers(body, FORM, secret="not-the-secret")),
+        "tampered body": (body + "&text=cronofy+setup", good),
+        "unsigned garbage json": ("{not json", {"Content-Type": "application/json"}),
+    }
+
+
+CASES = [
+    "no headers",
+    "no signature",
+    "no timestamp",
+    "non-numeric timestamp",
+    "stale",
+    "from the future",
+    "wrong secret",
+    "tampered body",
+    "unsigned garbage json",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_unverifiable_requests_are_401(client: Any, fake_slack: FakeSlack, case: str) -> None:
+    body, headers = _bad_requests(fake_slack)[case]
+    response = await client.post("/slack/events", data=body.encode(), headers=headers)
+    assert response.status == 401
+    answer = await response.json()
+    assert answer["error"] == "invalid request" and answer["reason"]
+    assert "slack-signing-secret" not in json.dumps(answer)
+    assert fake_slack.calls("response_url") == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", "{not json"),
+        ("application/json", '{"type": "event_callback", "event": {"type": "app_home_opened"}}'),
+        (FORM, "payload=%7Bbroken"),
+        (FORM, "neither=command"),
+        ("text/plain", "hello"),
+    ],
+)
+async def test_signed_but_malformed_is_400(client: Any, content_type: str, body: str) -> None:
+    response = await post_signed(client, body, content_type)
+    assert response.status == 400
+    assert (await response.json())["reason"]
+
+
+async def test_body_over_the_cap_is_413(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack
+) -> None:
+    settings = slack_settings(fake_slack)
+    client = await aiohttp_client(make_app(settings, store))
+    body = "text=" + "x" * (settings.max_body_bytes + 10)
+    response = await post_signed(client, body, FORM)
+    assert response.status == 413
+
+
+async def test_url_verification_answers_the_challenge(client: Any) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"})
+    response = await post_signed(client, body, "application/json")
+    assert response.status == 200
+    assert (await response.json())["challenge"] == "abc123"
+
+
+async def test_replayed_request_runs_once(client: Any, fake_slack: FakeSlack) -> None:
+    body = command_body(fake_slack, "help", hook="replayed")
+    headers = signed_headers(body, FORM)
+    first = await client.post("/slack/events", data=body.encode(), headers=headers)
+    assert first.status == 200
+    await fake_slack.wait_for("response_url")
+    again = await client.post("/slack/events", data=body.encode(), headers=headers)
+    assert again.status == 200
+    # a later, freshly signed command still runs: the replay was refused, not everything
+    await post_signed(client, command_body(fake_slack, "help", hook="fresh"), FORM)
+    await fake_slack.wait_for("response_url", count=2)
+    assert len(fake_slack.responses("replayed")) == 1
+    assert len(fake_slack.responses("fresh")) == 1
+    assert "schedule" in all_text(fake_slack.responses("replayed")[0]).lower()
+
+
+async def test_retried_event_runs_once(client: Any, fake_slack: FakeSlack) -> None:
+    body = event_body({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvHome1")
+    first = await post_signed(client, body, "application/json")
+    assert first.status == 200
+    await fake_slack.wait_for("views.publish")
+    # Slack's retry: same event_id, new delivery (new timestamp and signature)
+    retry = await post_signed(
+        client,
+        body,
+        "application/json",
+        extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        ts=int(time.time()) - 7,
+    )
+    assert retry.status == 200
+    assert retry.headers.get("X-Slack-No-Retry") == "1"
+    other = event_body({"type": "app_home_opened", "user": "U2", "tab": "home"}, event_id="EvHome2")
+    await post_signed(client, other, "application/json")
+    published = await fake_slack.wait_for("views.publish", count=2)
+    assert [r.args["user_id"] for r in published] == ["U1", "U2"]
