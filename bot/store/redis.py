@@ -48,6 +48,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.records import (
@@ -396,6 +398,9 @@ class RedisStore:
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
                 health_check_interval=30,
+                # one quick retry covers a connection that went stale (Redis restarted);
+                # more would make an unreachable Redis look like a hang to /readyz
+                retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
             )
         except ValueError as exc:
             raise StoreError(f"cannot use Redis store {self.display_url}: {exc}") from None

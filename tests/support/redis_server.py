@@ -28,7 +28,7 @@ from bot.store.sqlite import SQLiteStore
 START_TIMEOUT = 10.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -125,7 +125,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    port = _free_port()
+    port = free_port()
     server = RedisServer(
         f"redis://127.0.0.1:{port}/0", folder=tmp_path_factory.mktemp("redis"), port=port
     )

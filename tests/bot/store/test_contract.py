@@ -463,3 +463,13 @@ async def test_closed_store_is_unavailable(store: Store) -> None:
         await store.ping()
     with pytest.raises(StoreUnavailable):
         await store.get_org(ORG)
+
+
+async def test_concurrent_workers_never_claim_the_same_job(store: Store) -> None:
+    now = time.time()
+    await store.enqueue([make_job(f"j{n}", not_before=now) for n in range(12)])
+    batches = await asyncio.gather(
+        *(store.claim_jobs(f"w{n}", limit=3, visibility_timeout=60, now=now) for n in range(6))
+    )
+    claimed = [job.job_id for batch in batches for job in batch]
+    assert sorted(claimed) == sorted(f"j{n}" for n in range(12))

@@ -10,13 +10,13 @@ import redis
 from bot.errors import StoreUnavailable
 from bot.store.records import Booking, Job, Org
 from bot.store.redis import RedisStore
-from tests.support.redis_server import RedisServer, _free_port
+from tests.support.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.redis
 
 
 async def test_unreachable_redis_is_unavailable_quickly() -> None:
-    store = RedisStore(f"redis://127.0.0.1:{_free_port()}/0")
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
     await store.open()  # does not connect: a Redis that is down must not stop start-up
     try:
         started = time.monotonic()
@@ -30,7 +30,7 @@ async def test_unreachable_redis_is_unavailable_quickly() -> None:
 
 
 async def test_password_is_not_in_errors() -> None:
-    store = RedisStore(f"redis://user:hunter2secret@127.0.0.1:{_free_port()}/0")
+    store = RedisStore(f"redis://user:hunter2secret@127.0.0.1:{free_port()}/0")
     await store.open()
     try:
         with pytest.raises(StoreUnavailable) as caught:
