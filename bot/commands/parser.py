@@ -26,7 +26,7 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
 _CHANNEL = re.compile(r"<#([A-Z0-9]{2,30})(?:\|([^>]{0,80}))?>")
-_USER_MENTION = re.compile(r"<@([A-Za-z0-9]{2,40})(?:\|([^>]{0,80}))?>")
+_USER_MENTION = re.compile(r"<@([A-Za-z0-9_-]{2,40})(?:\|([^>]{0,80}))?>")
 _RAW_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.-]{1,127}")
 _SLACK_LINK = re.compile(r"<([^<>|]{1,400})(?:\|[^<>]{0,400})?>")
 
