@@ -150,7 +150,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         data = dict(value)
         if is_setup_submission(str(data.get("action_id") or data.get("verb") or ""), data):
             outcome_card = await self.setup(activity, data)
-            message = card_activity(outcome_card, "Cronofy setup")
+            message = card_activity(outcome_card)
             if activity.reply_to_id:
                 message.id = activity.reply_to_id
                 await with_retry(lambda: turn_context.update_activity(message))
@@ -252,19 +252,18 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         moved_to_personal = False
         for reply in replies:
             content = card_content(reply.card)
-            summary = to_text(reply.card)
             if reply.visibility == "public":
-                message = card_activity(content, summary)
+                message = card_activity(content)
                 if public_to is not None:
                     await self.delivery.post(public_to, message)
                 else:
                     await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
             elif in_personal:
-                message = card_activity(content, summary)
+                message = card_activity(content)
                 await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
             else:
                 origin = ctx.conversation.conversation_id
-                message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}), summary)
+                message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}))
                 reference = await self.personal_for(activity)
                 await self.delivery.post(reference, message)
                 moved_to_personal = True
@@ -285,9 +284,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if tenant_of(activity):
             welcome = views.help_card()
             await with_retry(
-                lambda: turn_context.send_activity(
-                    card_activity(card_content(welcome), to_text(welcome))
-                )
+                lambda: turn_context.send_activity(card_activity(card_content(welcome)))
             )
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:

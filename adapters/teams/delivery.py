@@ -100,6 +100,9 @@ class TeamsDelivery:
         sent: list[str] = []
 
         async def send(ctx: TurnContext) -> None:
+            # botbuilder gives the continuation activity a made-up id, and send_activity would
+            # answer it as a reply; without it the card starts a new post (thread) instead
+            ctx.activity.id = None
             response = await with_retry(lambda: ctx.send_activity(activity))
             sent.append(response.id if response is not None and response.id else "")
 

@@ -9,7 +9,6 @@ from botbuilder.schema import Activity
 
 from cards.model import Card
 from cards.teams import to_teams
-from cards.text import to_text
 
 SUMMARY_LIMIT = 250
 
@@ -18,15 +17,17 @@ def card_content(card: Card) -> dict[str, Any]:
     return to_teams(card)
 
 
-def card_activity(content: dict[str, Any], summary: str) -> Activity:
-    """A message carrying one Adaptive Card; `summary` is the notification/preview text."""
+def card_activity(content: dict[str, Any], summary: str | None = None) -> Activity:
+    """A message carrying one Adaptive Card; the summary (notification and preview text)
+    defaults to the card's own fallback text."""
     activity = MessageFactory.attachment(CardFactory.adaptive_card(content))
-    activity.summary = summary[:SUMMARY_LIMIT]
+    text = summary if summary is not None else str(content.get("fallbackText") or "")
+    activity.summary = text[:SUMMARY_LIMIT]
     return activity
 
 
 def render(card: Card) -> Activity:
-    return card_activity(card_content(card), to_text(card))
+    return card_activity(card_content(card))
 
 
 def with_errors(content: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
