@@ -100,4 +100,5 @@ async def test_data_survives_a_hard_kill_of_redis(
         [job] = await store.claim_jobs("w", limit=1, visibility_timeout=60)
         assert (job.job_id, job.attempts) == ("j1", 1)
     finally:
+        redis_server.start()  # leave it running for the next test, whatever happened
         await store.close()
