@@ -44,6 +44,7 @@ def test_real_time_scheduling_callbacks() -> None:
     assert note.raw_type == "real_time_scheduling_completed"
     assert note.booking_id == "qTtZdczOccgaPncGJaCiLg"
     assert note.participant_subs == ("acc_5ba21743f408617d1269ea1e",)
+    assert note.correlation_id == "qTtZdczOccgaPncGJaCiLg"  # Slotbot's links: event_id
     assert kind_for(note.raw_type) == "booked"
     unsuitable = parse_notification(payloads.RTS_COMPLETED, callback="no_times_suitable")
     assert unsuitable.raw_type == "real_time_scheduling_no_times_suitable"
