@@ -473,3 +473,13 @@ async def test_concurrent_workers_never_claim_the_same_job(store: Store) -> None
     )
     claimed = [job.job_id for batch in batches for job in batch]
     assert sorted(claimed) == sorted(f"j{n}" for n in range(12))
+
+
+async def test_booking_without_a_start_is_listed_last_and_never_after_a_date(store: Store) -> None:
+    await store.put_booking(booking("unknown", None))
+    await store.put_booking(booking("known", "2030-01-01T09:00:00Z"))
+    assert [b.booking_id for b in await store.list_bookings(ORG)] == ["known", "unknown"]
+    after = await store.list_bookings(ORG, start_after="2000-01-01")
+    assert [b.booking_id for b in after] == ["known"]
+    await store.put_booking(booking("unknown", "2029-06-01T09:00:00Z"))
+    assert [b.booking_id for b in await store.list_bookings(ORG)] == ["unknown", "known"]
