@@ -341,6 +341,9 @@ def _render(card: Card, lim: _Limits) -> dict[str, Any]:
         "$schema": SCHEMA_URL,
         "version": VERSION,
         "body": body,
-        "fallbackText": fallback_text(card, MAX_FALLBACK),
+        # plain text, but shown by hosts we do not control: keep tags and templates inert too
+        "fallbackText": fallback_text(card, MAX_FALLBACK)
+        .replace("<", "<" + _ZWSP)
+        .replace("{{", "{" + _ZWSP + "{"),
         "msteams": {"width": "Full"},
     }

@@ -159,6 +159,7 @@ def test_mentions_are_escaped_not_sent() -> None:
     )
     slack, teams, text = _render_everything(card)
     assert "&lt;!channel&gt;" in slack and "&lt;@U123&gt;" in slack
+    assert "<!channel>" not in teams and "<@U123>" not in teams
     assert "<!channel>" not in to_slack(card).text
     at = to_teams(lib.notice("x", "<at>Everyone</at>"))["body"][1]["text"]
     assert "<at>" not in at and "at>Everyone" in at
