@@ -118,7 +118,9 @@ def create_app(
     services = Services(
         settings=settings,
         store=store if store is not None else open_store(settings),
-        secrets=secrets if secrets is not None else secret_box_for(settings.secret_keys, settings.data_dir),
+        secrets=secrets
+        if secrets is not None
+        else secret_box_for(settings.secret_keys, settings.data_dir),
     )
     app[SERVICES] = services
     app[METRICS] = Metrics()
@@ -143,7 +145,6 @@ def create_app(
     return app
 
 
-
 def enabled_adapters(settings: Settings) -> list[tuple[str, str]]:
     out = []
     for name, module in ADAPTERS:
@@ -157,13 +158,17 @@ def enabled_adapters(settings: Settings) -> list[tuple[str, str]]:
 def feature_report(settings: Settings) -> list[tuple[str, bool, str]]:
     """(feature, on?, why) for the start-up log and `doctor`."""
     slack_why = settings.slack_off_reason or (
-        "Socket Mode" if settings.slack_app_token else
-        "multi-workspace OAuth install" if settings.slack_multi_workspace else
-        "single workspace" if settings.slack_bot_token else
-        "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are not set: commands only, no outbound messages"
+        "Socket Mode"
+        if settings.slack_app_token
+        else "multi-workspace OAuth install"
+        if settings.slack_multi_workspace
+        else "single workspace"
+        if settings.slack_bot_token
+        else "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are not set: commands only, no outbound messages"
     )
     teams_why = settings.teams_off_reason or (
-        "TEAMS_DEV_MODE=1, inbound requests NOT authenticated" if settings.teams_dev_mode and not settings.microsoft_app_id
+        "TEAMS_DEV_MODE=1, inbound requests NOT authenticated"
+        if settings.teams_dev_mode and not settings.microsoft_app_id
         else f"{settings.microsoft_app_type}, inbound JWTs verified"
     )
     store_kind = "SQLite" if settings.sqlite_path is not None else "Redis"
@@ -171,5 +176,9 @@ def feature_report(settings: Settings) -> list[tuple[str, bool, str]]:
         ("Store", True, f"{store_kind} {settings.describe()['store_url']}"),
         ("Slack", settings.slack_enabled, slack_why),
         ("Teams", settings.teams_enabled, teams_why),
-        ("Secrets", True, "BOT_SECRET_KEYS" if settings.secret_keys else "development key in the data folder"),
+        (
+            "Secrets",
+            True,
+            "BOT_SECRET_KEYS" if settings.secret_keys else "development key in the data folder",
+        ),
     ]

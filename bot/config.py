@@ -71,7 +71,7 @@ def _store_url(value: str) -> str:
     if value.startswith(("redis://", "rediss://", "unix://")):
         return value
     raise ConfigError(
-        "BOT_STORE_URL must be sqlite:///path/to/file.db or redis://host:port/db, " f"got {value!r}"
+        f"BOT_STORE_URL must be sqlite:///path/to/file.db or redis://host:port/db, got {value!r}"
     )
 
 
@@ -215,7 +215,9 @@ class Settings:
     def data_dir(self) -> Path:
         """Where dev-only files live (generated secret key): beside the SQLite file, else ./data."""
         path = self.sqlite_path
-        return path.parent if path is not None and str(path.parent) not in ("", ".") else Path("data")
+        return (
+            path.parent if path is not None and str(path.parent) not in ("", ".") else Path("data")
+        )
 
     def describe(self) -> dict[str, str]:
         """Every setting as text, secrets masked: for `doctor` and start-up logs."""

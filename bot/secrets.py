@@ -67,13 +67,19 @@ def generate_key() -> str:
 def load_or_create_dev_key(data_dir: Path) -> str:
     """Development only: a key kept in the data folder (mode 0600), made on first use."""
     path = data_dir / DEV_KEY_FILE
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
+    try:
+        if path.exists():
+            return path.read_text(encoding="ascii").strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = generate_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key + "\n")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep the development secret key at {path} ({exc.strerror}); "
+            "fix the data folder or set BOT_SECRET_KEYS"
+        ) from None
     return key
 
 

@@ -24,7 +24,9 @@ class SetupOutcome:
     """Result of submitting the setup form: field errors to show inline, or the result reply."""
 
     ok: bool
-    field_errors: dict[str, str] = field(default_factory=dict)  # "client_id"/"client_secret"/"data_center"
+    field_errors: dict[str, str] = field(
+        default_factory=dict
+    )  # "client_id"/"client_secret"/"data_center"
     reply: Reply | None = None
 
 

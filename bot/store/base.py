@@ -37,6 +37,7 @@ class Store(Protocol):
     async def get_org_by_key(self, org_key: str) -> Org | None: ...
     async def put_org(self, org: Org) -> None:
         """Insert or replace; keeps the org_key index in step (old key released)."""
+
     async def list_orgs(self) -> list[Org]: ...
 
     # members ---------------------------------------------------------------
@@ -49,6 +50,7 @@ class Store(Protocol):
     async def get_candidate(self, org_id: str, candidate_id: str) -> Candidate | None: ...
     async def find_candidate_by_email(self, org_id: str, email: str) -> Candidate | None:
         """Email match is case-insensitive."""
+
     async def put_candidate(self, candidate: Candidate) -> None: ...
     async def append_timeline(
         self, org_id: str, candidate_id: str, entry: TimelineEntry
@@ -91,6 +93,7 @@ class Store(Protocol):
         self, org_id: str, booking_id: str, target: str, ref: MessageRef
     ) -> None:
         """`target` names the destination (e.g. "channel:C123", "dm:U42")."""
+
     async def get_message_refs(self, org_id: str, booking_id: str) -> dict[str, MessageRef]: ...
 
     # audit -----------------------------------------------------------------
@@ -113,15 +116,19 @@ class Store(Protocol):
         """Jobs that are due (not_before <= now) and not held by another consumer, plus jobs
         whose holder has not acked within `visibility_timeout` (a crashed worker).
         Each returned job's `attempts` is already incremented for this try."""
+
     async def ack_job(self, job_id: str) -> None: ...
     async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
         """Schedule another try at `at`; once job.attempts >= max_attempts the job is
         dead-lettered instead. True when it was retried, False when dead-lettered."""
+
     async def dead_letter_job(self, job: Job, reason: str) -> None: ...
     async def dead_letter_org_jobs(self, org_id: str, reason: str) -> int:
         """Dead-letter every pending job of an org (app uninstalled); returns how many."""
+
     async def list_dead_letters(self, org_id: str | None = None, limit: int = 100) -> list[Job]: ...
     async def requeue_dead_letters(self, job_ids: list[str] | None = None) -> int:
         """Move dead letters (all, or these) back to the queue with attempts reset."""
+
     async def outbox_depth(self) -> int:
         """Jobs pending or in flight (not dead)."""

@@ -1,0 +1,79 @@
+"""The app factory: health, readiness, metrics, body cap, unknown routes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.app import SERVICES, create_app
+from bot.config import Settings
+from bot.errors import StoreUnavailable
+from bot.secrets import SecretBox, generate_key
+from bot.store.sqlite import SQLiteStore
+
+
+def make_app(tmp_path: Path, **env: str) -> web.Application:
+    settings = Settings.from_env({"BOT_STORE_URL": f"sqlite:///{tmp_path}/bot.db", **env})
+    return create_app(settings, secrets=SecretBox([generate_key()]), run_worker=False)
+
+
+async def test_health_ready_and_metrics(tmp_path: Path, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(make_app(tmp_path))
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json())["status"] == "ready"
+    metrics = await client.get("/metrics")
+    text = await metrics.text()
+    assert metrics.status == 200
+    assert 'slotbot_http_requests_total{method="GET",route="/readyz",status="200"} 1.0' in text
+    assert "slotbot_outbox_depth 0.0" in text
+    assert "slotbot_http_request_seconds_bucket" in text
+
+
+async def test_unknown_route_is_404(tmp_path: Path, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(make_app(tmp_path))
+    assert (await client.get("/nowhere")).status == 404
+    assert (await client.post("/healthz")).status == 405
+
+
+async def test_body_over_the_cap_is_413(tmp_path: Path, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient = await aiohttp_client(make_app(tmp_path))
+    response = await client.post("/cronofy/push/anything", data=b"x" * (1024 * 1024 + 1))
+    assert response.status == 413
+
+
+class FlakyStore(SQLiteStore):
+    """A real SQLite store whose ping can be switched off, as when the disk goes away."""
+
+    down = False
+
+    async def ping(self) -> None:
+        if self.down:
+            raise StoreUnavailable("database is not answering")
+        await super().ping()
+
+
+async def test_readyz_follows_the_store_and_logs_each_change_once(
+    tmp_path: Path,
+    aiohttp_client,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FlakyStore(str(tmp_path / "flaky.db"))
+    settings = Settings.from_env({"BOT_STORE_URL": f"sqlite:///{tmp_path}/flaky.db"})
+    app = create_app(settings, store=store, secrets=SecretBox([generate_key()]), run_worker=False)
+    client: TestClient = await aiohttp_client(app)
+    assert app[SERVICES].store is store
+    caplog.set_level(logging.INFO, logger="bot.app")
+    store.down = True
+    statuses = [(await client.get("/readyz")).status for _ in range(3)]
+    store.down = False
+    statuses += [(await client.get("/readyz")).status for _ in range(2)]
+    assert statuses == [503, 503, 503, 200, 200]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    assert sum("store unreachable" in m for m in messages) == 1
+    assert sum("store reachable again" in m for m in messages) == 1
