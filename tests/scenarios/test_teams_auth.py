@@ -97,3 +97,20 @@ async def test_dev_mode_accepts_requests_without_a_token(
     client = await aiohttp_client(make_app(dev_settings(), store))
     assert await post(client, bot_added(channel(fake_connector)), None) == 201
     assert await store.kv_get(NAMESPACE, f"conv:{CHANNEL_ID}") is not None
+
+
+async def test_replies_carry_a_bot_token_from_the_token_endpoint(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    from tests.adapters.teams.support import APP_PASSWORD, message, personal
+
+    fake_connector.add_app(APP_ID, APP_PASSWORD)
+    client = await aiohttp_client(make_app(auth_settings(fake_connector), store))
+    status = await post(
+        client, message(personal(fake_connector), "help"), fake_connector.make_token(APP_ID)
+    )
+    assert status == 201
+    [token_request] = fake_connector.calls("token")
+    assert token_request.form is not None and token_request.form["client_id"] == APP_ID
+    [reply] = fake_connector.calls("reply_to_activity")
+    assert (reply.bearer or "").startswith("fake-bf-")

@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from adapters.teams.manifest import MANIFEST_DIR, ManifestError, build_manifest, load_template, main

@@ -1,0 +1,85 @@
+"""POST /api/messages: every malformed request gets a clear 4xx; duplicates run once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.store.base import Store
+from tests.adapters.teams.support import dev_settings, execute, make_app, message, personal
+from tests.fakes.botframework import FakeConnector
+
+ADA_DM = "a:personal-29:ada"
+
+
+async def test_wrong_content_type_is_415(aiohttp_client: Any, store: Store) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    response = await client.post(
+        "/api/messages", data=b"{}", headers={"Content-Type": "text/plain"}
+    )
+    assert response.status == 415
+
+
+async def test_malformed_bodies_are_400(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    json_headers = {"Content-Type": "application/json"}
+    no_type = dict(message(personal(fake_connector), "help"))
+    del no_type["type"]
+    no_service_url = dict(message(personal(fake_connector), "help"))
+    del no_service_url["serviceUrl"]
+    for body in (
+        b"{not json",
+        b"[1, 2]",
+        b"\xff\xfe",
+        json.dumps(no_type).encode(),
+        json.dumps(no_service_url).encode(),
+    ):
+        response = await client.post("/api/messages", data=body, headers=json_headers)
+        assert response.status == 400, body
+        assert "error" in await response.json()
+    assert not fake_connector.requests
+
+
+async def test_oversized_body_is_413(aiohttp_client: Any, store: Store) -> None:
+    settings = dev_settings()
+    client = await aiohttp_client(make_app(settings, store))
+    body = b'{"type": "message", "text": "' + b"x" * settings.max_body_bytes + b'"}'
+    response = await client.post(
+        "/api/messages", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 413
+
+
+async def test_a_redelivered_activity_is_processed_once(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    activity = message(personal(fake_connector), "help")
+    assert (await client.post("/api/messages", json=activity)).status == 201
+    assert (await client.post("/api/messages", json=activity)).status == 201
+    assert len(fake_connector.activities(ADA_DM)) == 1
+
+
+async def test_action_submit_style_invoke_is_refused_cleanly(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    activity = execute(personal(fake_connector), "x", {})
+    activity["value"]["action"]["type"] = "Action.Submit"
+    response = await client.post("/api/messages", json=activity)
+    assert response.status == 400
+    assert (await response.json())["statusCode"] == 400
+
+
+async def test_unknown_text_gets_the_help_card(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    assert (
+        await client.post("/api/messages", json=message(personal(fake_connector), "hello?"))
+    ).status == 201
+    [reply] = fake_connector.activities(ADA_DM)
+    assert reply["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert "schedule link" in json.dumps(reply["attachments"][0]["content"])
