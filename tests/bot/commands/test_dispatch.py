@@ -1,0 +1,152 @@
+"""The command layer's store-backed commands through `run_command`, on both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import run_action, run_command, submit_setup
+from bot.services import Services
+from bot.store.records import Booking, Candidate, Job, Member, TimelineEntry
+from tests.bot.cronofy.support import ORG_ID, actor, card_text, ctx
+from tests.fakes.cronofy import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeCronofy
+
+ADMIN = "U_ADMIN"
+RECRUITER = "U_REC"
+
+
+@pytest.fixture
+async def org_ready(services: Services, fake_cronofy: FakeCronofy) -> Services:
+    assert (
+        await submit_setup(
+            ctx(services, actor(ADMIN)), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us"
+        )
+    ).ok
+    return services
+
+
+async def say(services: Services, text: str, user: str = RECRUITER, **where: str) -> str:
+    replies = await run_command(ctx(services, actor(user), **where), text)
+    assert len(replies) == 1
+    return card_text(replies[0].card)
+
+
+async def test_help_and_usage(services: Services) -> None:
+    text = await say(services, "help")
+    assert "/schedule link for <email> [name]" in text and "/cronofy alerts" in text
+    assert "Usage" in await say(services, "schedule link for nobody")
+    assert "Unknown command" in await say(services, "sched link")
+
+
+async def test_member_status_and_dm_alerts(org_ready: Services) -> None:
+    services = org_ready
+    assert "not connected" in await say(services, "schedule status")
+    assert "off" in await say(services, "schedule alerts off")
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.dm_alerts is False
+    assert "Direct-message alerts: off" in await say(services, "schedule status")
+    await say(services, "schedule alerts on")
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.dm_alerts is True
+
+
+async def test_candidate_profile(org_ready: Services) -> None:
+    services = org_ready
+    assert "no candidate" in await say(services, "schedule candidate jane@example.com")
+    await services.store.put_candidate(
+        Candidate(ORG_ID, "cand_1", "jane@example.com", "Jane Doe", RECRUITER)
+    )
+    await services.store.append_timeline(
+        ORG_ID,
+        "cand_1",
+        TimelineEntry(kind="link_sent", at=services.clock(), recruiter_id=RECRUITER),
+    )
+    await services.store.append_timeline(
+        ORG_ID,
+        "cand_1",
+        TimelineEntry(
+            kind="booked", at=services.clock(), start="2027-01-05T10:00:00Z", zone="Europe/London"
+        ),
+    )
+    text = await say(services, "schedule candidate JANE@example.com")
+    assert "Jane Doe" in text and "link sent" in text and "booked" in text
+
+
+async def test_upcoming_lists_only_future_own_bookings(org_ready: Services) -> None:
+    services = org_ready  # the clock is 2027-01-15
+    await services.store.put_candidate(Candidate(ORG_ID, "cand_1", "jane@example.com", "Jane Doe"))
+    for booking_id, recruiter, start, state in [
+        ("b_past", RECRUITER, "2026-01-01T10:00:00Z", "booked"),
+        ("b_next", RECRUITER, "2027-03-01T10:00:00Z", "booked"),
+        ("b_other", "U_OTHER", "2027-03-02T10:00:00Z", "booked"),
+        ("b_gone", RECRUITER, "2027-03-03T10:00:00Z", "cancelled"),
+    ]:
+        await services.store.put_booking(
+            Booking(
+                ORG_ID,
+                booking_id,
+                candidate_id="cand_1",
+                recruiter_id=recruiter,
+                start=start,
+                state=state,
+            )
+        )
+    text = await say(services, "schedule upcoming")
+    assert "Jane Doe" in text and "1 Mar 2027" in text
+    assert "2026" not in text and "2 Mar 2027" not in text and "3 Mar 2027" not in text
+    assert "No upcoming" in await say(services, "schedule upcoming", user="U_NOBODY")
+
+
+async def test_cronofy_status_shows_masked_keys_and_dead_letters(org_ready: Services) -> None:
+    services = org_ready
+    await services.store.put_member(Member(ORG_ID, RECRUITER, connected=True))
+    await services.store.put_member(Member(ORG_ID, "U_TWO"))
+    job = Job(job_id="deadbeef0001", org_id=ORG_ID, kind="notice", created_at=services.clock())
+    await services.store.enqueue([job])
+    await services.store.dead_letter_job(job, "channel_not_found")
+    text = await say(services, "cronofy status", user=ADMIN)
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and org.org_key
+    assert f"/cronofy/push/{org.org_key}" in text
+    assert DEFAULT_CLIENT_SECRET not in text and DEFAULT_CLIENT_ID not in text
+    assert "1 of 2" in text and "channel_not_found" in text and "never" in text
+
+
+async def test_alert_routes(org_ready: Services) -> None:
+    services = org_ready
+    text = await say(services, "cronofy alerts here booked,cancelled", user=ADMIN)
+    assert "hiring" in text
+    await say(services, "cronofy alerts <#C0999|interviews>", user=ADMIN)
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None
+    assert [(r.conversation_id, r.kinds, r.name) for r in org.routes] == [
+        ("C_HIRING", ["booked", "cancelled"], "hiring"),
+        ("C0999", ["booked", "rescheduled", "cancelled", "declined", "other"], "interviews"),
+    ]
+    await say(services, "cronofy alerts here declined", user=ADMIN)  # replaces this channel's route
+    listed = await say(services, "cronofy alerts", user=ADMIN)
+    assert "interviews" in listed and "declined" in listed
+    await say(services, "cronofy alerts off", user=ADMIN)
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and [r.conversation_id for r in org.routes] == ["C0999"]
+    await say(services, "cronofy alerts off <#C0999>", user=ADMIN)
+    assert "No alerts" in await say(services, "cronofy alerts off", user=ADMIN)
+    in_dm = await say(services, "cronofy alerts here", user=ADMIN, conversation_id="D1", kind="dm")
+    assert "in the channel" in in_dm
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and org.routes == []
+    assert "Only a Slotbot admin" in await say(services, "cronofy alerts here")
+    actions = [a.action for a in await services.store.list_audit(ORG_ID)]
+    assert actions.count("alerts.route") == 3 and actions.count("alerts.off") == 2
+
+
+async def test_unknown_and_cancel_buttons(org_ready: Services) -> None:
+    services = org_ready
+    who = ctx(services, actor(ADMIN))
+    assert "no longer available" in card_text((await run_action(who, "nope", "x"))[0].card)
+    assert "Nothing was changed" in card_text(
+        (await run_action(who, "cancel", "cronofy.reset.confirm"))[0].card
+    )
+    forged = await run_action(who, "cronofy.reset.confirm", "slack:T_OTHER")
+    assert "another workspace" in card_text(forged[0].card)
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and org.cronofy is not None
