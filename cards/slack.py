@@ -237,28 +237,47 @@ def _mrkdwn(content: Inline | list[Inline], limit: int, *, bold: bool = False) -
     return builder.result()
 
 
-def _plain(text: str, limit: int, *, single_line: bool = False) -> dict[str, Any]:
-    value = one_line(text) if single_line else clean(text)
-    return {"type": "plain_text", "text": truncate(value, limit) or " ", "emoji": True}
+def _plain(
+    text: str, limit: int, *, single_line: bool = False, default: str = "—"
+) -> dict[str, Any]:
+    value = truncate(one_line(text) if single_line else clean(text).strip("\n"), limit)
+    # Slack rejects empty (and blank) text objects
+    return {"type": "plain_text", "text": value if value.strip() else default, "emoji": True}
+
+
+def _blank(text: str) -> bool:
+    return not text.replace(_ZWSP, "").strip()
 
 
 def _is_plain(content: Inline | list[Inline]) -> bool:
     return all(isinstance(p, str) for p in parts(content))
 
 
-def _section(block: Section) -> dict[str, Any]:
-    if block.emphasis == "subtle":
-        return _context(block.content)
-    if block.emphasis == "normal" and _is_plain(block.content):
-        text = "".join(p for p in parts(block.content) if isinstance(p, str))
-        return {"type": "section", "text": _plain(text, MAX_SECTION_TEXT)}
-    text = _mrkdwn(block.content, MAX_SECTION_TEXT, bold=block.emphasis == "strong")
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+def _section(block: Section | Link) -> list[dict[str, Any]]:
+    """A section block, or nothing when the text is blank (Slack refuses blank text)."""
+    if isinstance(block, Link):
+        content: Inline | list[Inline] = block
+        emphasis = "normal"
+    else:
+        content, emphasis = block.content, block.emphasis
+    if emphasis == "subtle":
+        return _context(content)
+    if emphasis == "normal" and _is_plain(content):
+        text = "".join(p for p in parts(content) if isinstance(p, str))
+        if _blank(clean(text)):
+            return []
+        return [{"type": "section", "text": _plain(text, MAX_SECTION_TEXT)}]
+    text = _mrkdwn(content, MAX_SECTION_TEXT, bold=emphasis == "strong")
+    if _blank(text):
+        return []
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
-def _context(content: Inline | list[Inline]) -> dict[str, Any]:
+def _context(content: Inline | list[Inline]) -> list[dict[str, Any]]:
     text = _mrkdwn(content, MAX_CONTEXT_TEXT)
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text or " "}]}
+    if _blank(text):
+        return []
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}]
 
 
 def _facts(block: Facts) -> list[dict[str, Any]]:
@@ -266,10 +285,15 @@ def _facts(block: Facts) -> list[dict[str, Any]]:
     fields: list[dict[str, Any]] = []
     for fact in block.facts:
         builder = _Mrkdwn(MAX_FIELD_TEXT)
-        builder.strong(truncate(one_line(fact.label), 200))
-        builder.raw("\n")
+        label = truncate(one_line(fact.label), 200)
+        if label:
+            builder.strong(label)
+            builder.raw("\n")
+        before = builder.size
         for part in parts(fact.value):
             builder.inline(part)
+        if _blank(builder.result()[before:] if builder.size > before else ""):
+            builder.raw("—")
         fields.append({"type": "mrkdwn", "text": builder.result()})
         if len(fields) == MAX_FIELDS:
             out.append({"type": "section", "fields": fields})
@@ -309,7 +333,7 @@ def base_action_id(action_id: str) -> str:
 def _button(button: Button, ids: _ActionIds) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "type": "button",
-        "text": _plain(button.label, MAX_BUTTON_TEXT, single_line=True),
+        "text": _plain(button.label, MAX_BUTTON_TEXT, single_line=True, default="Open"),
         "action_id": ids.take(button.action_id, button.kind),
     }
     if button.kind == "open_url":
@@ -348,12 +372,14 @@ def _input(block: TextInput | ChoiceInput) -> dict[str, Any]:
             element["multiline"] = True
         if block.value:
             element["initial_value"] = clean(block.value)[:3000]
-        if block.placeholder:
+        if not _blank(one_line(block.placeholder)):
             element["placeholder"] = _plain(block.placeholder, MAX_PLACEHOLDER, single_line=True)
     else:
         options = [
             {
-                "text": _plain(choice.label, MAX_OPTION_TEXT, single_line=True),
+                "text": _plain(
+                    choice.label, MAX_OPTION_TEXT, single_line=True, default=choice.value or "—"
+                ),
                 "value": choice.value[:MAX_OPTION_VALUE],
             }
             for choice in block.choices[:MAX_OPTIONS]
@@ -366,11 +392,11 @@ def _input(block: TextInput | ChoiceInput) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "input",
         "block_id": block.name,
-        "label": _plain(block.label, MAX_LABEL, single_line=True),
+        "label": _plain(block.label, MAX_LABEL, single_line=True, default=block.name or "—"),
         "element": element,
         "optional": not block.required,
     }
-    if block.hint:
+    if not _blank(clean(block.hint)):
         out["hint"] = _plain(block.hint, MAX_LABEL)
     return out
 
@@ -408,17 +434,10 @@ def _render_block(
         if not text.strip():
             return []
         return [{"type": "header", "text": _plain(text, MAX_HEADER, single_line=True)}]
-    if isinstance(block, Section):
-        return [_section(block)]
+    if isinstance(block, Section | Link):
+        return _section(block)
     if isinstance(block, Facts):
         return _facts(block)
-    if isinstance(block, Link):
-        return [
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": _mrkdwn(block, MAX_SECTION_TEXT) or " "},
-            }
-        ]
     if isinstance(block, Actions):
         return _actions(block, ids, in_modal=in_modal)
     if isinstance(block, TextInput | ChoiceInput):
@@ -426,7 +445,7 @@ def _render_block(
     if isinstance(block, Divider):
         return [{"type": "divider"}]
     if isinstance(block, Footer):
-        return [_context(block.content)]
+        return _context(block.content)
     return []
 
 

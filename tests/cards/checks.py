@@ -112,6 +112,8 @@ def check_slack_blocks(blocks: list[dict[str, Any]], *, max_blocks: int = 50) ->
         if kind == "context":
             assert 0 < len(block["elements"]) <= 10
     for node in _walk(blocks):
+        if node.get("type") in ("plain_text", "mrkdwn"):
+            assert node["text"].replace("\u200b", "").strip(), f"Slack refuses blank text: {node}"
         if node.get("type") == "button":
             assert 0 < len(node["text"]["text"]) <= 75
             assert len(node.get("url", "")) <= 3000
