@@ -1,0 +1,89 @@
+"""`python -m bench [--quick] [name ...]`: run every benchmark module (or the named ones),
+print one table, write bench/results.json. Each bench/<name>.py has
+`async def run(quick: bool) -> list[dict]`. Figures only: nothing here passes or fails on time."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import pkgutil
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+NOT_BENCHES = {"common", "__main__"}
+COLUMNS = (
+    "bench",
+    "target",
+    "store",
+    "connections",
+    "requests",
+    "errors",
+    "rps",
+    "vs_bare",
+    "p50_ms",
+    "p99_ms",
+)
+
+
+def modules() -> list[str]:
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(HERE)])
+        if m.name not in NOT_BENCHES and not m.name.startswith("_")
+    )
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    columns = [c for c in COLUMNS if any(c in r for r in rows)]
+    extra = sorted({k for r in rows for k in r} - set(COLUMNS))
+    columns += extra
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {modules()})")
+    args = parser.parse_args(argv)
+    names = args.names or modules()
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    for name in names:
+        print(f"running bench.{name} ...", file=sys.stderr, flush=True)
+        try:
+            module = importlib.import_module(f"bench.{name}")
+            rows += asyncio.run(module.run(args.quick))
+        except Exception:
+            failed += 1
+            traceback.print_exc()
+            rows.append({"bench": name, "error": "failed (see above)"})
+    print(table(rows))
+    results = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+        },
+        "quick": args.quick,
+        "rows": rows,
+    }
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten {HERE / 'results.json'}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""What every benchmark shares: a load generator, and the processes it measures.
+
+- `load()`: N connections for D seconds (or M requests) against one URL, 127.0.0.1 only;
+  returns requests/s and latency percentiles.
+- `BotProcess`: `python -m bot serve` in a subprocess with a given environment, ready once
+  /healthz answers.
+- `BareProcess`: a bare aiohttp handler that reads the body and returns 200 — the ceiling
+  the bot is compared with, run the same way (`python -m bench.common bare --port N`).
+- `RedisProcess`: a private redis-server (append-only, like the tests) on a free port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+REPO = Path(__file__).resolve().parents[1]
+LOCALHOST = "127.0.0.1"
+READY_TIMEOUT = 30.0
+
+# (body, headers) for the i-th request
+RequestMaker = Callable[[int], tuple[bytes, dict[str, str]]]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+    statuses: dict[int, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 99) * 1000
+
+
+async def load(
+    url: str,
+    make: RequestMaker,
+    *,
+    connections: int = 32,
+    duration: float | None = 5.0,
+    total: int | None = None,
+    warmup: int = 50,
+) -> LoadResult:
+    """POST to `url` from `connections` concurrent clients until `duration` seconds have
+    passed or `total` requests were sent (whichever first; at least one must be given)."""
+    if not url.startswith(f"http://{LOCALHOST}:"):
+        raise ValueError("benchmarks only load 127.0.0.1")
+    if duration is None and total is None:
+        raise ValueError("give a duration or a request count")
+    limit = total if total is not None else 10_000_000
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for i in range(warmup):  # open connections, let the server warm its caches
+            body, headers = make(limit + i)
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        errors = 0
+        counter = iter(range(limit))
+        started = time.perf_counter()
+        deadline = started + duration if duration is not None else float("inf")
+
+        async def client() -> None:
+            nonlocal errors
+            for index in counter:
+                if time.perf_counter() >= deadline:
+                    return
+                body, headers = make(index)
+                t0 = time.perf_counter()
+                try:
+                    async with session.post(url, data=body, headers=headers) as response:
+                        await response.read()
+                        statuses[response.status] = statuses.get(response.status, 0) + 1
+                        if response.status != 200:
+                            errors += 1
+                except aiohttp.ClientError:
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*(client() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    return LoadResult(len(latencies), errors, elapsed, latencies, statuses)
+
+
+async def wait_http(
+    url: str, process: subprocess.Popen[bytes], timeout: float = READY_TIMEOUT
+) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+class _Process:
+    argv: list[str]
+    env: dict[str, str]
+    health_path = "/healthz"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.argv, env=self.env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        try:
+            await wait_http(self.url + self.health_path, self.process)
+        except RuntimeError:
+            self._log.seek(0)
+            sys.stderr.write(self._log.read().decode("utf-8", "replace")[-4000:])
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    async def __aenter__(self) -> _Process:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class BotProcess(_Process):
+    """`python -m bot serve` on 127.0.0.1 with `env` added to a clean environment."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        super().__init__(port)
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("BOT_", "SLACK_", "MICROSOFT_", "TEAMS_", "CRONOFY_"))
+        }
+        self.env = {
+            **base,
+            "BOT_HOST": LOCALHOST,
+            "BOT_PORT": str(self.port),
+            "LOG_LEVEL": "warning",
+            **env,
+        }
+        self.argv = [sys.executable, "-m", "bot", "serve"]
+
+
+class BareProcess(_Process):
+    def __init__(self, port: int | None = None) -> None:
+        super().__init__(port)
+        self.env = dict(os.environ)
+        self.argv = [sys.executable, "-m", "bench.common", "bare", "--port", str(self.port)]
+
+
+class RedisProcess:
+    """A private redis-server (append-only file, fsync every second) in a temporary folder."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._folder = tempfile.TemporaryDirectory(prefix="slotbot-bench-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("redis-server") is not None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{LOCALHOST}:{self.port}/0"
+
+    async def __aenter__(self) -> RedisProcess:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                LOCALHOST,
+                "--dir",
+                self._folder.name,
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                with socket.create_connection((LOCALHOST, self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return self
+            await asyncio.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self._folder.cleanup()
+
+
+# --- the bare baseline ------------------------------------------------------------------
+
+
+async def _bare(port: int) -> None:
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="ok")
+
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", handle)
+    app.router.add_get("/healthz", health)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, LOCALHOST, port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.common")
+    parser.add_argument("what", choices=["bare"])
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    asyncio.run(_bare(args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Cronofy callback intake: requests/s and latency at 32 connections, next to a bare
+aiohttp handler in the same run, on SQLite and on Redis; and end-to-end latency from an
+accepted callback to the alert arriving at a fake Slack Web API.
+
+Every callback is a signed, unique `scheduling_request_time_chosen` for a new candidate, so
+each accepted request writes a candidate, a timeline entry, a booking and one alert job,
+which the serving process's own worker then delivers to the fake Slack during the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.common import BareProcess, BotProcess, LoadResult, RedisProcess, load, percentile
+from bot.alerts.hmac import HEADER, compute_push_hmac
+from bot.secrets import SecretBox, generate_key
+from bot.store.base import Store
+from bot.store.records import AlertRoute, CronofyConfig, Org
+
+CONNECTIONS = 32
+ORG_ID = "slack:T1"  # the fake Slack's default team
+ORG_KEY = "benchpushkey0123456789"
+CLIENT_SECRET = "CRN_bench_client_secret_000000000000"
+CHANNEL = "C0BENCH"
+PUSH_PATH = f"/cronofy/push/{ORG_KEY}"
+
+
+def callback(i: int, run: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(
+        {
+            "notification": {
+                "type": "scheduling_request_time_chosen",
+                "triggered_at": "2026-11-27T10:00:00Z",
+            },
+            "scheduling_request": {
+                "scheduling_request_id": f"srq_{run}_{i}",
+                "recipients": [
+                    {
+                        "email": f"candidate{i}.{run}@example.com",
+                        "display_name": f"Candidate {i}",
+                        "slot_selector": True,
+                    }
+                ],
+                "event": {
+                    "summary": "Interview",
+                    "start": {"time": "2026-12-01T10:00:00Z", "tzid": "Europe/London"},
+                    "end": {"time": "2026-12-01T10:30:00Z", "tzid": "Europe/London"},
+                },
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+    headers = {
+        HEADER: compute_push_hmac(CLIENT_SECRET, body),
+        "Content-Type": "application/json; charset=utf-8",
+    }
+    return body, headers
+
+
+def maker(run: str, count: int) -> Callable[[int], tuple[bytes, dict[str, str]]]:
+    """Bodies are signed ahead of time so the load generator spends its CPU on requests."""
+    cache = [callback(i, run) for i in range(count)]
+    return lambda i: cache[i] if i < len(cache) else callback(i, run)
+
+
+async def seed(store: Store, box: SecretBox) -> None:
+    await store.open()
+    try:
+        await store.put_org(
+            Org(
+                org_id=ORG_ID,
+                platform="slack",
+                name="Bench",
+                org_key=ORG_KEY,
+                cronofy=CronofyConfig(
+                    client_id="cid_bench",
+                    client_secret_enc=box.encrypt(CLIENT_SECRET),
+                    data_center="us",
+                    configured_by="UBENCH",
+                    configured_at=time.time(),
+                ),
+                admins=["UBENCH"],
+                routes=[AlertRoute(conversation_id=CHANNEL, name="bench")],
+            )
+        )
+    finally:
+        await store.close()
+
+
+async def _posts(session: aiohttp.ClientSession, fake_url: str) -> list[dict[str, Any]]:
+    async with session.get(f"{fake_url}/_fake/requests") as response:
+        data = await response.json()
+    return [r for r in data if r.get("name") == "chat.postMessage" and r.get("status") == 200]
+
+
+async def end_to_end(bot_url: str, fake_url: str, samples: int) -> list[float]:
+    """Sequential callbacks; each one's latency is the fake's arrival time minus send time."""
+    latencies: list[float] = []
+    make = maker("e2e" + str(int(time.time())), samples)
+    async with aiohttp.ClientSession() as session:
+        seen = len(await _posts(session, fake_url))
+        for i in range(samples):
+            body, headers = make(i)
+            sent_at = time.time()
+            async with session.post(bot_url + PUSH_PATH, data=body, headers=headers) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"callback refused: {response.status}")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                posts = await _posts(session, fake_url)
+                if len(posts) > seen:
+                    latencies.append(float(posts[seen]["at"]) - sent_at)
+                    seen += 1
+                    break
+                await asyncio.sleep(0.002)
+            else:
+                raise RuntimeError("the alert did not reach the fake Slack within 10s")
+    return latencies
+
+
+def _row(target: str, store: str, result: LoadResult) -> dict[str, Any]:
+    return {
+        "bench": "intake",
+        "target": target,
+        "store": store,
+        "connections": CONNECTIONS,
+        "requests": result.requests,
+        "errors": result.errors,
+        "rps": round(result.rps, 1),
+        "p50_ms": round(result.p50_ms, 2),
+        "p99_ms": round(result.p99_ms, 2),
+    }
+
+
+async def _measure_store(
+    store_name: str,
+    store_url: str,
+    make_store: Callable[[], Store],
+    fake_url: str,
+    quick: bool,
+    bare_rps: float,
+) -> list[dict[str, Any]]:
+    key = generate_key()
+    await seed(make_store(), SecretBox([key]))
+    env = {
+        "BOT_STORE_URL": store_url,
+        "BOT_SECRET_KEYS": key,
+        "SLACK_SIGNING_SECRET": "bench-signing-secret",
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_API_URL": fake_url + "/api/",
+    }
+    rows: list[dict[str, Any]] = []
+    async with BotProcess(env) as bot:
+        samples = 30 if quick else 100
+        e2e = await end_to_end(bot.url, fake_url, samples)
+        rows.append(
+            {
+                "bench": "intake_e2e",
+                "target": "slotbot",
+                "store": store_name,
+                "requests": len(e2e),
+                "p50_ms": round(percentile(e2e, 50) * 1000, 2),
+                "p99_ms": round(percentile(e2e, 99) * 1000, 2),
+            }
+        )
+        duration = 3.0 if quick else 10.0
+        result = await load(
+            bot.url + PUSH_PATH,
+            maker(f"{store_name}{int(time.time())}", 40_000),
+            connections=CONNECTIONS,
+            duration=duration,
+            total=40_000,
+        )
+        row = _row("slotbot", store_name, result)
+        row["vs_bare"] = round(result.rps / bare_rps, 2) if bare_rps else None
+        rows.append(row)
+    return rows
+
+
+async def run(quick: bool) -> list[dict[str, Any]]:
+    from bot.store.redis import RedisStore
+    from bot.store.sqlite import SQLiteStore
+    from tests.fakes.serve import spawn
+
+    rows: list[dict[str, Any]] = []
+    duration = 3.0 if quick else 10.0
+    async with BareProcess() as bare:
+        baseline = await load(
+            bare.url + PUSH_PATH,
+            maker("bare", 40_000),
+            connections=CONNECTIONS,
+            duration=duration,
+            total=40_000,
+        )
+    rows.append(_row("bare aiohttp", "-", baseline))
+
+    fake, fake_url = spawn("slack")
+    try:
+        with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
+            path = Path(folder) / "slotbot.db"
+            rows += await _measure_store(
+                "sqlite",
+                f"sqlite:///{path}",
+                lambda: SQLiteStore(str(path)),
+                fake_url,
+                quick,
+                baseline.rps,
+            )
+        if RedisProcess.available():
+            async with RedisProcess() as redis:
+                rows += await _measure_store(
+                    "redis",
+                    redis.url,
+                    lambda: RedisStore(redis.url),
+                    fake_url,
+                    quick,
+                    baseline.rps,
+                )
+        else:
+            rows.append({"bench": "intake", "store": "redis", "skipped": "no redis-server"})
+    finally:
+        fake.terminate()
+        fake.wait(timeout=20)
+    return rows
