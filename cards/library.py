@@ -453,7 +453,7 @@ def setup_form(data_center: str | None = None, client_id: str | None = None) -> 
                 "Client Secret",
                 secret=True,
                 placeholder="paste the client secret",
-                hint="Stored encrypted; never shown again. Leave nobody a copy in this chat.",
+                hint="Stored encrypted and never shown again.",
             ),
             ChoiceInput(
                 "data_center",

@@ -157,12 +157,12 @@ class _Mrkdwn:
             lead = line[: len(line) - len(line.lstrip())]
             trail = line[len(line.rstrip()) :]
             self.text(lead)
-            # reserve room for the closing mark so bold never stays open
-            if self._room() < 3:
+            if self.full or self._room() < 3:
                 self._stop()
                 return
-            self.raw("*")
-            self.limit -= 1
+            self.out.append("*")
+            self.size += 1
+            self.limit -= 1  # keep room for the closing mark: bold never stays open
             self.text(core)
             self.limit += 1
             self.out.append("*")

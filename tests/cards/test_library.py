@@ -9,7 +9,7 @@ import pytest
 
 from cards import library as lib
 from cards._text import DASH
-from cards.model import Actions, Button, Card, Fact, Facts, Section, TimeValue
+from cards.model import Actions, Button, Card, Fact, Facts, Section, Strong, TimeValue
 from cards.slack import base_action_id, to_slack
 from cards.teams import to_teams
 from cards.text import to_text
@@ -261,3 +261,17 @@ def test_confirm_sends_the_action_or_cancels() -> None:
     ]
     execute = [a for n in to_teams(card)["body"] if n["type"] == "ActionSet" for a in n["actions"]]
     assert execute[0]["style"] == "destructive" and execute[0]["verb"] == "cronofy.reset"
+
+
+def test_slack_bold_stays_balanced_when_text_is_cut() -> None:
+    for size in (10, 2990, 2998, 2999, 3000, 5000):
+        card = Card([Section(["x" * (3000 - min(size, 2999)), Strong("b" * size)])])
+        (block,) = to_slack(card).blocks
+        text = block["text"]["text"]
+        assert len(text) <= 3000
+        assert text.count("*") % 2 == 0, size
+    # a time token that does not fit stops the text; a later bold part must not open
+    crowded = Card([Section(["x" * 2940, TimeValue(START), Strong("late")])])
+    assert to_slack(crowded).blocks[0]["text"]["text"].count("*") == 0
+    multi = to_slack(Card([Section("one\n two \n\nthree", emphasis="strong")])).blocks[0]
+    assert multi["text"]["text"] == "*one*\n *two* \n\n*three*"
