@@ -39,7 +39,7 @@ async def dispatch(ctx: CommandContext, text: str) -> list[Reply]:
     try:
         command = p.parse(text)
     except p.UsageError as exc:
-        return _private(views.usage(exc.usage, exc.problem))
+        return _private(views.error_usage(exc.usage, exc.problem))
     return await _guarded(ctx, lambda: _run(ctx, command), text)
 
 
@@ -50,19 +50,21 @@ async def _guarded(
     try:
         return await work()
     except connect.NotConnected as exc:
-        return _private(views.connect_prompt(exc.authorize_url, "Connect your calendar first."))
+        return _private(views.error_not_connected(exc.authorize_url))
+    except connect.NotSetUp as exc:
+        if exc.public_message == connect.NotSetUp.public_message:
+            return _private(views.error_setup_required())
+        return _private(views.error(exc.public_message))
     except links.NeedsPublicLink as exc:
         return _private(views.set_link_prompt(exc.example))
     except p.UsageError as exc:
-        return _private(views.usage(exc.usage, exc.problem))
+        return _private(views.error_usage(exc.usage, exc.problem))
     except PermissionDenied:
-        return _private(
-            views.error("Only a Slotbot admin can do that. `/cronofy admins` lists them.")
-        )
+        return _private(views.error_not_admin())
     except CommandError as exc:
         return _private(views.error(exc.public_message))
-    except CronofyUnreachable as exc:
-        return _private(views.notice("Cronofy unreachable", exc.public_message, status="attention"))
+    except CronofyUnreachable:
+        return _private(views.error_cronofy_unreachable())
     except SecretKeyRetired as exc:
         return _private(views.error(exc.public_message))
     except StoreError:
@@ -90,7 +92,7 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return [Reply(card=views.link_shared(url, actor.display_name), visibility="public")]
         case p.LinkSet(url=url):
             saved = await links.set_public_link(services, actor, url)
-            return _private(views.link_saved(saved))
+            return _private(views.link_set(saved))
         case p.LinkFor(email=email, name=name):
             made = await links.link_for_candidate(services, actor, email, name)
             return _private(
@@ -104,15 +106,9 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             url = await connect.authorize_url_for(services, actor.org_id, actor.user_id)
             return _private(views.connect_prompt(url))
         case p.Disconnect():
-            done = await connect.disconnect(services, actor.org_id, actor.user_id)
-            text = (
-                "Your calendar is disconnected and Slotbot forgot its tokens."
-                if done
-                else "Your calendar was not connected."
-            )
-            return _private(
-                views.notice("Calendar disconnected" if done else "Not connected", text)
-            )
+            if await connect.disconnect(services, actor.org_id, actor.user_id):
+                return _private(views.disconnected())
+            return _private(views.notice("Not connected", "Your calendar was not connected."))
         case p.Status():
             return await _member_status(ctx)
         case p.CandidateShow(email=email):
@@ -122,7 +118,8 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
                     views.notice("No such candidate", f"Slotbot has no candidate {email} yet.")
                 )
             timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
-            return _private(views.candidate_profile(candidate, timeline))
+            names = await _member_names(ctx)
+            return _private(views.candidate_profile(candidate, timeline, names))
         case p.Upcoming():
             return await _upcoming(ctx)
         case p.DmAlerts(on=on):
@@ -130,12 +127,7 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             member.dm_alerts = on
             member.updated_at = services.clock()
             await services.store.put_member(member)
-            return _private(
-                views.notice(
-                    "Alerts",
-                    "Direct-message alerts are on." if on else "Direct-message alerts are off.",
-                )
-            )
+            return _private(views.dm_alerts_set(on))
         case p.Setup():
             org = await services.store.get_org(actor.org_id)
             if not setup.may_run_setup(services, org, actor):
@@ -158,12 +150,17 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return _private(
                 views.confirm(
                     "Remove this workspace's Cronofy keys? The push URL stops working and every "
-                    "recruiter has to reconnect after a new `/cronofy setup`.",
+                    "recruiter has to reconnect after a new /cronofy setup.",
                     views.RESET_ACTION,
                     org.org_id,
                 )
             )
     raise CommandError("That command is not available.")  # pragma: no cover - exhaustive match
+
+
+async def _member_names(ctx: CommandContext) -> dict[str, str]:
+    members = await ctx.services.store.list_members(ctx.actor.org_id)
+    return {m.user_id: m.display_name or m.name or "" for m in members}
 
 
 async def _member(ctx: CommandContext) -> Member:
@@ -177,14 +174,19 @@ async def _member(ctx: CommandContext) -> Member:
 
 async def _member_status(ctx: CommandContext) -> list[Reply]:
     org = await ctx.services.store.get_org(ctx.actor.org_id)
+    if org is None or org.cronofy is None:
+        return _private(views.error_setup_required())
     member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
+    if member is None:
+        return _private(views.status_for_member(connected=False))
     return _private(
-        views.member_status(
-            connected=bool(member and member.connected),
-            email=member.email if member else None,
-            public_link=member.public_link if member else None,
-            dm_alerts=member.dm_alerts if member else True,
-            org_ready=bool(org and org.cronofy),
+        views.status_for_member(
+            connected=member.connected,
+            email=member.email,
+            name=member.name,
+            link=member.public_link,
+            dm_alerts=member.dm_alerts,
+            zone=member.zone,
         )
     )
 
@@ -209,36 +211,25 @@ async def _org_status(ctx: CommandContext) -> list[Reply]:
     services = ctx.services
     org = await services.store.get_org(ctx.actor.org_id)
     if org is None or org.cronofy is None or not org.org_key:
-        return _private(
-            views.org_status(
-                configured=False,
-                client_id="",
-                data_center="",
-                push_url="",
-                last_callback=None,
-                members=0,
-                connected=0,
-                admins=[],
-                routes=[],
-                dead_letters=[],
-            )
-        )
+        return _private(views.org_not_configured())
     members = await services.store.list_members(org.org_id)
     dead = await services.store.list_dead_letters(org.org_id)
+    names = {m.user_id: m.display_name or m.name or m.user_id for m in members}
     return _private(
         views.org_status(
-            configured=True,
-            client_id=setup.mask_client_id(org.cronofy.client_id),
+            client_id=org.cronofy.client_id,
             data_center=org.cronofy.data_center,
             push_url=setup.push_url(services, org.org_key),
-            last_callback=datetime.fromtimestamp(org.last_callback_at, UTC)
-            if org.last_callback_at
-            else None,
-            members=len(members),
-            connected=sum(1 for m in members if m.connected),
-            admins=list(org.admins),
+            last_callback_at=org.last_callback_at,
+            counts={
+                "Recruiters": len(members),
+                "Calendars connected": sum(1 for m in members if m.connected),
+                "Public links set": sum(1 for m in members if m.public_link),
+                "Failed deliveries": len(dead),
+            },
+            admins=[names.get(a, a) for a in org.admins],
             routes=list(org.routes),
-            dead_letters=[(j.job_id, j.dead_reason or j.last_error) for j in dead],
+            dead_letters=dead,
         )
     )
 
@@ -254,17 +245,19 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
         if len(kept) == len(org.routes):
             return _private(
                 views.notice(
-                    "Alerts", "No alerts were going to that conversation.\n" + _routes_text(org)
+                    "No alerts there",
+                    "No alerts were going to that conversation. " + _routes_text(org),
                 )
             )
+        gone = [r for r in org.routes if r.conversation_id == target]
         org.routes = kept
         await _save_org(ctx, org, "alerts.off", conversation_id=target)
-        return _private(views.notice("Alerts off", "Alerts no longer go to that conversation."))
+        return _private(views.alerts_off(_route_name(gone[0]) if gone else ""))
     assert isinstance(command, p.AlertsRoute)
     if command.channel_id is None:
         if ctx.conversation.kind == "dm":
             raise CommandError(
-                "Run `/cronofy alerts here` in the channel that should get the alerts."
+                "Run /cronofy alerts here in the channel that should get the alerts."
             )
         conversation_id, name = ctx.conversation.conversation_id, ctx.conversation.name
     else:
@@ -274,22 +267,24 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
     await _save_org(
         ctx, org, "alerts.route", conversation_id=conversation_id, kinds=list(command.kinds)
     )
-    where = f"#{name}" if name else "this conversation"
-    if command.channel_id is not None and not name:
-        where = "that channel"
-    return _private(
-        views.notice(
-            "Alerts routed",
-            f"{', '.join(command.kinds).capitalize()} alerts go to {where}. "
-            "On Slack, invite Slotbot to the channel if it is not there yet.",
-        )
+    where = (
+        _route_name(route)
+        if name
+        else ("this conversation" if command.channel_id is None else "that channel")
     )
+    return _private(views.alerts_routed(where, list(command.kinds)))
+
+
+def _route_name(route: AlertRoute) -> str:
+    return f"#{route.name}" if route.name else route.conversation_id
 
 
 def _routes_text(org: Org) -> str:
     if not org.routes:
-        return "No channel gets alerts yet."
-    return "\n".join(f"• {r.name or r.conversation_id}: {', '.join(r.kinds)}" for r in org.routes)
+        return "No channel gets alerts yet (run /cronofy alerts here in the hiring channel)."
+    return "Alerts go to: " + "; ".join(
+        f"{_route_name(r)} ({', '.join(r.kinds)})" for r in org.routes
+    )
 
 
 def _routes_card(org: Org) -> Card:
@@ -327,12 +322,13 @@ async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
         )
         return _private(views.notice("Admins", text))
     org = await services.store.get_org(actor.org_id)
-    listed = ", ".join(org.admins) if org and org.admins else "nobody yet"
-    text = f"Workspace admins: {listed}."
-    if services.settings.admins:
-        text += f" Deployment admins (BOT_ADMINS): {', '.join(services.settings.admins)}."
-    text += " Workspace owners and admins may always run /cronofy."
-    return _private(views.notice("Admins", text))
+    members = await services.store.list_members(actor.org_id)
+    names = {m.user_id: m.display_name or m.name or m.user_id for m in members}
+    listed = [names.get(a, a) for a in (org.admins if org else [])]
+    listed += [
+        f"{names.get(a, a)} (BOT_ADMINS)" for a in services.settings.admins if a not in listed
+    ]
+    return _private(views.admins_list(listed))
 
 
 # --- the setup form ---------------------------------------------------------------------
@@ -346,10 +342,7 @@ async def dispatch_setup(
             ctx.services, ctx.actor, client_id, client_secret, data_center
         )
     except PermissionDenied:
-        return SetupOutcome(
-            ok=False,
-            reply=Reply(card=views.error("Only a Slotbot admin can change the Cronofy keys.")),
-        )
+        return SetupOutcome(ok=False, reply=Reply(card=views.error_not_admin()))
     except StoreError:
         log.exception(logs.COMMAND_FAILED, "cronofy setup", ctx.actor.user_id, ctx.actor.org_id)
         return SetupOutcome(
@@ -357,22 +350,14 @@ async def dispatch_setup(
         )
     if result.ok:
         card = views.setup_result(
-            result.push_url,
-            result.data_center,
-            became_admin=result.became_admin,
-            checklist=setup.CHECKLIST,
+            result.push_url, result.data_center, became_admin=result.became_admin
         )
         return SetupOutcome(ok=True, reply=Reply(card=card))
     if result.unreachable:
-        card = views.notice(
-            "Cronofy unreachable",
-            "Cronofy could not be reached to check the keys, so "
-            "nothing was saved. Please try again in a minute.",
-            status="attention",
-        )
+        card = views.error_cronofy_unreachable()
     else:
-        reason = "; ".join(dict.fromkeys(result.field_errors.values()))
-        card = views.keys_rejected(reason)
+        reason = " ".join(dict.fromkeys(result.field_errors.values()))
+        card = views.error_keys_rejected(reason)
     return SetupOutcome(ok=False, field_errors=result.field_errors, reply=Reply(card=card))
 
 
@@ -394,14 +379,14 @@ async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply
             raise CommandError("That confirmation belongs to another workspace.")
         done = await setup.reset(services, actor)
         text = (
-            "Cronofy keys removed. Run `/cronofy setup` to set up again."
+            "Cronofy keys removed. Run /cronofy setup to set up again."
             if done
             else "Nothing to reset."
         )
         return _private(views.notice("Cronofy reset", text))
-    if action_id == views.CANCEL_ACTION:
+    if action_id in views.CANCEL_ACTIONS:
         return _private(views.notice("Cancelled", "Nothing was changed."))
-    if action_id == "cronofy.setup.open":
+    if action_id in views.SETUP_OPEN_ACTIONS:
         return await dispatch(ctx, "cronofy setup")
     raise CommandError("That button is no longer available.")
 

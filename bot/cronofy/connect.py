@@ -45,14 +45,14 @@ T = TypeVar("T")
 
 class NotSetUp(CommandError):
     public_message = (
-        "Cronofy is not set up for this workspace yet: an admin needs to run `/cronofy setup`."
+        "Cronofy is not set up for this workspace yet: an admin needs to run /cronofy setup."
     )
 
 
 class NotConnected(CommandError):
     """The member has no working Cronofy connection; `authorize_url` lets them connect."""
 
-    public_message = "Connect your calendar first with `/schedule connect`."
+    public_message = "Connect your calendar first with /schedule connect."
 
     def __init__(self, authorize_url: str) -> None:
         super().__init__()
@@ -77,7 +77,7 @@ async def _org_and_keys(services: Services, org_id: str) -> tuple[Org, CronofyKe
     except SecretKeyRetired:
         raise NotSetUp(
             "The stored Cronofy keys can no longer be read: an admin needs to run "
-            "`/cronofy setup` again."
+            "/cronofy setup again."
         ) from None
     if keys is None:
         raise NotSetUp()
@@ -115,7 +115,7 @@ async def handle_callback(
         return _rejected(
             400,
             "Link incomplete",
-            "This sign-in link has no valid state. Run `/schedule connect` again for a new link.",
+            "This sign-in link has no valid state. Run /schedule connect again for a new link.",
             "no state",
         )
     # Marking the state used before consuming it makes a concurrent or later second
@@ -126,7 +126,7 @@ async def handle_callback(
             409,
             "Link already used",
             "This connect link was already used. "
-            "Run `/schedule connect` again if your calendar is not connected.",
+            "Run /schedule connect again if your calendar is not connected.",
             "state reused",
         )
     record = await services.store.consume_oauth_state(state)
@@ -135,7 +135,7 @@ async def handle_callback(
             400,
             "Link not recognised",
             "Slotbot does not recognise this connect "
-            "link. Run `/schedule connect` again for a new link.",
+            "link. Run /schedule connect again for a new link.",
             "unknown state",
         )
     if record.expires_at < services.clock():
@@ -143,7 +143,7 @@ async def handle_callback(
             410,
             "Link expired",
             "This connect link has expired (links last 10 "
-            "minutes). Run `/schedule connect` again for a new link.",
+            "minutes). Run /schedule connect again for a new link.",
             "expired state",
         )
     error = params.get("error", "")
@@ -153,7 +153,7 @@ async def handle_callback(
                 403,
                 "Calendar not connected",
                 "You did not allow Slotbot to use "
-                "your calendar, so nothing was connected. Run `/schedule connect` "
+                "your calendar, so nothing was connected. Run /schedule connect "
                 "whenever you want to try again.",
                 "access denied",
             )
@@ -161,7 +161,7 @@ async def handle_callback(
             400,
             "Calendar not connected",
             "Cronofy did not complete the sign-in, "
-            "so nothing was connected. Run `/schedule connect` to try again.",
+            "so nothing was connected. Run /schedule connect to try again.",
             "oauth error",
         )
     code = params.get("code", "")
@@ -169,7 +169,7 @@ async def handle_callback(
         return _rejected(
             400,
             "Link incomplete",
-            "Cronofy did not send a sign-in code. Run `/schedule connect` again.",
+            "Cronofy did not send a sign-in code. Run /schedule connect again.",
             "no code",
         )
     try:
@@ -187,13 +187,13 @@ async def handle_callback(
                 400,
                 "Sign-in already used",
                 "Cronofy says this sign-in was already "
-                "used or has expired. Run `/schedule connect` again.",
+                "used or has expired. Run /schedule connect again.",
                 "code refused",
             )
         return _rejected(
             400,
             "Calendar not connected",
-            f"Cronofy refused the connection ({exc.status}). Run `/schedule connect` to try again.",
+            f"Cronofy refused the connection ({exc.status}). Run /schedule connect to try again.",
             "code refused",
         )
     except CronofyUnreachable:
@@ -201,7 +201,7 @@ async def handle_callback(
             503,
             "Cronofy unreachable",
             "Cronofy could not be reached, so nothing "
-            "was connected. Run `/schedule connect` again in a minute.",
+            "was connected. Run /schedule connect again in a minute.",
             "unreachable",
         )
 
@@ -221,7 +221,14 @@ async def handle_callback(
     target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=member.user_id)
     shown = info.email or info.name or "your Cronofy account"
     await services.store.enqueue(
-        [notice_job(org.org_id, target, views.calendar_connected(shown), now=now)]
+        [
+            notice_job(
+                org.org_id,
+                target,
+                views.calendar_connected(info.email or shown, info.name),
+                now=now,
+            )
+        ]
     )
     return CallbackPage(
         200,
@@ -279,7 +286,7 @@ async def handle_disconnected(
         url = None
     target = DeliveryTarget(org.platform, org_id, "dm", user_id=member.user_id)
     await services.store.enqueue(
-        [notice_job(org_id, target, views.reconnect_prompt(url, reason), now=services.clock())]
+        [notice_job(org_id, target, views.reconnect_prompt(url), now=services.clock())]
     )
 
 

@@ -26,21 +26,6 @@ log = logging.getLogger(__name__)
 CALLBACK_PATH = "/cronofy/oauth/callback"
 PUSH_PATH = "/cronofy/push/"
 
-# What the admin still has to do on Cronofy's side, in the order Cronofy's screens ask for it.
-CHECKLIST: tuple[str, ...] = (
-    "In Cronofy, open your name (bottom left) → Your Account, tick "
-    "“Show the Developer Dashboard” and save.",
-    "Developer → Create new app: mark it “Internal Only Application” (this is the app whose "
-    "Client ID and Client Secret you just entered).",
-    "Settings → Workflow → Create new workflow, enable it, and for each event (booked, "
-    "rescheduled, doesn't suit, cancelled, …) add a step with the action "
-    "“Callback notifications”. Save.",
-    "Open your application → Notifications, paste the Universal Push Notification URL "
-    "above and save.",
-    "Recruiters: set your Public Link under Preferences → Public Link, then run "
-    "`/schedule connect` and `/schedule link set <your public link>`.",
-)
-
 
 @dataclass
 class SetupResult:

@@ -1,348 +1,214 @@
-"""The cards the Cronofy feature and the command layer show, built on the neutral card model.
+"""The cards the Cronofy feature and the command layer show.
 
-Text here is plain: the platform renderers escape it, so a candidate's name cannot ping
-anyone.
+Most come straight from `cards.library`; this module turns store records into the
+library's views (timezone-aware datetimes, names instead of ids) and adds the few small
+cards the library does not have.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from bot.store.records import DATA_CENTERS, AlertRoute, Booking, Candidate, TimelineEntry
-from cards.model import (
-    Actions,
-    Button,
-    Card,
-    Choice,
-    ChoiceInput,
-    Element,
-    Fact,
-    Facts,
-    Footer,
-    Header,
-    Inline,
-    Link,
-    Section,
-    Strong,
-    TextInput,
-    TimeValue,
+from bot.store.records import AlertRoute, Booking, Candidate, Job, TimelineEntry
+from cards import library
+from cards.library import (
+    CandidateView,
+    DeadLetterView,
+    TimelineView,
+    UpcomingView,
+    admins_list,
+    alerts_off,
+    alerts_routed,
+    calendar_connected,
+    confirm,
+    connect_prompt,
+    disconnected,
+    dm_alerts_set,
+    error_cronofy_unreachable,
+    error_keys_rejected,
+    error_not_admin,
+    error_not_connected,
+    error_setup_required,
+    error_usage,
+    help_card,
+    link_set,
+    link_shared,
+    notice,
+    set_link_prompt,
+    setup_form,
+    setup_result,
+    status_for_member,
+    your_link,
 )
+from cards.model import Card, Header, Section
 
-SHARE_ACTION = "link.share"
+SHARE_ACTION = library.ACTION_SHARE_LINK
 RESET_ACTION = "cronofy.reset.confirm"
-CANCEL_ACTION = "cancel"
+CANCEL_ACTIONS = (library.ACTION_CONFIRM_CANCEL, "cancel")
+SETUP_OPEN_ACTIONS = (library.ACTION_OPEN_SETUP, "cronofy.setup.open")
+
+__all__ = [
+    "CANCEL_ACTIONS",
+    "RESET_ACTION",
+    "SETUP_OPEN_ACTIONS",
+    "SHARE_ACTION",
+    "admins_list",
+    "alerts_off",
+    "alerts_routed",
+    "calendar_connected",
+    "candidate_profile",
+    "confirm",
+    "connect_prompt",
+    "disconnected",
+    "dm_alerts_set",
+    "error",
+    "error_cronofy_unreachable",
+    "error_keys_rejected",
+    "error_not_admin",
+    "error_not_connected",
+    "error_setup_required",
+    "error_usage",
+    "help_card",
+    "link_set",
+    "link_shared",
+    "notice",
+    "org_status",
+    "reconnect_prompt",
+    "set_link_prompt",
+    "setup_form",
+    "setup_result",
+    "status_for_member",
+    "upcoming",
+    "your_link",
+]
 
 
-def notice(title: str, text: str, *, status: str | None = None) -> Card:
+def error(text: str, title: str = "That did not work") -> Card:
+    """A short problem the person can act on (the message says what to do)."""
     return Card(
-        blocks=[Header(title), Section(text)],
-        status="attention" if status == "attention" else None,
-        fallback=f"{title}: {text}",
+        blocks=[Header(title), Section(text)], status="attention", fallback=f"{title}: {text}"
     )
 
 
-def error(text: str) -> Card:
-    return notice("Slotbot", text, status="attention")
-
-
-def usage(usage_line: str, problem: str) -> Card:
-    return Card(
-        blocks=[Section(problem), Section(["Usage: ", Strong(usage_line)])],
-        fallback=f"{problem} Usage: {usage_line}",
-    )
-
-
-def confirm(question: str, action_id: str, value: str) -> Card:
-    return Card(
-        blocks=[
-            Section(question),
-            Actions(
-                [
-                    Button("Yes, do it", action_id=action_id, value=value, style="danger"),
-                    Button("Cancel", action_id=CANCEL_ACTION, value=action_id),
-                ]
-            ),
-        ],
-        fallback=question,
-    )
-
-
-def connect_prompt(authorize_url: str, why: str = "") -> Card:
-    text = why or "Connect your calendar to Cronofy so Slotbot can make scheduling links for you."
-    return Card(
-        blocks=[
-            Header("Connect your calendar"),
-            Section(text),
-            Actions(
-                [Button("Connect calendar", kind="open_url", url=authorize_url, style="primary")]
-            ),
-            Footer("The link works once and expires in 10 minutes."),
-        ],
-        fallback="Connect your calendar: " + authorize_url,
-    )
-
-
-def calendar_connected(shown: str) -> Card:
-    return Card(
-        blocks=[
-            Header("Calendar connected"),
-            Section(["Calendar connected as ", Strong(shown), "."]),
-            Section(
-                "Next: `/schedule link set <your Cronofy public link>`, then `/schedule link`."
-            ),
-        ],
-        status="good",
-        fallback=f"Calendar connected as {shown}",
-    )
-
-
-def reconnect_prompt(authorize_url: str | None, reason: str = "") -> Card:
-    blocks: list[Element] = [
-        Header("Please reconnect your calendar"),
-        Section(
-            "Cronofy no longer accepts Slotbot's connection to your calendar, so scheduling "
-            "links that need it will not work until you reconnect."
-        ),
-    ]
+def reconnect_prompt(authorize_url: str | None) -> Card:
     if authorize_url:
-        blocks.append(
-            Actions([Button("Reconnect", kind="open_url", url=authorize_url, style="primary")])
-        )
-        blocks.append(
-            Footer("The link expires in 10 minutes; `/schedule connect` makes a new one.")
-        )
-    else:
-        blocks.append(
-            Section("Ask an admin to run `/cronofy setup`, then run `/schedule connect`.")
-        )
-    return Card(blocks=blocks, status="warning", fallback="Please reconnect your calendar")
-
-
-def your_link(
-    url: str, *, candidate_name: str | None = None, candidate_email: str | None = None
-) -> Card:
-    if candidate_email:
-        who = candidate_name or candidate_email
-        heading: list[Inline] = ["Scheduling link for ", Strong(who), ":"]
-    else:
-        heading = ["Your scheduling link:"]
+        return library.reconnect_prompt(authorize_url)
     return Card(
         blocks=[
-            Section(heading),
-            Section(Link(url, url)),
-            Actions(
-                [
-                    Button("Share here", action_id=SHARE_ACTION, value=url, style="primary"),
-                    Button("Open", kind="open_url", url=url),
-                ]
-            ),
-        ],
-        fallback=f"Your scheduling link: {url}",
-    )
-
-
-def link_shared(url: str, recruiter_name: str) -> Card:
-    who = recruiter_name or "a recruiter"
-    return Card(
-        blocks=[
-            Section([f"Book a time with {who}: ", Link(url, url)]),
-            Actions([Button("Book a time", kind="open_url", url=url, style="primary")]),
-        ],
-        fallback=f"Book a time with {who}: {url}",
-    )
-
-
-def link_saved(url: str) -> Card:
-    return Card(
-        blocks=[Section(["Saved your scheduling link: ", Link(url, url)])],
-        status="good",
-        fallback=f"Saved your scheduling link: {url}",
-    )
-
-
-def set_link_prompt(example: str) -> Card:
-    return Card(
-        blocks=[
-            Header("Set your scheduling link"),
+            Header("Your calendar connection stopped working"),
             Section(
-                "Slotbot does not know your Cronofy public link yet. In Cronofy open "
-                "Preferences → Public Link, copy it, then run:"
-            ),
-            Section(Strong(f"/schedule link set {example}")),
-        ],
-        fallback=f"Set your scheduling link: /schedule link set {example}",
-    )
-
-
-def setup_form(data_center: str | None = None, client_id: str | None = None) -> Card:
-    return Card(
-        blocks=[
-            Header("Cronofy set-up"),
-            Section(
-                "Enter the keys of your Cronofy application (Developer → your app → "
-                "Credentials) and the data center your Cronofy account lives in."
-            ),
-            TextInput("client_id", "Client ID", value=client_id or ""),
-            TextInput("client_secret", "Client Secret", secret=True),
-            ChoiceInput(
-                "data_center",
-                "Data center",
-                [Choice(dc, dc.upper()) for dc in DATA_CENTERS],
-                value=data_center or "us",
-            ),
-            Actions(
-                [Button("Save", action_id="cronofy.setup.submit", submit=True, style="primary")]
+                "Cronofy no longer accepts Slotbot's access to your calendar. Ask an admin to run "
+                "/cronofy setup, then reconnect with /schedule connect."
             ),
         ],
-        fallback="Cronofy set-up",
+        status="warning",
+        fallback="Your calendar connection stopped working",
     )
 
 
-def setup_result(
-    push_url: str, data_center: str, *, became_admin: bool, checklist: Sequence[str]
-) -> Card:
-    blocks: list[Element] = [
-        Header("Cronofy keys saved"),
-        Section(["Cronofy recognised the keys (data center ", Strong(data_center.upper()), ")."]),
-        Facts([Fact("Universal Push Notification URL", push_url)]),
-        Section(Strong("Still to do in Cronofy:")),
-    ]
-    blocks.extend(Section(f"{n}. {step}") for n, step in enumerate(checklist, start=1))
-    if became_admin:
-        blocks.append(
-            Footer("You are now this workspace's Slotbot admin (`/cronofy admins` to add others).")
-        )
-    return Card(blocks=blocks, status="good", fallback=f"Cronofy keys saved. Push URL: {push_url}")
+def _epoch(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
 
 
-def keys_rejected(reason: str) -> Card:
-    return notice("Cronofy keys not saved", reason, status="attention")
-
-
-def org_status(
-    *,
-    configured: bool,
-    client_id: str,
-    data_center: str,
-    push_url: str,
-    last_callback: datetime | None,
-    members: int,
-    connected: int,
-    admins: list[str],
-    routes: list[AlertRoute],
-    dead_letters: list[tuple[str, str]],
-) -> Card:
-    if not configured:
-        return notice("Cronofy status", "Cronofy is not set up: run `/cronofy setup`.")
-    last: Inline = TimeValue(last_callback) if last_callback else "never"
-    facts = [
-        Fact("Client ID", client_id),
-        Fact("Client Secret", "saved (hidden)"),
-        Fact("Data center", data_center.upper()),
-        Fact("Push URL", push_url),
-        Fact("Last callback", last),
-        Fact("Recruiters connected", f"{connected} of {members}"),
-        Fact("Admins", ", ".join(admins) or "none"),
-        Fact(
-            "Alerts",
-            "; ".join(f"{r.name or r.conversation_id}: {', '.join(r.kinds)}" for r in routes)
-            or "no channel (`/cronofy alerts here`)",
-        ),
-        Fact("Failed deliveries", str(len(dead_letters))),
-    ]
-    blocks: list[Element] = [Header("Cronofy status"), Facts(facts)]
-    for job_id, reason in dead_letters[:5]:
-        blocks.append(Section(f"• {job_id[:8]}: {reason[:200]}", emphasis="subtle"))
-    if dead_letters:
-        blocks.append(Footer("Replay with `python -m bot deadletters replay`."))
-    return Card(blocks=blocks, fallback="Cronofy status")
-
-
-def member_status(
-    *, connected: bool, email: str | None, public_link: str | None, dm_alerts: bool, org_ready: bool
-) -> Card:
-    facts = [
-        Fact("Cronofy set up", "yes" if org_ready else "no (an admin runs `/cronofy setup`)"),
-        Fact(
-            "Calendar", f"connected as {email or 'your account'}" if connected else "not connected"
-        ),
-        Fact("Scheduling link", public_link or "not set (`/schedule link set <url>`)"),
-        Fact("Direct-message alerts", "on" if dm_alerts else "off"),
-    ]
-    return Card(
-        blocks=[Header("Your Slotbot status"), Facts(facts)], fallback="Your Slotbot status"
-    )
-
-
-def candidate_profile(candidate: Candidate, timeline: list[TimelineEntry]) -> Card:
-    blocks: list[Element] = [
-        Header(candidate.name or candidate.email),
-        Facts([Fact("Email", candidate.email)]),
-    ]
-    if not timeline:
-        blocks.append(Section("Nothing on the timeline yet."))
-    for entry in timeline[-20:]:
-        line: list[Inline] = [Strong(entry.kind.replace("_", " ")), " "]
-        start = _parse_time(entry.start)
-        if start is not None:
-            line.extend(["for ", TimeValue(start, zone=entry.zone)])
-        else:
-            at = datetime.fromtimestamp(entry.at).astimezone()
-            line.extend(["on ", TimeValue(at, show="date")])
-        if entry.note:
-            line.append(f" — {entry.note}")
-        blocks.append(Section(line))
-    return Card(blocks=blocks, fallback=f"Candidate {candidate.email}")
-
-
-def upcoming(bookings: list[Booking], names: dict[str, str]) -> Card:
-    if not bookings:
-        return notice("Upcoming interviews", "No upcoming booked interviews.")
-    blocks: list[Element] = [Header("Upcoming interviews")]
-    for booking in bookings[:25]:
-        start = _parse_time(booking.start)
-        who = names.get(booking.candidate_id or "", "a candidate")
-        line: list[Inline] = [Strong(who), " "]
-        line.append(
-            TimeValue(start, zone=booking.zone) if start else (booking.start or "time unknown")
-        )
-        if booking.state != "booked":
-            line.append(f" ({booking.state})")
-        blocks.append(Section(line))
-    return Card(blocks=blocks, fallback="Upcoming interviews")
-
-
-def help_card() -> Card:
-    lines = [
-        ("/schedule link", "your scheduling link, privately, with a Share button"),
-        ("/schedule link share", "post your link here for everyone"),
-        ("/schedule link set <url>", "save your Cronofy public link"),
-        ("/schedule link for <email> [name]", "a link tied to that candidate"),
-        ("/schedule connect · disconnect · status", "connect your calendar; revoke; your state"),
-        ("/schedule candidate <email>", "a candidate's profile and timeline"),
-        ("/schedule upcoming", "your upcoming booked interviews"),
-        ("/schedule alerts on|off", "your direct-message alerts"),
-        ("/cronofy setup", "admin: Cronofy keys and data center"),
-        ("/cronofy status", "admin: keys, push URL, last callback, failed deliveries"),
-        (
-            "/cronofy alerts here|<#channel> [kinds] · alerts off",
-            "admin: route alerts to a channel",
-        ),
-        ("/cronofy admins [add|remove <user>]", "admin: who may run /cronofy"),
-        ("/cronofy reset", "admin: remove the Cronofy keys"),
-    ]
-    return Card(
-        blocks=[Header("Slotbot commands"), Facts([Fact(cmd, what) for cmd, what in lines])],
-        fallback="Slotbot commands",
-    )
-
-
-def _parse_time(value: str | None) -> datetime | None:
+def _iso(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def candidate_profile(
+    candidate: Candidate, timeline: list[TimelineEntry], names: dict[str, str]
+) -> Card:
+    """`names` maps member ids to display names (ids are never shown)."""
+    view = CandidateView(
+        email=candidate.email,
+        name=candidate.name,
+        recruiter_name=names.get(candidate.recruiter_id or "", ""),
+        first_seen=_epoch(candidate.created_at) if candidate.created_at else None,
+    )
+    entries = [
+        TimelineView(
+            kind=entry.kind,
+            at=_epoch(entry.at),
+            start=_iso(entry.start),
+            end=_iso(entry.end),
+            previous_start=_iso(entry.previous_start),
+            recruiter_name=names.get(entry.recruiter_id or "", ""),
+            meeting_url=entry.meeting_url,
+            raw_type=entry.raw_type,
+            note=entry.note,
+            zone=entry.zone,
+        )
+        for entry in timeline
+    ]
+    return library.candidate_profile(view, entries)
+
+
+def upcoming(bookings: list[Booking], names: dict[str, str]) -> Card:
+    items = []
+    for booking in bookings:
+        start = _iso(booking.start)
+        if start is None:
+            continue
+        items.append(
+            UpcomingView(
+                candidate_name=names.get(booking.candidate_id or "", ""),
+                start=start,
+                end=_iso(booking.end),
+                zone=booking.zone,
+                meeting_url=booking.meeting_url,
+                state=booking.state,
+                candidate_id=booking.candidate_id,
+            )
+        )
+    return library.upcoming(items)
+
+
+def org_status(
+    *,
+    client_id: str,
+    data_center: str,
+    push_url: str,
+    last_callback_at: float | None,
+    counts: dict[str, int],
+    admins: list[str],
+    routes: list[AlertRoute],
+    dead_letters: list[Job],
+) -> Card:
+    return library.org_status(
+        configured=True,
+        client_id=client_id,
+        data_center=data_center,
+        push_url=push_url,
+        last_callback_at=_epoch(last_callback_at) if last_callback_at else None,
+        counts=counts,
+        admins=admins,
+        routes=[f"{r.name or r.conversation_id} ({', '.join(r.kinds)})" for r in routes],
+        dead_letters=[
+            DeadLetterView(
+                job_id=job.job_id,
+                kind=job.kind,
+                failed_at=_epoch(job.created_at) if job.created_at else None,
+                reason=job.dead_reason or job.last_error,
+                target=_target_name(job),
+            )
+            for job in dead_letters
+        ],
+    )
+
+
+def org_not_configured() -> Card:
+    return library.org_status(configured=False)
+
+
+def _target_name(job: Job) -> str:
+    target = job.payload.get("target") if isinstance(job.payload, dict) else None
+    if not isinstance(target, dict):
+        return ""
+    if target.get("kind") == "dm":
+        return "a direct message"
+    return str(target.get("conversation_id") or "")

@@ -87,7 +87,7 @@ async def test_link_set_show_and_share(services: Services, fake_cronofy: FakeCro
     assert "https://app-uk.cronofy.com/pls/" in card_text(wrong[0].card)
     assert await services.store.get_member(ORG_ID, RECRUITER) is None
     saved = await run_command(who, "schedule link set https://app-uk.cronofy.com/pls/Q5-ZDPM8")
-    assert "Saved" in card_text(saved[0].card)
+    assert "link saved" in card_text(saved[0].card)
     shown = await run_command(who, "schedule link")
     assert shown[0].visibility == "private"
     share = next(b for b in shown[0].card.buttons if b.action_id == "link.share")

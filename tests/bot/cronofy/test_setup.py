@@ -35,7 +35,11 @@ async def test_first_setup_stores_keys_encrypted_and_makes_an_admin(
     assert services.secrets.decrypt(org.cronofy.client_secret_enc) == DEFAULT_CLIENT_SECRET
     text = card_text(outcome.reply.card)
     assert f"{PUBLIC_URL}/cronofy/push/{org.org_key}" in text
-    assert "admin" in text and "Workflow" in text and "Notifications" in text
+    assert (
+        "Slotbot admin" in text
+        and "Workflows" in text
+        and "Universal Push Notification URL" in text
+    )
     assert DEFAULT_CLIENT_SECRET not in text
     audit = await services.store.list_audit(ORG_ID)
     assert [a.action for a in audit] == ["cronofy.setup"]
@@ -74,7 +78,8 @@ async def test_cronofy_unreachable_during_setup_stores_nothing(
         ctx(services, actor()), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us"
     )
     assert not outcome.ok and outcome.reply is not None
-    assert "could not be reached" in card_text(outcome.reply.card)
+    assert "not answering" in card_text(outcome.reply.card)
+    assert set(outcome.field_errors) == {"client_id"}
     assert await services.store.get_org(ORG_ID) is None
 
 
@@ -117,7 +122,7 @@ async def test_only_admins_may_change_a_configured_org(
     assert not refused.ok and refused.reply is not None and "admin" in card_text(refused.reply.card)
     for text in ("cronofy setup", "cronofy status", "cronofy reset", "cronofy admins add U_OTHER"):
         reply = await run_command(stranger, text)
-        assert "Only a Slotbot admin" in card_text(reply[0].card), text
+        assert "Only Slotbot admins" in card_text(reply[0].card), text
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.cronofy is not None and org.cronofy.data_center == "us"
     # a workspace owner (platform admin) is an admin everywhere
@@ -149,7 +154,7 @@ async def test_admins_add_and_remove(services: Services, fake_cronofy: FakeCrono
     assert "U_SECOND" in card_text(listed[0].card)
     await run_command(ctx(services, actor("U_SECOND")), "cronofy admins remove <@U_FIRST>")
     denied = await run_command(admin, "cronofy admins remove U_THIRD")
-    assert "Only a Slotbot admin" in card_text(denied[0].card)  # U_FIRST is no longer an admin
+    assert "Only Slotbot admins" in card_text(denied[0].card)  # U_FIRST is no longer an admin
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.admins == ["U_SECOND", "U_THIRD"]
     await run_command(ctx(services, actor("U_SECOND")), "cronofy admins remove U_THIRD")
@@ -167,7 +172,7 @@ async def test_reset_needs_confirmation(services: Services, fake_cronofy: FakeCr
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.cronofy is not None, "nothing removed before confirming"
     refused = await run_action(ctx(services, actor("U_OTHER")), button.action_id, button.value)
-    assert "Only a Slotbot admin" in card_text(refused[0].card)
+    assert "Only Slotbot admins" in card_text(refused[0].card)
     done = await run_action(admin, button.action_id, button.value)
     assert "removed" in card_text(done[0].card)
     org = await services.store.get_org(ORG_ID)
