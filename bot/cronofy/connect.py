@@ -7,6 +7,7 @@ finds it gone. Tokens are encrypted before they reach the store.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -314,12 +315,41 @@ async def access_token(
     due = member.token_expires_at is not None and member.token_expires_at - now < REFRESH_MARGIN
     if not (force_refresh or due):
         return token
+    # One refresh at a time per member: Cronofy may rotate the refresh token, and a second
+    # refresh with the old one would fail and disconnect a working connection.
+    async with _refresh_lock(member.org_id, member.user_id):
+        latest = await services.store.get_member(member.org_id, member.user_id)
+        if latest is not None and latest.access_token_enc != member.access_token_enc:
+            _copy_tokens(latest, member)
+            if latest.connected and latest.access_token_enc:
+                return services.secrets.decrypt(latest.access_token_enc)
+            raise CronofyAuthExpired("Your calendar is not connected.")
+        return await _refresh(services, member, keys, refresh, client)
+
+
+async def _refresh(
+    services: Services,
+    member: Member,
+    keys: CronofyKeys,
+    refresh: str | None,
+    client: CronofyClient | None,
+) -> str:
     if not refresh:
         await handle_disconnected(services, member.org_id, member.user_id, "no refresh token")
         raise CronofyAuthExpired("Your calendar connection has expired.")
     try:
         grant = await (client or cronofy_client(services)).refresh(keys, refresh)
     except CronofyRequestFailed:
+        # another replica may have refreshed (and rotated the token) meanwhile
+        latest = await services.store.get_member(member.org_id, member.user_id)
+        if (
+            latest is not None
+            and latest.connected
+            and latest.access_token_enc
+            and latest.refresh_token_enc != member.refresh_token_enc
+        ):
+            _copy_tokens(latest, member)
+            return services.secrets.decrypt(latest.access_token_enc)
         await handle_disconnected(services, member.org_id, member.user_id, "refresh refused")
         raise CronofyAuthExpired(
             "Cronofy no longer accepts your calendar connection: please reconnect."
@@ -329,6 +359,24 @@ async def access_token(
     await services.store.put_member(member)
     log.info(logs.CRONOFY_REFRESHED, member.user_id, member.org_id)
     return grant.access_token
+
+
+_refresh_locks: dict[tuple[int, str, str], asyncio.Lock] = {}
+
+
+def _refresh_lock(org_id: str, user_id: str) -> asyncio.Lock:
+    key = (id(asyncio.get_running_loop()), org_id, user_id)
+    lock = _refresh_locks.get(key)
+    if lock is None:
+        lock = _refresh_locks[key] = asyncio.Lock()
+    return lock
+
+
+def _copy_tokens(source: Member, target: Member) -> None:
+    target.access_token_enc = source.access_token_enc
+    target.refresh_token_enc = source.refresh_token_enc
+    target.token_expires_at = source.token_expires_at
+    target.connected = source.connected
 
 
 async def call_as_member(

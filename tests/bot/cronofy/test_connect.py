@@ -351,3 +351,24 @@ async def test_disconnect_revokes_and_forgets(
     assert stored is not None and not stored.connected and stored.refresh_token_enc is None
     again = await run_command(who, "schedule disconnect")
     assert "not connected" in card_text(again[0].card)
+
+
+async def test_concurrent_calls_refresh_once_even_when_tokens_rotate(
+    http: TestClient[Any, Any], fake_cronofy: FakeCronofy, clock: Clock
+) -> None:
+    services = services_of(http)
+    await connected_member(http, fake_cronofy)
+    fake_cronofy.rotate_refresh_tokens = True
+    client = CronofyClient(services.settings, timeout=0.5)
+
+    async def whoami(keys: CronofyKeys, member: Member, token: str) -> str:
+        return (await client.userinfo(keys, token)).sub
+
+    clock.now += 3600
+    subs = await asyncio.gather(
+        *(connect.call_as_member(services, ORG_ID, RECRUITER, whoami) for _ in range(3))
+    )
+    assert len(set(subs)) == 1
+    assert len(fake_cronofy.token_requests("refresh_token")) == 1
+    stored = await services.store.get_member(ORG_ID, RECRUITER)
+    assert stored is not None and stored.connected
