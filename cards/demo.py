@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import textwrap
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -184,6 +186,30 @@ def render_all(cards: dict[str, Card]) -> dict[str, dict[str, Any]]:
     return out
 
 
+_FACT_LINE = re.compile(r"^(\s+[^:]{1,40}:\s+)\S")
+_BULLET = re.compile(r"^\s*(?:•|\d+\.) ")
+
+
+def _wrap(line: str, width: int = 92) -> list[str]:
+    """Wrap a long line for the terminal; fact values and indented lines stay aligned."""
+    if len(line) <= width:
+        return [line]
+    fact = _FACT_LINE.match(line)
+    indent = " " * len(fact.group(1)) if fact else " " * (len(line) - len(line.lstrip()))
+    if len(indent) > width // 3:
+        indent = " " * 6
+    bullet = _BULLET.match(line)
+    if bullet:
+        indent = " " * len(bullet.group(0))
+    return textwrap.wrap(
+        line,
+        width=width,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [line]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="slotbot cards", description="Show every message card Slotbot sends."
@@ -213,6 +239,7 @@ def main(argv: list[str]) -> int:
             print()
         print(f"┌─ {name} " + "─" * max(4, 60 - len(name)))
         for line in to_text(card).splitlines():
-            print(f"│ {line}".rstrip())
+            for piece in _wrap(line):
+                print(f"│ {piece}".rstrip())
         print("└" + "─" * 64)
     return 0

@@ -581,7 +581,7 @@ def org_status(
     if dead_letters:
         blocks += [Divider(), Section(Strong(f"Failed deliveries ({len(dead_letters)})"))]
         for dead in list(dead_letters)[:MAX_DEAD_LETTERS]:
-            line: list[Inline] = [f"{_name(dead.kind, 'job')} to {_name(dead.target, 'unknown')}"]
+            line: list[Inline] = [f"• {_name(dead.kind, 'job')} to {_name(dead.target, 'unknown')}"]
             if dead.failed_at:
                 line += [", failed ", TimeValue(dead.failed_at, zone=zone)]
             if dead.reason:
@@ -831,7 +831,7 @@ def candidate_profile(candidate: CandidateView, timeline: Sequence[TimelineView]
     if not entries:
         blocks.append(Section("Nothing yet: send them a link with /schedule link for <email>."))
     for entry in entries[:MAX_TIMELINE]:
-        line: list[Inline] = [Strong(_KIND_WORDS.get(entry.kind, _name(entry.kind, "Event")))]
+        line: list[Inline] = ["• ", Strong(_KIND_WORDS.get(entry.kind, _name(entry.kind, "Event")))]
         if entry.kind == "rescheduled" and entry.previous_start is not None:
             line += [": ", TimeValue(entry.previous_start, zone=entry.zone), " → "]
             line.append(_when(entry.start, entry.end, entry.zone))
@@ -866,6 +866,7 @@ def upcoming(items: Sequence[UpcomingView]) -> Card:
         blocks.append(Section("Nothing booked yet. Share your link with /schedule link."))
     for item in ordered[:MAX_UPCOMING]:
         line: list[Inline] = [
+            "• ",
             TimeValue(item.start, item.end, item.zone),
             " · ",
             Strong(_name(item.candidate_name, "A candidate")),

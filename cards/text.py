@@ -49,7 +49,7 @@ def to_text(card: Card) -> str:
             lines += [title, "═" * min(max(len(title), 8), 60)]
         elif isinstance(block, Section):
             text = _inline_text(block.content)
-            lines.append(f"({one_line(text)})" if block.emphasis == "subtle" else text)
+            lines.append(f"  ({one_line(text)})" if block.emphasis == "subtle" else text)
         elif isinstance(block, Facts):
             labels = [truncate(one_line(f.label), 40) for f in block.facts]
             width = max((len(label) for label in labels), default=0) + 1
