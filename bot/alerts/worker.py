@@ -98,7 +98,9 @@ class OutboxWorker:
                 try:
                     handled = await self.run_once()
                     failures = 0
-                except SlotbotError as exc:  # the store is down: back off, never spin
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store is down (or worse): back off, never spin
                     failures += 1
                     handled = 0
                     log.warning(logs.WORKER_STORE_ERROR, self.consumer, exc)

@@ -1,0 +1,86 @@
+from cryptography.fernet import Fernet
+
+from bot.alerts.worker import OutboxWorker
+from bot.chat import DeliveryTarget
+from bot.config import Settings
+from bot.outbox import notice_job
+from bot.secrets import SecretBox
+from bot.services import Services
+from bot.store.base import Store
+from bot.store.records import Job
+from cards.library import notice
+from tests.bot.alerts.recording import RecordingAdapter
+
+
+def _services(store: Store) -> tuple[Services, RecordingAdapter]:
+    services = Services(
+        settings=Settings.from_env({}),
+        store=store,
+        secrets=SecretBox([Fernet.generate_key().decode()]),
+        clock=lambda: 1_800_000_000.0,
+    )
+    adapter = RecordingAdapter("teams")
+    services.delivery["teams"] = adapter
+    return services, adapter
+
+
+def test_backoff_is_exponential_jittered_capped_and_honours_retry_after() -> None:
+    low = OutboxWorker.__new__(OutboxWorker)
+    low.base_delay, low.max_delay, low._rng = 2.0, 60.0, lambda: 0.0
+    high = OutboxWorker.__new__(OutboxWorker)
+    high.base_delay, high.max_delay, high._rng = 2.0, 60.0, lambda: 1.0
+    assert [low.backoff(n, None) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]
+    assert [high.backoff(n, None) for n in (1, 2, 3, 10)] == [2.0, 4.0, 8.0, 60.0]
+    assert low.backoff(1, 45.0) == 45.0  # never earlier than the platform asked
+    assert high.backoff(3, 1.0) == 8.0
+
+
+async def test_notice_jobs_are_delivered_to_their_platform(store: Store) -> None:
+    services, adapter = _services(store)
+    target = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue([notice_job("teams:tenant", target, notice("Hi", "there"), now=1.0)])
+    worker = OutboxWorker(services, consumer="t")
+    assert await worker.run_once() == 1
+    [sent] = adapter.sent
+    assert sent.target == target and sent.card.title == "Hi"
+    assert await store.outbox_depth() == 0
+
+
+async def test_malformed_jobs_are_dead_lettered_at_once(store: Store) -> None:
+    services, adapter = _services(store)
+    await store.enqueue(
+        [
+            Job(job_id="j-kind", org_id="teams:tenant", kind="mystery", payload={}),
+            Job(job_id="j-target", org_id="teams:tenant", kind="notice", payload={"target": 3}),
+            Job(
+                job_id="j-card",
+                org_id="teams:tenant",
+                kind="notice",
+                payload={
+                    "target": {
+                        "platform": "teams",
+                        "org_id": "teams:tenant",
+                        "kind": "dm",
+                        "user_id": "u",
+                    },
+                    "card": {"blocks": [{"type": "nope"}]},
+                },
+            ),
+        ]
+    )
+    results: list[tuple[str, str]] = []
+    worker = OutboxWorker(services, consumer="t", on_delivery=lambda p, r: results.append((p, r)))
+    assert await worker.run_once() == 3
+    dead = {job.job_id: job for job in await store.list_dead_letters()}
+    assert set(dead) == {"j-kind", "j-target", "j-card"}
+    assert all(job.attempts == 1 and "bad job" in job.dead_reason for job in dead.values())
+    assert adapter.sent == [] and [r for _p, r in results] == ["dead"] * 3
+
+
+async def test_missing_adapter_is_retried_not_lost(store: Store) -> None:
+    services, _adapter = _services(store)
+    services.delivery.clear()
+    target = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue([notice_job("teams:tenant", target, notice("Hi", "there"), now=1.0)])
+    assert await OutboxWorker(services, consumer="t").run_once() == 1
+    assert await store.outbox_depth() == 1 and await store.list_dead_letters() == []
