@@ -488,7 +488,10 @@ def to_slack_modal(
     if card.inputs:
         view["submit"] = _plain(submit_label, MAX_VIEW_TITLE, single_line=True)
     if private_metadata:
-        view["private_metadata"] = private_metadata[:3000]
+        if len(private_metadata) > 3000:
+            # cutting it would hand back corrupt context on submit; the caller must keep it small
+            raise ValueError("private_metadata is limited to 3000 characters by Slack")
+        view["private_metadata"] = private_metadata
     return view
 
 

@@ -135,3 +135,10 @@ def test_status_colours_the_teams_header_and_prefixes_slack_and_text() -> None:
     other = lib.alert("other", lib.AlertView(candidate_name="Ada"), audience="channel")
     assert other.status is None
     assert to_teams(other)["body"][0]["type"] == "TextBlock"
+
+
+def test_modal_private_metadata_is_kept_whole_or_refused() -> None:
+    view = to_slack_modal(lib.setup_form(), "cb", "Save", private_metadata='{"channel": "C1"}')
+    assert view["private_metadata"] == '{"channel": "C1"}'
+    with pytest.raises(ValueError, match="3000"):
+        to_slack_modal(lib.setup_form(), "cb", "Save", private_metadata="x" * 3001)
