@@ -73,8 +73,8 @@ def with_params(url: str, params: dict[str, str]) -> str:
 
 
 def new_correlation_id() -> str:
-    # opaque, url-safe and far below Cronofy's 128-character limit
-    return "sb_" + secrets.token_urlsafe(18)
+    # opaque, letters and digits only, far below Cronofy's 128-character limit
+    return "sb" + secrets.token_hex(16)
 
 
 def working_day_periods(

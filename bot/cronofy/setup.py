@@ -156,7 +156,8 @@ async def submit_setup(
         configured_at=now,
     )
     if not org.org_key:
-        org.org_key = secrets.token_urlsafe(24)
+        # letters and digits only: the push URL is pasted by hand and shown in markdown
+        org.org_key = secrets.token_hex(20)
     became_admin = False
     if not org.admins:
         org.admins.append(actor.user_id)
