@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ REFRESH_MARGIN = 300.0
 # how long a consumed state is remembered, to tell "already used" from "unknown"
 USED_STATE_TTL = 86400.0
 MAX_PARAM = 2048
+# what secrets.token_urlsafe(32) makes
+STATE_FORMAT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 T = TypeVar("T")
 
@@ -118,6 +121,14 @@ async def handle_callback(
             "Link incomplete",
             "This sign-in link has no valid state. Run /schedule connect again for a new link.",
             "no state",
+        )
+    if not STATE_FORMAT.fullmatch(state):
+        # not one Slotbot made: answer without touching the store
+        return _rejected(
+            400,
+            "Link not recognised",
+            "Slotbot does not recognise this connect link. Run /schedule connect again for a new link.",
+            "malformed state",
         )
     # Marking the state used before consuming it makes a concurrent or later second
     # callback with the same state say "already used", whoever wins the race.
