@@ -130,11 +130,8 @@ class OutboxWorker:
     # one job -----------------------------------------------------------------------------
 
     async def handle(self, job: Job) -> None:
-        platform = (
-            str(job.payload.get("target", {}).get("platform", "-"))
-            if isinstance(job.payload.get("target"), dict)
-            else "-"
-        )
+        target = job.payload.get("target")
+        platform = str(target.get("platform") or "-") if isinstance(target, dict) else "-"
         try:
             delivered = await self._deliver(job)
         except asyncio.CancelledError:
@@ -202,11 +199,8 @@ class OutboxWorker:
         org = await store.get_org(job.org_id)
         if org is None or not org.admins:
             return
-        name = str(job.payload.get("target_name") or "") or (
-            f"<#{conversation}>" if org.platform == "slack" else "the channel"
-        )
-        name = name if name.startswith(("#", "<#")) or org.platform != "slack" else f"#{name}"
-        card = invite_card(name)
+        name = str(job.payload.get("target_name") or "").lstrip("#") or conversation
+        card = invite_card(f"#{name}" if org.platform == "slack" else name)
         now = self.services.clock()
         jobs = [
             notice_job(
