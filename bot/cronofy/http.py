@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import html
+import logging
 
 from aiohttp import web
 
+from bot import logs
 from bot.app import SERVICES
-from bot.cronofy.connect import handle_callback
+from bot.cronofy.connect import CallbackPage, handle_callback
+from bot.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 CALLBACK_ROUTE = "/cronofy/oauth/callback"
 
@@ -22,7 +27,15 @@ _PAGE = """<!doctype html>
 async def oauth_callback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     params = {k: v for k, v in request.query.items() if isinstance(v, str)}
-    page = await handle_callback(services, params)
+    try:
+        page = await handle_callback(services, params)
+    except StoreError:
+        log.exception(logs.CRONOFY_CALLBACK_REJECTED, "store unavailable")
+        page = CallbackPage(
+            503,
+            "Please try again",
+            "Slotbot could not save your connection just now. Run /schedule connect again in a minute.",
+        )
     body = _PAGE.format(title=html.escape(page.title), message=html.escape(page.message))
     return web.Response(
         status=page.status,

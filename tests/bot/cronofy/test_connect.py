@@ -372,3 +372,35 @@ async def test_concurrent_calls_refresh_once_even_when_tokens_rotate(
     assert len(fake_cronofy.token_requests("refresh_token")) == 1
     stored = await services.store.get_member(ORG_ID, RECRUITER)
     assert stored is not None and stored.connected
+
+
+class _StoreDownOnMemberWrite:
+    """The real store, except that writing a member fails as if the store went away."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def put_member(self, member: Member) -> None:
+        from bot.errors import StoreUnavailable
+
+        raise StoreUnavailable("store down")
+
+
+async def test_store_down_during_callback_is_a_plain_503_page(
+    http: TestClient[Any, Any], fake_cronofy: FakeCronofy
+) -> None:
+    services = services_of(http)
+    await set_up_org(services)
+    state = state_of(await connect_link(services))
+    fake_cronofy.add_code("code-s", redirect_uri=CALLBACK)
+    real = services.store
+    services.store = _StoreDownOnMemberWrite(real)  # type: ignore[assignment]
+    try:
+        status, page = await callback(http, code="code-s", state=state)
+    finally:
+        services.store = real
+    assert status == 503 and "try again" in page.lower()
+    assert await real.get_member(ORG_ID, RECRUITER) is None
