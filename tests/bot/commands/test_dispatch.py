@@ -153,3 +153,28 @@ async def test_unknown_and_cancel_buttons(org_ready: Services) -> None:
     assert "another workspace" in card_text(forged[0].card)
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.cronofy is not None
+
+
+HOSTILE = [
+    "",
+    "/",
+    "schedule link for <!channel>@example.com",
+    "schedule link set https://app.cronofy.com/pls/x?utm_source=evil",
+    "schedule link set https://app.cronofy.com.evil.example/pls/x",
+    "schedule candidate ' OR 1=1 --@x.io",
+    "cronofy admins add <@U1|<script>>",
+    "cronofy alerts <#C1|x> booked\x00",
+    "schedule \u202elink\u202c",
+    "schedule link for a@b.co " + "\U0001f600" * 50,
+    "x" * 5000,
+]
+
+
+async def test_hostile_input_always_gets_one_private_answer(org_ready: Services) -> None:
+    for text in HOSTILE:
+        replies = await run_command(ctx(org_ready, actor(RECRUITER)), text)
+        assert len(replies) == 1 and replies[0].visibility == "private", text
+    member = await org_ready.store.get_member(ORG_ID, RECRUITER)
+    assert member is None or member.public_link is None
+    org = await org_ready.store.get_org(ORG_ID)
+    assert org is not None and org.admins == [ADMIN] and org.routes == []
