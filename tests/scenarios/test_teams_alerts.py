@@ -4,6 +4,7 @@ an uninstall that stops deliveries."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -41,8 +42,9 @@ ORG = f"teams:{TENANT}"
 
 @pytest.fixture
 async def client(
-    aiohttp_client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+    fake_connector: FakeConnector, fake_cronofy: FakeCronofy, store: Store, aiohttp_client: Any
 ) -> Any:
+    # the fakes come first so they stop last: the app (and its worker) closes while they answer
     settings = dev_settings(**cronofy_env(fake_cronofy))
     return await aiohttp_client(make_app(settings, store, run_worker=True))
 
@@ -83,7 +85,7 @@ def to_ada(record: Any) -> bool:
 
 
 async def test_callback_gives_channel_card_and_1_1_card_then_reschedule_updates_and_threads(
-    client: Any, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+    client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
 ) -> None:
     path, correlation_id = await prepared(client, fake_connector, fake_cronofy)
     dm_before = len(fake_connector.activities(ADA_DM))
@@ -127,10 +129,19 @@ async def test_callback_gives_channel_card_and_1_1_card_then_reschedule_updates_
     [update] = fake_connector.updates(CHANNEL_ID)
     assert adaptive_cards(update), "the original alert card was replaced"
     assert len(fake_connector.activities(thread)) == 1
+    await outbox_drained(store)
+
+
+async def outbox_drained(store: Store) -> None:
+    """Wait until the worker has finished every job (the recruiter's 1:1 update too)."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while await store.outbox_depth() > 0:
+        assert asyncio.get_running_loop().time() < deadline, "outbox never drained"
+        await asyncio.sleep(0.02)
 
 
 async def test_throttled_channel_post_is_delivered_after_retry_after(
-    client: Any, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+    client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
 ) -> None:
     path, correlation_id = await prepared(client, fake_connector, fake_cronofy)
     fake_connector.fail_next(to_channel, status=429, retry_after=1)
@@ -145,6 +156,7 @@ async def test_throttled_channel_post_is_delivered_after_retry_after(
         if adaptive_cards(a) and a["_reply_to_id"] is None
     ]
     assert len(posted) == 1
+    await outbox_drained(store)
 
 
 async def test_uninstall_forgets_conversations_and_dead_letters_pending_jobs(
