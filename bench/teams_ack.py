@@ -39,9 +39,8 @@ async def _start(app: web.Application) -> tuple[web.AppRunner, int]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server = site._server
-    assert server is not None
-    port = int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    addresses = runner.addresses
+    port = int(addresses[0][1])
     return runner, port
 
 
