@@ -21,6 +21,7 @@ from botframework.connector.auth import (
 )
 
 from bot.config import Settings
+from bot.errors import ConfigError
 
 AUTH_TIMEOUT_SECONDS = 10.0
 
@@ -57,7 +58,16 @@ class BotAuthConfig:
 
 
 def auth_config(settings: Settings) -> Any:
-    """A botbuilder configuration object for these settings (endpoint overrides included)."""
+    """A botbuilder configuration object for these settings (endpoint overrides included).
+
+    Raises:
+        ConfigError: a combination botbuilder would reject with a bare Exception.
+    """
+    if settings.microsoft_app_type == "UserAssignedMSI" and settings.microsoft_app_id:
+        if not settings.microsoft_app_tenant_id:
+            raise ConfigError(
+                "MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE is UserAssignedMSI"
+            )
     config: Any = BotAuthConfig(
         APP_ID=settings.microsoft_app_id or "",
         APP_PASSWORD=settings.microsoft_app_password or "",

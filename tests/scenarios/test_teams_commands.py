@@ -221,3 +221,16 @@ async def test_schedule_link_before_and_after_connect_then_share_into_the_channe
     posted = fake_connector.activities(CHANNEL_ID)[before:]
     assert len(posted) == 1, "Share posts the link where the command was typed"
     assert public in card_text(adaptive_cards(posted[0])[0])
+
+
+async def test_bot_admins_may_run_setup_in_any_tenant(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+) -> None:
+    from tests.adapters.teams.support import GRACE
+
+    settings = dev_settings(BOT_ADMINS="aad-grace", **cronofy_env(fake_cronofy))
+    client = await aiohttp_client(make_app(settings, store))
+    await setup_org(client, fake_connector, fake_cronofy)
+    await post(client, message(personal(fake_connector, GRACE), "cronofy setup"))
+    [reply] = fake_connector.activities("a:personal-29:grace")
+    assert "client_secret" in inputs_of(adaptive_cards(reply)[0])
