@@ -120,8 +120,9 @@ async def authenticate(
     if required and not (auth_header or "").strip():
         raise Unauthenticated("no Authorization header")
     if not required:
-        # no app id: botbuilder answers with anonymous claims and makes no network call
-        return await auth.authenticate_request(activity, auth_header or None)
+        # no app id (TEAMS_DEV_MODE): any header is ignored and botbuilder answers with
+        # anonymous claims, without a network call
+        return await auth.authenticate_request(activity, None)
 
     def check_in_thread() -> AuthenticateRequestResult:
         return asyncio.run(auth.authenticate_request(activity, auth_header or ""))

@@ -83,3 +83,15 @@ async def test_unknown_text_gets_the_help_card(
     [reply] = fake_connector.activities(ADA_DM)
     assert reply["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert "schedule link" in json.dumps(reply["attachments"][0]["content"])
+
+
+async def test_dev_mode_ignores_a_token_it_cannot_check(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    response = await client.post(
+        "/api/messages",
+        json=message(personal(fake_connector), "help"),
+        headers={"Authorization": "Bearer emulator.token.here"},
+    )
+    assert response.status == 201
