@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if args else 2
-    ns, rest = parser.parse_known_args(args[:1])
+    ns, _rest = parser.parse_known_args(args[:1])
     if ns.command in BUILTIN:
         return BUILTIN[ns.command](args[1:])
     return _load(EXTERNAL[ns.command])(args[1:])

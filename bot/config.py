@@ -75,6 +75,16 @@ def _store_url(value: str) -> str:
     )
 
 
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= 300:
+        raise ConfigError(f"{name} must be between 0 and 300 seconds, got {value!r}")
+    return seconds
+
+
 def _flag(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -111,7 +121,10 @@ class Settings:
     cronofy_app_url: str | None = None
     log_level: str = "info"
     log_format: str = "text"
+    cronofy_timeout: float = 10.0
     max_body_bytes: int = 1024 * 1024
+    # Endpoint overrides not read from the environment (Bot Framework login / OpenID URLs
+    # for sovereign clouds and local test servers), set by code that builds Settings.
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -157,6 +170,7 @@ class Settings:
             cronofy_app_url=_http_url("CRONOFY_APP_URL", cronofy_app_url).rstrip("/")
             if cronofy_app_url
             else None,
+            cronofy_timeout=_seconds("CRONOFY_TIMEOUT", get("CRONOFY_TIMEOUT") or "10"),
             log_level=_choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
         )

@@ -25,7 +25,16 @@ def target_to_dict(target: DeliveryTarget) -> dict[str, Any]:
 
 
 def target_from_dict(data: dict[str, Any]) -> DeliveryTarget:
-    return DeliveryTarget(**{f.name: data.get(f.name) for f in dataclasses.fields(DeliveryTarget)})
+    kind = data.get("kind")
+    if kind not in ("channel", "dm"):
+        raise ValueError(f"unknown delivery target kind {kind!r}")
+    return DeliveryTarget(
+        platform=str(data["platform"]),
+        org_id=str(data["org_id"]),
+        kind=kind,
+        conversation_id=data.get("conversation_id"),
+        user_id=data.get("user_id"),
+    )
 
 
 def notice_job(org_id: str, target: DeliveryTarget, card: Card, *, now: float) -> Job:

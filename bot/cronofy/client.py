@@ -34,9 +34,6 @@ from bot.store.records import DATA_CENTERS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 10.0
-# Settings.extra key that shortens the timeout (tests, slow links)
-TIMEOUT_SETTING = "CRONOFY_TIMEOUT"
 # enough to read the account, its calendars and free/busy, and to create events
 CONNECT_SCOPES: tuple[str, ...] = (
     "read_account",
@@ -146,14 +143,7 @@ def scrub(text: str, secret_values: Iterable[str | None]) -> str:
 
 
 def timeout_from(settings: Settings) -> float:
-    raw = settings.extra.get(TIMEOUT_SETTING)
-    if raw is None:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if value > 0 else DEFAULT_TIMEOUT
+    return settings.cronofy_timeout
 
 
 class _TimedRequestHandler(RequestHandler):  # type: ignore[misc]

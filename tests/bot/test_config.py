@@ -103,3 +103,11 @@ def test_secrets_are_masked_when_printed() -> None:
         secret_part = value.split(":")[2].split("@")[0] if name == "BOT_STORE_URL" else value
         assert secret_part not in printed, name
     assert "111.222" in printed  # ids are not secrets and help when debugging
+
+
+def test_cronofy_timeout_is_validated() -> None:
+    assert Settings.from_env({}).cronofy_timeout == 10.0
+    assert Settings.from_env({"CRONOFY_TIMEOUT": "2.5"}).cronofy_timeout == 2.5
+    for bad in ("soon", "0", "-1", "301"):
+        with pytest.raises(ConfigError, match="CRONOFY_TIMEOUT"):
+            Settings.from_env({"CRONOFY_TIMEOUT": bad})

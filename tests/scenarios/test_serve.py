@@ -37,7 +37,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def get(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local test server
+        with urllib.request.urlopen(url, timeout=2) as response:
             status: int = response.status
             return status
     except urllib.error.HTTPError as exc:
@@ -82,7 +82,7 @@ def test_serve_starts_on_sqlite_logs_what_is_on_and_stops_cleanly(tmp_path: Path
     assert "Slack: off (SLACK_SIGNING_SECRET is not set)" in stderr
     assert "Teams: off (MICROSOFT_APP_ID is not set" in stderr
     assert "BOT_SECRET_KEYS is not set" in stderr
-    assert f"http://localhost:3978/healthz" in stderr
+    assert "http://localhost:3978/healthz" in stderr
     assert "/cronofy/push/{org_key}" in stderr
     assert "Slotbot stopped" in stderr
     assert stderr.count("Slack: off") == 1

@@ -18,7 +18,7 @@ from tests.fakes.cronofy import FakeCronofy
 
 ORG_ID = "slack:T0001"
 PUBLIC_URL = "https://slotbot.example.com"
-FAST_TIMEOUT = "0.5"
+FAST_TIMEOUT = 0.5
 
 
 class Clock:
@@ -37,7 +37,7 @@ def make_settings(fake: FakeCronofy | None, **env: str) -> Settings:
         values.setdefault("CRONOFY_API_URL", fake.url)
         values.setdefault("CRONOFY_APP_URL", fake.url)
     settings = Settings.from_env(values)
-    return dataclasses.replace(settings, extra={"CRONOFY_TIMEOUT": FAST_TIMEOUT})
+    return dataclasses.replace(settings, cronofy_timeout=FAST_TIMEOUT)
 
 
 def make_services(
