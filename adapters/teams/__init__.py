@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
@@ -38,17 +39,22 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 
 
 def setup(
-    app: web.Application, *, credentials_factory: ServiceClientCredentialsFactory | None = None
+    app: web.Application,
+    *,
+    endpoints: Mapping[str, str] | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> None:
     """Mount the Teams routes and register the Teams delivery adapter.
 
-    `credentials_factory` replaces botbuilder's outbound token source (tests use it to avoid
-    the Microsoft login service; production leaves it None).
+    `endpoints` (botbuilder configuration keys such as TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    or TO_CHANNEL_FROM_BOT_LOGIN_URL) point token checks and outbound tokens elsewhere: tests
+    use local servers; the public Microsoft cloud needs none. `credentials_factory` replaces
+    the outbound token source altogether.
     """
     services = app[SERVICES]
     settings = services.settings
     app_id = settings.microsoft_app_id or ""
-    adapter = CloudAdapter(build_authentication(settings, credentials_factory))
+    adapter = CloudAdapter(build_authentication(settings, endpoints, credentials_factory))
     adapter.on_turn_error = on_turn_error
     refs = ConversationRefs(services.store)
     delivery = TeamsDelivery(adapter, app_id, refs)

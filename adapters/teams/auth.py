@@ -9,6 +9,7 @@ worker thread with its own event loop and a timeout, never on the service's loop
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +26,8 @@ from bot.errors import ConfigError
 
 AUTH_TIMEOUT_SECONDS = 10.0
 
-# Settings.extra keys handed to botbuilder as-is: they point token validation and outbound
-# token requests at other endpoints (sovereign clouds, local test servers).
+# Endpoint keys handed to botbuilder as-is: they point token validation and outbound token
+# requests at other endpoints (sovereign clouds, local test servers).
 ENDPOINT_KEYS = (
     "CHANNEL_SERVICE",
     "TO_CHANNEL_FROM_BOT_LOGIN_URL",
@@ -57,7 +58,7 @@ class BotAuthConfig:
     VALIDATE_AUTHORITY: bool = True
 
 
-def auth_config(settings: Settings) -> Any:
+def auth_config(settings: Settings, endpoints: Mapping[str, str] | None = None) -> Any:
     """A botbuilder configuration object for these settings (endpoint overrides included).
 
     Raises:
@@ -75,16 +76,18 @@ def auth_config(settings: Settings) -> Any:
         APP_TENANTID=settings.microsoft_app_tenant_id or "",
     )
     for key in ENDPOINT_KEYS:
-        value = settings.extra.get(key)
+        value = (endpoints or {}).get(key)
         if value:
             setattr(config, key, value)
     return config
 
 
 def build_authentication(
-    settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None
+    settings: Settings,
+    endpoints: Mapping[str, str] | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> ConfigurationBotFrameworkAuthentication:
-    login_url = settings.extra.get("TO_CHANNEL_FROM_BOT_LOGIN_URL", "")
+    login_url = (endpoints or {}).get("TO_CHANNEL_FROM_BOT_LOGIN_URL", "")
     if (
         credentials_factory is None
         and login_url.startswith("http://")
@@ -99,7 +102,7 @@ def build_authentication(
             login_url,
         )
     return ConfigurationBotFrameworkAuthentication(
-        auth_config(settings), credentials_factory=credentials_factory
+        auth_config(settings, endpoints), credentials_factory=credentials_factory
     )
 
 

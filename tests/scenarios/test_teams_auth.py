@@ -17,6 +17,7 @@ from tests.adapters.teams.support import (
     bot_added,
     channel,
     dev_settings,
+    fake_endpoints,
     make_app,
     none_token,
 )
@@ -32,7 +33,9 @@ async def post(client: Any, activity: dict[str, Any], token: str | None) -> int:
 async def test_valid_token_is_accepted_and_the_conversation_remembered(
     aiohttp_client: Any, store: Store, fake_connector: FakeConnector
 ) -> None:
-    client = await aiohttp_client(make_app(auth_settings(fake_connector), store))
+    client = await aiohttp_client(
+        make_app(auth_settings(), store, endpoints=fake_endpoints(fake_connector))
+    )
     status = await post(
         client, bot_added(channel(fake_connector)), fake_connector.make_token(APP_ID)
     )
@@ -83,7 +86,9 @@ CASES = [
 async def test_bad_tokens_get_401_and_change_nothing(
     aiohttp_client: Any, store: Store, fake_connector: FakeConnector, case: str
 ) -> None:
-    client = await aiohttp_client(make_app(auth_settings(fake_connector), store))
+    client = await aiohttp_client(
+        make_app(auth_settings(), store, endpoints=fake_endpoints(fake_connector))
+    )
     token = bad_tokens(fake_connector)[case]
     status = await post(client, bot_added(channel(fake_connector)), token)
     assert status == 401, case
@@ -105,7 +110,9 @@ async def test_replies_carry_a_bot_token_from_the_token_endpoint(
     from tests.adapters.teams.support import APP_PASSWORD, message, personal
 
     fake_connector.add_app(APP_ID, APP_PASSWORD)
-    client = await aiohttp_client(make_app(auth_settings(fake_connector), store))
+    client = await aiohttp_client(
+        make_app(auth_settings(), store, endpoints=fake_endpoints(fake_connector))
+    )
     status = await post(
         client, message(personal(fake_connector), "help"), fake_connector.make_token(APP_ID)
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import itertools
 import json
 from typing import Any
 
 from cryptography.fernet import Fernet
 
+import adapters.teams
 from bot.app import create_app
 from bot.config import Settings
 from bot.secrets import SecretBox
@@ -34,9 +34,9 @@ def dev_settings(**env: str) -> Settings:
     )
 
 
-def auth_settings(fake: FakeConnector, **env: str) -> Settings:
-    """App id set (tokens required), validation and outbound tokens pointed at the fake."""
-    settings = Settings.from_env(
+def auth_settings(**env: str) -> Settings:
+    """App id set: every request needs a valid token."""
+    return Settings.from_env(
         {
             "MICROSOFT_APP_ID": APP_ID,
             "MICROSOFT_APP_PASSWORD": APP_PASSWORD,
@@ -44,25 +44,43 @@ def auth_settings(fake: FakeConnector, **env: str) -> Settings:
             **env,
         }
     )
-    return dataclasses.replace(
-        settings,
-        extra={
-            "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": fake.openid_metadata_url,
-            "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": BOT_FRAMEWORK_ISSUER,
-            "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": fake.openid_metadata_url,
-            "TO_CHANNEL_FROM_BOT_LOGIN_URL": fake.url,
-            "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
-        },
-    )
 
 
-def make_app(settings: Settings, store: Store, *, run_worker: bool = False) -> Any:
-    return create_app(
+def fake_endpoints(fake: FakeConnector) -> dict[str, str]:
+    """Token validation and outbound tokens pointed at the fake connector."""
+    return {
+        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": fake.openid_metadata_url,
+        "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": BOT_FRAMEWORK_ISSUER,
+        "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": fake.openid_metadata_url,
+        "TO_CHANNEL_FROM_BOT_LOGIN_URL": fake.url,
+        "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
+    }
+
+
+def make_app(
+    settings: Settings,
+    store: Store,
+    *,
+    run_worker: bool = False,
+    endpoints: dict[str, str] | None = None,
+) -> Any:
+    if endpoints is None:
+        return create_app(
+            settings,
+            store=store,
+            secrets=SecretBox([Fernet.generate_key().decode()]),
+            run_worker=run_worker,
+        )
+    # the Teams adapter mounted by hand, to hand it the fake's endpoints
+    app = create_app(
         settings,
         store=store,
         secrets=SecretBox([Fernet.generate_key().decode()]),
         run_worker=run_worker,
+        adapters=False,
     )
+    adapters.teams.setup(app, endpoints=endpoints)
+    return app
 
 
 def personal(

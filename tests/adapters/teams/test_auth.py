@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from adapters.teams.auth import auth_config, build_authentication
@@ -56,10 +54,6 @@ def test_settings_never_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
 
 def test_endpoint_overrides_are_passed_through() -> None:
     base = settings(MICROSOFT_APP_PASSWORD="pw")
-    config = auth_config(
-        dataclasses.replace(
-            base, extra={"TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "http://127.0.0.1:1/m"}
-        )
-    )
+    config = auth_config(base, {"TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "http://127.0.0.1:1/m"})
     assert config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == "http://127.0.0.1:1/m"
     assert not hasattr(auth_config(base), "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
