@@ -88,21 +88,28 @@ def test_serve_starts_on_sqlite_logs_what_is_on_and_stops_cleanly(tmp_path: Path
     assert stderr.count("Slack: off") == 1
 
 
+def run_cli(cwd: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot <command>` to completion, as a user would from a shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", command],
+        cwd=cwd,
+        env={**clean_env(**env), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.mark.parametrize("with_key", [False, True], ids=["dev-key", "configured-key"])
 def test_serve_names_a_sqlite_path_it_cannot_open(tmp_path: Path, with_key: bool) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where a folder should be")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env={
-            **clean_env(BOT_STORE_URL=f"sqlite:///{blocker}/slotbot.db", BOT_PORT=str(free_port())),
-            "BOT_SECRET_KEYS": generate_key() if with_key else "",
-            "PYTHONPATH": str(ROOT),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_cli(
+        tmp_path,
+        "serve",
+        BOT_STORE_URL=f"sqlite:///{blocker}/slotbot.db",
+        BOT_PORT=str(free_port()),
+        BOT_SECRET_KEYS=generate_key() if with_key else "",
     )
     assert result.returncode != 0
     assert str(blocker) in result.stderr
@@ -110,14 +117,7 @@ def test_serve_names_a_sqlite_path_it_cannot_open(tmp_path: Path, with_key: bool
 
 
 def test_serve_names_an_invalid_secret_key(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env={**clean_env(BOT_SECRET_KEYS="not-a-fernet-key"), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(tmp_path, "serve", BOT_SECRET_KEYS="not-a-fernet-key")
     assert result.returncode != 0
     assert "BOT_SECRET_KEYS" in result.stderr
     assert "not-a-fernet-key" not in result.stderr
@@ -125,33 +125,12 @@ def test_serve_names_an_invalid_secret_key(tmp_path: Path) -> None:
 
 
 def test_doctor_says_what_is_wrong(tmp_path: Path) -> None:
-    good = subprocess.run(
-        [sys.executable, "-m", "bot", "doctor"],
-        cwd=tmp_path,
-        env={**clean_env(), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    good = run_cli(tmp_path, "doctor")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "configuration and store look good" in good.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "bot", "doctor"],
-        cwd=tmp_path,
-        env={**clean_env(BOT_STORE_URL="redis://127.0.0.1:1/0"), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert bad.returncode == 1
-    assert "store" in bad.stdout
-    bad_port = subprocess.run(
-        [sys.executable, "-m", "bot", "doctor"],
-        cwd=tmp_path,
-        env={**clean_env(BOT_PORT="eighty"), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad_store = run_cli(tmp_path, "doctor", BOT_STORE_URL="redis://127.0.0.1:1/0")
+    assert bad_store.returncode == 1
+    assert "✗ store" in bad_store.stdout
+    bad_port = run_cli(tmp_path, "doctor", BOT_PORT="eighty")
     assert bad_port.returncode == 1
     assert "BOT_PORT" in bad_port.stdout
