@@ -122,6 +122,9 @@ class Settings:
     log_level: str = "info"
     log_format: str = "text"
     cronofy_timeout: float = 10.0
+    # how long a claimed outbox job waits for its worker's ack before another worker takes it
+    # over (a worker that died mid-delivery); longer than the slowest delivery
+    outbox_visibility_timeout: float = 60.0
     max_body_bytes: int = 1024 * 1024
     # Endpoint overrides not read from the environment (Bot Framework login / OpenID URLs
     # for sovereign clouds and local test servers), set by code that builds Settings.
@@ -171,6 +174,9 @@ class Settings:
             if cronofy_app_url
             else None,
             cronofy_timeout=_seconds("CRONOFY_TIMEOUT", get("CRONOFY_TIMEOUT") or "10"),
+            outbox_visibility_timeout=_seconds(
+                "OUTBOX_VISIBILITY_TIMEOUT", get("OUTBOX_VISIBILITY_TIMEOUT") or "60"
+            ),
             log_level=_choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
         )

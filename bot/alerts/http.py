@@ -185,7 +185,12 @@ def make_worker(app: web.Application, **options: Any) -> OutboxWorker:
     def observe(platform: str, result: str) -> None:
         metrics.deliveries.labels(platform, result).inc()
 
-    settings = {"consumer": consumer_name(), "on_delivery": observe, **options}
+    settings = {
+        "consumer": consumer_name(),
+        "on_delivery": observe,
+        "visibility_timeout": app[SERVICES].settings.outbox_visibility_timeout,
+        **options,
+    }
     return OutboxWorker(app[SERVICES], **settings)
 
 
