@@ -1,8 +1,15 @@
 """The embedded store: one SQLite file in WAL mode, one connection, one process.
 
 Every record is kept as its JSON text beside the few columns the store looks things up or
-sorts by. All statements go through one asyncio lock, so a transaction (BEGIN IMMEDIATE ...
-COMMIT) is never interleaved with another coroutine's statements on the shared connection.
+sorts by. The connection belongs to one thread, and every store operation runs there as a
+single call: all its statements, transaction included, without returning to the event loop in
+between. Operations therefore never interleave, and each costs one hop to that thread, not one
+per statement.
+
+Accepted callbacks are committed in groups: `commit_event` queues its write, and one call on
+the thread commits every write queued meanwhile in one transaction (each in its own
+savepoint, so a write that fails alone rolls back alone). A caller hears back only after the
+COMMIT that holds its write, so "accepted" still means "stored".
 """
 
 from __future__ import annotations
@@ -11,15 +18,13 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
-from contextlib import asynccontextmanager
-from functools import update_wrapper
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial, update_wrapper
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
-
-import aiosqlite
 
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.records import (
@@ -44,6 +49,17 @@ SCHEMA_VERSION = 1
 # expired key), so the table stays small without a background task.
 DEDUPE_SWEEP_EVERY = 500
 
+# At most this many queued event writes share one transaction.
+COMMIT_BATCH = 256
+
+# WAL with synchronous=NORMAL: a COMMIT is in the WAL file (in the OS's hands) before it
+# returns, so a committed event survives the process being killed (kill -9, OOM, a crash);
+# only a power cut or kernel crash before the next checkpoint's fsync can lose the last
+# commits. FULL would fsync the WAL on every COMMIT as well, which is what an OS crash needs
+# and what this single-process embedded store does not pay for; the Redis store (appendonly)
+# is the choice for deployments that need more than one machine's worth of durability.
+SYNCHRONOUS = "NORMAL"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS orgs (
@@ -64,7 +80,10 @@ CREATE TABLE IF NOT EXISTS candidates (
     doc TEXT NOT NULL,
     PRIMARY KEY (org_id, candidate_id)
 );
-CREATE INDEX IF NOT EXISTS candidates_by_email ON candidates (org_id, email_lower);
+-- with candidate_id in it, a lookup by email (ORDER BY candidate_id LIMIT 1) is one index
+-- search; without, the planner walked every candidate of the org by primary key instead
+DROP INDEX IF EXISTS candidates_by_email;
+CREATE INDEX IF NOT EXISTS candidates_by_email_id ON candidates (org_id, email_lower, candidate_id);
 CREATE TABLE IF NOT EXISTS timeline (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id TEXT NOT NULL,
@@ -127,10 +146,12 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (dead, not_before);
 CREATE INDEX IF NOT EXISTS outbox_by_org ON outbox (org_id, dead);
 """
 
-_AIOSQLITE_CLOSED = frozenset({"no active connection", "Connection closed"})
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+
+Row = tuple[Any, ...]
 
 
 def _translating(
@@ -143,11 +164,6 @@ def _translating(
             raise StoreUnavailable(f"SQLite store {self._path} is not open")
         try:
             return await method(self, *args, **kwargs)
-        except ValueError as exc:
-            # aiosqlite says so with a ValueError once its connection is closed
-            if str(exc) not in _AIOSQLITE_CLOSED:
-                raise
-            raise StoreUnavailable(f"SQLite store {self._path} is closed") from exc
         except sqlite3.ProgrammingError as exc:
             raise StoreUnavailable(f"SQLite store {self._path} is closed: {exc}") from exc
         except sqlite3.Error as exc:
@@ -157,56 +173,106 @@ def _translating(
     return wrapper
 
 
+def _transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """BEGIN IMMEDIATE takes the write lock up front, so read-then-write is atomic."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
+
+
+@dataclass
+class _EventRows:
+    """One EventWrite as the parameters of its statements, serialised on the event loop."""
+
+    dedupe_key: str
+    dedupe_ttl: float
+    candidate: tuple[str, str, str, str] | None
+    timeline: tuple[str, str, str] | None
+    booking: tuple[str, str, str | None, str | None, str] | None
+    jobs: list[tuple[str, str, float, str]]
+    audit: tuple[str, str] | None
+
+
+def _candidate_row(candidate: Candidate) -> tuple[str, str, str, str]:
+    return (
+        candidate.org_id,
+        candidate.candidate_id,
+        candidate.email.strip().lower(),
+        to_json(candidate),
+    )
+
+
+def _booking_row(booking: Booking) -> tuple[str, str, str | None, str | None, str]:
+    return (
+        booking.org_id,
+        booking.booking_id,
+        booking.recruiter_id,
+        booking.start,
+        to_json(booking),
+    )
+
+
+def _job_rows(jobs: list[Job]) -> list[tuple[str, str, float, str]]:
+    return [(job.job_id, job.org_id, job.not_before, to_json(job)) for job in jobs]
+
+
+_INSERT_CANDIDATE = (
+    "INSERT OR REPLACE INTO candidates (org_id, candidate_id, email_lower, doc) VALUES (?, ?, ?, ?)"
+)
+_INSERT_BOOKING = (
+    "INSERT OR REPLACE INTO bookings (org_id, booking_id, recruiter_id, start, doc) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_TIMELINE = "INSERT INTO timeline (org_id, candidate_id, doc) VALUES (?, ?, ?)"
+_INSERT_AUDIT = "INSERT INTO audit (org_id, doc) VALUES (?, ?)"
+_INSERT_JOB = "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc) VALUES (?, ?, ?, ?)"
+
+
 class SQLiteStore:
     def __init__(self, path: str) -> None:
         self._path = path
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        # the connection is only ever used on the executor's one thread
+        self._db: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._claims_since_sweep = 0
+        self._pending: list[tuple[_EventRows, asyncio.Future[bool]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     # lifecycle -------------------------------------------------------------
     async def open(self) -> None:
         if self._db is not None:
             return
         await asyncio.to_thread(_prepare_path, self._path)
-        connection = aiosqlite.connect(self._path, isolation_level=None)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slotbot-sqlite")
+        loop = asyncio.get_running_loop()
         try:
-            db = await connection
-        except (sqlite3.Error, OSError) as exc:
-            # aiosqlite stops its worker thread in the background after a failed connect;
-            # wait for it, so it does not report to an event loop that is gone by then
-            worker = getattr(connection, "_thread", None)
-            if isinstance(worker, threading.Thread):
-                await asyncio.to_thread(worker.join, 1.0)
-            raise StoreError(f"cannot open SQLite store {self._path}: {exc}") from None
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute("PRAGMA busy_timeout=5000")
-            await db.executescript(_SCHEMA)
-            async with db.execute("SELECT version FROM schema_version") as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                await db.execute(
-                    "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
-                )
-            elif row[0] > SCHEMA_VERSION:
-                raise StoreError(
-                    f"SQLite store {self._path} has schema version {row[0]}, newer than this "
-                    f"Slotbot understands ({SCHEMA_VERSION})"
-                )
-        except sqlite3.Error as exc:
-            await db.close()
-            raise StoreError(f"cannot open SQLite store {self._path}: {exc}") from None
-        except StoreError:
-            await db.close()
+            db = await loop.run_in_executor(executor, _connect, self._path)
+        except BaseException:
+            executor.shutdown(wait=False)
             raise
-        self._db = db
+        self._db, self._executor = db, executor
 
     async def close(self) -> None:
+        committer = self._committer
+        if committer is not None and not committer.done():
+            # let the writes already queued reach the disk (or fail) before closing
+            await asyncio.gather(committer, return_exceptions=True)
         db, self._db = self._db, None
-        if db is not None:
-            await db.close()
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            if db is not None:
+                await loop.run_in_executor(executor, db.close)
+        finally:
+            executor.shutdown(wait=False)
 
     @_translating
     async def ping(self) -> None:
@@ -216,36 +282,32 @@ class SQLiteStore:
             raise StoreUnavailable(f"SQLite store {self._path} does not answer: {exc}") from exc
 
     # helpers ---------------------------------------------------------------
-    @property
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
+    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` with the connection on the store's thread: one hop, however many
+        statements it runs."""
+        db, executor = self._db, self._executor
+        if db is None or executor is None:
             raise StoreUnavailable(f"SQLite store {self._path} is not open")
-        return self._db
+        try:
+            future = asyncio.get_running_loop().run_in_executor(executor, work, db)
+        except RuntimeError as exc:  # the executor was shut down: the store closed
+            raise StoreUnavailable(f"SQLite store {self._path} is closed") from exc
+        return await future
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._call(partial(_transaction, work=work))
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        args = tuple(params)
+        return await self._call(lambda db: db.execute(sql, args).fetchone())
 
     async def _fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        args = tuple(params)
+        return await self._call(lambda db: db.execute(sql, args).fetchall())
 
     async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._lock, self._conn.execute(sql, tuple(params)) as cursor:
-            return cursor.rowcount
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE takes the write lock up front, so read-then-write is atomic."""
-        async with self._lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
+        args = tuple(params)
+        return await self._call(lambda db: db.execute(sql, args).rowcount)
 
     # orgs ------------------------------------------------------------------
     @_translating
@@ -260,17 +322,21 @@ class SQLiteStore:
 
     @_translating
     async def put_org(self, org: Org) -> None:
-        async with self._transaction() as db:
+        doc = to_json(org)
+
+        def work(db: sqlite3.Connection) -> None:
             if org.org_key is not None:
                 # a key belongs to one org: whoever held it before lets go of it
-                await db.execute(
+                db.execute(
                     "UPDATE orgs SET org_key = NULL WHERE org_key = ? AND org_id != ?",
                     (org.org_key, org.org_id),
                 )
-            await db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO orgs (org_id, org_key, doc) VALUES (?, ?, ?)",
-                (org.org_id, org.org_key, to_json(org)),
+                (org.org_id, org.org_key, doc),
             )
+
+        await self._write(work)
 
     @_translating
     async def list_orgs(self) -> list[Org]:
@@ -325,28 +391,11 @@ class SQLiteStore:
 
     @_translating
     async def put_candidate(self, candidate: Candidate) -> None:
-        async with self._transaction() as db:
-            await self._write_candidate(db, candidate)
-
-    @staticmethod
-    async def _write_candidate(db: aiosqlite.Connection, candidate: Candidate) -> None:
-        await db.execute(
-            "INSERT OR REPLACE INTO candidates (org_id, candidate_id, email_lower, doc) "
-            "VALUES (?, ?, ?, ?)",
-            (
-                candidate.org_id,
-                candidate.candidate_id,
-                candidate.email.strip().lower(),
-                to_json(candidate),
-            ),
-        )
+        await self._execute(_INSERT_CANDIDATE, _candidate_row(candidate))
 
     @_translating
     async def append_timeline(self, org_id: str, candidate_id: str, entry: TimelineEntry) -> None:
-        await self._execute(
-            "INSERT INTO timeline (org_id, candidate_id, doc) VALUES (?, ?, ?)",
-            (org_id, candidate_id, to_json(entry)),
-        )
+        await self._execute(_INSERT_TIMELINE, (org_id, candidate_id, to_json(entry)))
 
     @_translating
     async def list_timeline(
@@ -371,22 +420,7 @@ class SQLiteStore:
 
     @_translating
     async def put_booking(self, booking: Booking) -> None:
-        async with self._transaction() as db:
-            await self._write_booking(db, booking)
-
-    @staticmethod
-    async def _write_booking(db: aiosqlite.Connection, booking: Booking) -> None:
-        await db.execute(
-            "INSERT OR REPLACE INTO bookings (org_id, booking_id, recruiter_id, start, doc) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                booking.org_id,
-                booking.booking_id,
-                booking.recruiter_id,
-                booking.start,
-                to_json(booking),
-            ),
-        )
+        await self._execute(_INSERT_BOOKING, _booking_row(booking))
 
     @_translating
     async def list_bookings(
@@ -439,45 +473,112 @@ class SQLiteStore:
     # dedupe ----------------------------------------------------------------
     @_translating
     async def claim_once(self, key: str, ttl: float) -> bool:
-        async with self._transaction() as db:
-            return await self._claim_key(db, key, ttl, time.time())
+        return await self._write(lambda db: self._claim_key(db, key, ttl, time.time()))
 
-    async def _claim_key(self, db: aiosqlite.Connection, key: str, ttl: float, now: float) -> bool:
+    def _claim_key(self, db: sqlite3.Connection, key: str, ttl: float, now: float) -> bool:
+        """On the store's thread, inside a transaction."""
         self._claims_since_sweep += 1
         if self._claims_since_sweep >= DEDUPE_SWEEP_EVERY:
             self._claims_since_sweep = 0
-            await db.execute("DELETE FROM dedupe WHERE expires_at <= ?", (now,))
+            db.execute("DELETE FROM dedupe WHERE expires_at <= ?", (now,))
         else:
-            await db.execute("DELETE FROM dedupe WHERE key = ? AND expires_at <= ?", (key, now))
-        async with db.execute(
+            db.execute("DELETE FROM dedupe WHERE key = ? AND expires_at <= ?", (key, now))
+        cursor = db.execute(
             "INSERT OR IGNORE INTO dedupe (key, expires_at) VALUES (?, ?)", (key, now + ttl)
-        ) as cursor:
-            return cursor.rowcount == 1
+        )
+        return cursor.rowcount == 1
 
-    # accepted events, in one step -----------------------------------------
+    # accepted events, committed in groups ---------------------------------
     @_translating
     async def commit_event(self, write: EventWrite) -> bool:
         if write.timeline is not None and write.candidate is None:
             raise ValueError("an EventWrite with a timeline entry needs its candidate")
-        async with self._transaction() as db:
-            if not await self._claim_key(db, write.dedupe_key, write.dedupe_ttl, time.time()):
-                return False
-            if write.candidate is not None:
-                await self._write_candidate(db, write.candidate)
-            if write.timeline is not None and write.candidate is not None:
-                await db.execute(
-                    "INSERT INTO timeline (org_id, candidate_id, doc) VALUES (?, ?, ?)",
-                    (write.candidate.org_id, write.candidate.candidate_id, to_json(write.timeline)),
-                )
-            if write.booking is not None:
-                await self._write_booking(db, write.booking)
-            await self._insert_jobs(db, write.jobs)
-            if write.audit is not None:
-                await db.execute(
-                    "INSERT INTO audit (org_id, doc) VALUES (?, ?)",
-                    (write.audit.org_id, to_json(write.audit)),
-                )
-            return True
+        candidate = write.candidate
+        rows = _EventRows(
+            dedupe_key=write.dedupe_key,
+            dedupe_ttl=write.dedupe_ttl,
+            candidate=None if candidate is None else _candidate_row(candidate),
+            timeline=(
+                None
+                if write.timeline is None or candidate is None
+                else (candidate.org_id, candidate.candidate_id, to_json(write.timeline))
+            ),
+            booking=None if write.booking is None else _booking_row(write.booking),
+            jobs=_job_rows(write.jobs),
+            audit=None if write.audit is None else (write.audit.org_id, to_json(write.audit)),
+        )
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((rows, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending())
+        return await done
+
+    async def _commit_pending(self) -> None:
+        """Commit what is queued, one transaction per group, until the queue is empty.
+
+        Writes that arrive while a group is being committed form the next group: under load
+        many callbacks share one COMMIT, and a lone callback waits for nobody."""
+        while self._pending:
+            group = self._pending[:COMMIT_BATCH]
+            del self._pending[: len(group)]
+            try:
+                outcomes = await self._call(partial(self._commit_group, [r for r, _ in group]))
+            except asyncio.CancelledError:
+                for _, done in group:
+                    done.cancel()
+                for _, done in self._pending:
+                    done.cancel()
+                self._pending.clear()
+                raise
+            except Exception as exc:  # COMMIT itself failed (or the store closed): nothing stored
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), outcome in zip(group, outcomes, strict=True):
+                if done.done():
+                    continue  # its caller gave up waiting; the write stands, deduped
+                if isinstance(outcome, BaseException):
+                    done.set_exception(outcome)
+                else:
+                    done.set_result(outcome)
+
+    def _commit_group(
+        self, group: Sequence[_EventRows], db: sqlite3.Connection
+    ) -> list[bool | Exception]:
+        """On the store's thread: every write of the group in one transaction, each in a
+        savepoint so that one failing write is rolled back alone."""
+        outcomes: list[bool | Exception] = []
+
+        def work(db: sqlite3.Connection) -> None:
+            now = time.time()
+            for rows in group:
+                db.execute("SAVEPOINT event")
+                try:
+                    outcomes.append(self._write_event(db, rows, now))
+                except sqlite3.Error as exc:
+                    db.execute("ROLLBACK TO event")
+                    outcomes.append(exc)
+                db.execute("RELEASE event")
+
+        _transaction(db, work)
+        return outcomes
+
+    def _write_event(self, db: sqlite3.Connection, rows: _EventRows, now: float) -> bool:
+        # a key claimed earlier in the same group counts as claimed: dedupe holds within it
+        if not self._claim_key(db, rows.dedupe_key, rows.dedupe_ttl, now):
+            return False
+        if rows.candidate is not None:
+            db.execute(_INSERT_CANDIDATE, rows.candidate)
+        if rows.timeline is not None:
+            db.execute(_INSERT_TIMELINE, rows.timeline)
+        if rows.booking is not None:
+            db.execute(_INSERT_BOOKING, rows.booking)
+        if rows.jobs:
+            db.executemany(_INSERT_JOB, rows.jobs)
+        if rows.audit is not None:
+            db.execute(_INSERT_AUDIT, rows.audit)
+        return True
 
     # message references ----------------------------------------------------
     @_translating
@@ -502,9 +603,7 @@ class SQLiteStore:
     # audit -----------------------------------------------------------------
     @_translating
     async def append_audit(self, entry: AuditEntry) -> None:
-        await self._execute(
-            "INSERT INTO audit (org_id, doc) VALUES (?, ?)", (entry.org_id, to_json(entry))
-        )
+        await self._execute(_INSERT_AUDIT, (entry.org_id, to_json(entry)))
 
     @_translating
     async def list_audit(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
@@ -546,17 +645,9 @@ class SQLiteStore:
     # outbox ----------------------------------------------------------------
     @_translating
     async def enqueue(self, jobs: list[Job]) -> None:
-        async with self._transaction() as db:
-            await self._insert_jobs(db, jobs)
-
-    @staticmethod
-    async def _insert_jobs(db: aiosqlite.Connection, jobs: list[Job]) -> None:
-        for job in jobs:
-            await db.execute(
-                "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc) "
-                "VALUES (?, ?, ?, ?)",
-                (job.job_id, job.org_id, job.not_before, to_json(job)),
-            )
+        rows = _job_rows(jobs)
+        if rows:
+            await self._write(lambda db: db.executemany(_INSERT_JOB, rows))
 
     @_translating
     async def claim_jobs(
@@ -565,23 +656,25 @@ class SQLiteStore:
         if limit <= 0:
             return []
         at = time.time() if now is None else now
-        claimed: list[Job] = []
-        async with self._transaction() as db:
-            async with db.execute(
+
+        def work(db: sqlite3.Connection) -> list[Job]:
+            rows = db.execute(
                 "SELECT job_id, doc FROM outbox WHERE dead = 0 AND not_before <= ? "
                 "AND (claimed_at IS NULL OR claimed_at <= ?) ORDER BY not_before, seq LIMIT ?",
                 (at, at - visibility_timeout, limit),
-            ) as cursor:
-                rows = list(await cursor.fetchall())
-            for job_id, doc in rows:
+            ).fetchall()
+            claimed: list[Job] = []
+            for _job_id, doc in rows:
                 job = from_json(Job, doc)
                 job.attempts += 1
-                await db.execute(
-                    "UPDATE outbox SET claimed_by = ?, claimed_at = ?, doc = ? WHERE job_id = ?",
-                    (consumer, at, to_json(job), job_id),
-                )
                 claimed.append(job)
-        return claimed
+            db.executemany(
+                "UPDATE outbox SET claimed_by = ?, claimed_at = ?, doc = ? WHERE job_id = ?",
+                [(consumer, at, to_json(job), job.job_id) for job in claimed],
+            )
+            return claimed
+
+        return await self._write(work)
 
     @_translating
     async def ack_job(self, job_id: str) -> None:
@@ -606,40 +699,40 @@ class SQLiteStore:
 
     async def _dead_letter(self, job: Job, reason: str) -> None:
         dead = dataclasses.replace(job, dead_reason=reason, last_error=job.last_error or reason)
-        async with self._transaction() as db:
-            seq = await self._next_dead_seq(db)
-            await db.execute(
+        doc = to_json(dead)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
                 "INSERT INTO outbox (job_id, org_id, not_before, dead, dead_seq, doc) "
                 "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
                 "dead = 1, dead_seq = excluded.dead_seq, doc = excluded.doc, "
                 "claimed_by = NULL, claimed_at = NULL",
-                (dead.job_id, dead.org_id, dead.not_before, seq, to_json(dead)),
+                (dead.job_id, dead.org_id, dead.not_before, _next_dead_seq(db), doc),
             )
 
-    @staticmethod
-    async def _next_dead_seq(db: aiosqlite.Connection) -> int:
-        async with db.execute("SELECT COALESCE(MAX(dead_seq), 0) + 1 FROM outbox") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row is not None else 1
+        await self._write(work)
 
     @_translating
     async def dead_letter_org_jobs(self, org_id: str, reason: str) -> int:
-        async with self._transaction() as db:
-            async with db.execute(
+        def work(db: sqlite3.Connection) -> int:
+            rows = db.execute(
                 "SELECT job_id, doc FROM outbox WHERE org_id = ? AND dead = 0 ORDER BY seq",
                 (org_id,),
-            ) as cursor:
-                rows = list(await cursor.fetchall())
-            seq = await self._next_dead_seq(db)
+            ).fetchall()
+            seq = _next_dead_seq(db)
+            updates = []
             for offset, (job_id, doc) in enumerate(rows):
                 job = from_json(Job, doc)
                 job.dead_reason = reason
-                await db.execute(
-                    "UPDATE outbox SET dead = 1, dead_seq = ?, claimed_by = NULL, "
-                    "claimed_at = NULL, doc = ? WHERE job_id = ?",
-                    (seq + offset, to_json(job), job_id),
-                )
-        return len(rows)
+                updates.append((seq + offset, to_json(job), job_id))
+            db.executemany(
+                "UPDATE outbox SET dead = 1, dead_seq = ?, claimed_by = NULL, "
+                "claimed_at = NULL, doc = ? WHERE job_id = ?",
+                updates,
+            )
+            return len(rows)
+
+        return await self._write(work)
 
     @_translating
     async def list_dead_letters(self, org_id: str | None = None, limit: int = 100) -> list[Job]:
@@ -658,31 +751,69 @@ class SQLiteStore:
 
     @_translating
     async def requeue_dead_letters(self, job_ids: list[str] | None = None) -> int:
-        async with self._transaction() as db:
-            params: tuple[str, ...] = ()
-            if job_ids is None:
-                sql = "SELECT job_id, doc FROM outbox WHERE dead = 1"
-            else:
-                marks = ",".join("?" * len(job_ids))
-                sql = f"SELECT job_id, doc FROM outbox WHERE dead = 1 AND job_id IN ({marks})"  # noqa: S608 - only placeholders are interpolated
-                params = tuple(job_ids)
-            async with db.execute(sql, params) as cursor:
-                rows = list(await cursor.fetchall())
+        params: tuple[str, ...] = ()
+        if job_ids is None:
+            sql = "SELECT job_id, doc FROM outbox WHERE dead = 1"
+        else:
+            marks = ",".join("?" * len(job_ids))
+            sql = f"SELECT job_id, doc FROM outbox WHERE dead = 1 AND job_id IN ({marks})"  # noqa: S608 - only placeholders are interpolated
+            params = tuple(job_ids)
+
+        def work(db: sqlite3.Connection) -> int:
+            rows = db.execute(sql, params).fetchall()
+            updates = []
             for job_id, doc in rows:
                 job = from_json(Job, doc)
                 job.attempts = 0
                 job.dead_reason = ""
-                await db.execute(
-                    "UPDATE outbox SET dead = 0, dead_seq = NULL, claimed_by = NULL, "
-                    "claimed_at = NULL, doc = ? WHERE job_id = ?",
-                    (to_json(job), job_id),
-                )
-        return len(rows)
+                updates.append((to_json(job), job_id))
+            db.executemany(
+                "UPDATE outbox SET dead = 0, dead_seq = NULL, claimed_by = NULL, "
+                "claimed_at = NULL, doc = ? WHERE job_id = ?",
+                updates,
+            )
+            return len(rows)
+
+        return await self._write(work)
 
     @_translating
     async def outbox_depth(self) -> int:
         row = await self._fetchone("SELECT COUNT(*) FROM outbox WHERE dead = 0")
         return int(row[0]) if row is not None else 0
+
+
+def _next_dead_seq(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT COALESCE(MAX(dead_seq), 0) + 1 FROM outbox").fetchone()
+    return int(row[0]) if row is not None else 1
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """On the store's thread: open the file, set it up, check the schema version."""
+    try:
+        # autocommit (isolation_level None): transactions are explicit BEGIN IMMEDIATE
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(f"cannot open SQLite store {path}: {exc}") from None
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+        db.execute("PRAGMA busy_timeout=5000")
+        db.executescript(_SCHEMA)
+        row = db.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif row[0] > SCHEMA_VERSION:
+            raise StoreError(
+                f"SQLite store {path} has schema version {row[0]}, newer than this "
+                f"Slotbot understands ({SCHEMA_VERSION})"
+            )
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreError(f"cannot open SQLite store {path}: {exc}") from None
+    except StoreError:
+        db.close()
+        raise
+    return db
 
 
 def _json_object(text: str) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError, StoreUnavailable
-from bot.store.records import Job, Org
+from bot.store.records import Booking, Candidate, EventWrite, Job, Org, TimelineEntry
 from bot.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 
@@ -111,3 +112,77 @@ async def test_expired_dedupe_keys_are_swept(
         await store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT key FROM dedupe").fetchall() == [("fresh",)]
+
+
+def _event(key: str, n: int) -> EventWrite:
+    org = "slack:T1"
+    return EventWrite(
+        dedupe_key=key,
+        dedupe_ttl=3600.0,
+        org_id=org,
+        candidate=Candidate(org_id=org, candidate_id=f"c{n}", email=f"c{n}@example.com"),
+        timeline=TimelineEntry(kind="booked", at=1.0, booking_id=f"b{n}"),
+        booking=Booking(org_id=org, booking_id=f"b{n}"),
+        jobs=[Job(job_id=f"j{n}", org_id=org, kind="alert")],
+    )
+
+
+async def test_concurrent_event_writes_are_all_stored(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "slotbot.db"))
+    await store.open()
+    try:
+        results = await asyncio.gather(*(store.commit_event(_event(f"k{n}", n)) for n in range(40)))
+        assert results == [True] * 40
+        assert await store.outbox_depth() == 40
+        assert await store.find_candidate_by_email("slack:T1", "C39@example.com") is not None
+    finally:
+        await store.close()
+
+
+async def test_a_failing_write_is_rolled_back_alone_and_can_be_retried(tmp_path: Path) -> None:
+    path = tmp_path / "slotbot.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    await store.close()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON outbox WHEN NEW.job_id = 'j1' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    await store.open()
+    try:
+        # committed side by side, so they share a transaction
+        results = await asyncio.gather(
+            *(store.commit_event(_event(f"k{n}", n)) for n in range(3)), return_exceptions=True
+        )
+        assert results[0] is True and results[2] is True
+        assert isinstance(results[1], StoreError)
+        # nothing of the refused write is left: not its candidate, nor its dedupe claim
+        assert await store.get_candidate("slack:T1", "c1") is None
+        assert await store.get_booking("slack:T1", "b1") is None
+        assert [j.job_id for j in await store.claim_jobs("w", limit=9, visibility_timeout=60)] == [
+            "j0",
+            "j2",
+        ]
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER refuse")
+    await store.open()
+    try:
+        assert await store.commit_event(_event("k1", 1)) is True
+        assert await store.get_candidate("slack:T1", "c1") is not None
+    finally:
+        await store.close()
+
+
+async def test_queued_writes_are_committed_before_the_store_closes(tmp_path: Path) -> None:
+    path = tmp_path / "slotbot.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    writes = [asyncio.create_task(store.commit_event(_event(f"k{n}", n))) for n in range(10)]
+    await asyncio.sleep(0)  # queued, not committed yet
+    await store.close()
+    assert [await w for w in writes] == [True] * 10
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 10
