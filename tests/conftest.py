@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.support.redis_server",
     "tests.fakes.fixtures",
+    "tests.support.secret_watch",
 ]
