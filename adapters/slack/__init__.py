@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -257,6 +258,11 @@ def setup(app: web.Application) -> None:
     log.info(logs.SLACK_MODE, mode)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        # one connection pool for every Slack call and response_url post while the app runs
+        session = aiohttp.ClientSession()
+        runtime.bolt.client.session = session
+        runtime.listeners.session = session
+        runtime.delivery.session = session
         await _check_token(runtime)
         handler = None
         if settings.slack_app_token:
@@ -265,9 +271,15 @@ def setup(app: web.Application) -> None:
             handler = AsyncSocketModeHandler(runtime.bolt, app_token=settings.slack_app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
             log.info(logs.SLACK_SOCKET_MODE, "connected")
-        yield
-        if handler is not None:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-            log.info(logs.SLACK_SOCKET_MODE, "closed")
+        try:
+            yield
+        finally:
+            if handler is not None:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+                log.info(logs.SLACK_SOCKET_MODE, "closed")
+            runtime.bolt.client.session = None
+            runtime.listeners.session = None
+            runtime.delivery.session = None
+            await session.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -43,9 +43,15 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def web_client(base_url: str, token: str | None = None) -> AsyncWebClient:
+def web_client(
+    base_url: str, token: str | None = None, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     return AsyncWebClient(
-        token=token, base_url=base_url, retry_handlers=retry_handlers(), timeout=10
+        token=token,
+        base_url=base_url,
+        retry_handlers=retry_handlers(),
+        timeout=10,
+        session=session,
     )
 
 
@@ -63,6 +69,8 @@ class SlackDelivery:
         self._token_for_team = token_for_team
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: dict[tuple[str, str], str] = {}
+        # the app's shared connection pool while it runs (None: one session per call)
+        self.session: aiohttp.ClientSession | None = None
 
     # plumbing --------------------------------------------------------------
     async def _client(self, org_id: str) -> AsyncWebClient:
@@ -89,8 +97,8 @@ class SlackDelivery:
                 reason="no bot token",
             )
         client = self._clients.get(token)
-        if client is None:
-            client = web_client(self._services.settings.slack_api_url, token)
+        if client is None or client.session is not self.session:
+            client = web_client(self._services.settings.slack_api_url, token, self.session)
             self._clients[token] = client
         return client
 

@@ -15,10 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.delivery import retry_handlers
 from adapters.slack.home import home_card
 from adapters.slack.render import (
     base_action_id,
@@ -91,9 +94,10 @@ class ReplyChannel:
     """Where replies to one interaction go."""
 
     client: AsyncWebClient
-    respond: AsyncRespond | None
+    response_url: str | None
     channel_id: str | None
     user_id: str
+    session: aiohttp.ClientSession | None = None
 
 
 async def deliver_replies(replies: list[Reply], where: ReplyChannel) -> None:
@@ -105,13 +109,23 @@ async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
     message = render_message(reply.card)
     public = reply.visibility == "public"
     try:
-        if where.respond is not None:
-            await where.respond(
+        if where.response_url:
+            # one shared HTTP session for every response_url post (bolt's respond() opens a
+            # new session, and a new connection, per reply)
+            webhook = AsyncWebhookClient(
+                url=where.response_url,
+                session=where.session,
+                timeout=10,
+                retry_handlers=retry_handlers(),
+            )
+            sent = await webhook.send(
                 text=message.text,
                 blocks=message.blocks,
                 response_type="in_channel" if public else "ephemeral",
                 replace_original=False,
             )
+            if sent.status_code >= 400:
+                log.warning(logs.SLACK_REPLY_FAILED, f"response_url answered {sent.status_code}")
         elif public and where.channel_id:
             await where.client.chat_postMessage(
                 channel=where.channel_id, text=message.text, blocks=message.blocks
@@ -130,6 +144,8 @@ async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
             )
     except SlackApiError as exc:
         log.warning(logs.SLACK_REPLY_FAILED, exc.response.get("error"))
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning(logs.SLACK_REPLY_FAILED, type(exc).__name__)
 
 
 def _setup_values(view: dict[str, Any]) -> dict[str, str]:
@@ -170,6 +186,8 @@ class SlackListeners:
         self.admins = AdminCache(services.clock)
         self._tasks: set[asyncio.Task[None]] = set()
         self.on_uninstalled: Callable[[str, str], Awaitable[None]] | None = None
+        # shared by every reply; set while the app runs
+        self.session: aiohttp.ClientSession | None = None
 
     # context -----------------------------------------------------------------
     async def context(
@@ -206,16 +224,21 @@ class SlackListeners:
         app.event("tokens_revoked")(self.on_tokens_revoked)
 
     # slash commands ----------------------------------------------------------------
-    async def on_command(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         team_id = str(body.get("team_id") or "")
         user_id = str(body.get("user_id") or "")
         channel_id = str(body.get("channel_id") or "")
         command = str(body.get("command") or "").lstrip("/")
         text = str(body.get("text") or "").strip()
-        where = ReplyChannel(client, respond, channel_id, user_id)
+        response_url = body.get("response_url")
+        where = ReplyChannel(
+            client,
+            response_url if isinstance(response_url, str) else None,
+            channel_id,
+            user_id,
+            self.session,
+        )
         try:
             ctx = await self.context(
                 client,
@@ -335,9 +358,7 @@ class SlackListeners:
         await ack()
 
     # buttons ---------------------------------------------------------------------------------
-    async def on_action(
-        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         actions = body.get("actions") or []
         if not actions or not isinstance(actions[0], dict):
@@ -354,9 +375,13 @@ class SlackListeners:
         user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
         channel_id = str(channel.get("id") or "") if isinstance(channel, dict) else ""
         channel_name = str(channel.get("name") or "") if isinstance(channel, dict) else ""
-        has_response_url = isinstance(body.get("response_url"), str)
+        response_url = body.get("response_url")
         where = ReplyChannel(
-            client, respond if has_response_url else None, channel_id or None, user_id
+            client,
+            response_url if isinstance(response_url, str) else None,
+            channel_id or None,
+            user_id,
+            self.session,
         )
         try:
             ctx = await self.context(
