@@ -45,7 +45,7 @@ class MessagesHandler:
         self.bot = bot
         self.auth_required = auth_required
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         limit = self.services.settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             return problem(413, "body too large")
