@@ -6,7 +6,7 @@ worker sends cards through a `DeliveryAdapter` that each platform implements.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.store.records import MessageRef
@@ -44,7 +44,6 @@ class Reply:
     visibility: Visibility = "private"
     # set when the reply is a form to open (Slack modal / Teams card form)
     opens_form: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

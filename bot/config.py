@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,9 +126,6 @@ class Settings:
     # over (a worker that died mid-delivery); longer than the slowest delivery
     outbox_visibility_timeout: float = 60.0
     max_body_bytes: int = 1024 * 1024
-    # Endpoint overrides not read from the environment (Bot Framework login / OpenID URLs
-    # for sovereign clouds and local test servers), set by code that builds Settings.
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -243,8 +240,6 @@ class Settings:
         """Every setting as text, secrets masked: for `doctor` and start-up logs."""
         out: dict[str, str] = {}
         for f in dataclasses.fields(self):
-            if f.name == "extra":
-                continue
             value = getattr(self, f.name)
             if f.name in _SECRET_FIELDS:
                 if isinstance(value, tuple):

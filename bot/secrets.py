@@ -86,5 +86,5 @@ def load_or_create_dev_key(data_dir: Path) -> str:
 def secret_box_for(keys: tuple[str, ...], data_dir: Path) -> SecretBox:
     if keys:
         return SecretBox(keys)
-    log.warning(logs.DEV_SECRET_KEY, extra={"path": str(data_dir / DEV_KEY_FILE)})
+    log.warning(logs.DEV_SECRET_KEY)
     return SecretBox([load_or_create_dev_key(data_dir)])
