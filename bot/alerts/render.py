@@ -58,14 +58,15 @@ class AlertFacts:
     raw_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # every field is text or None: a flat copy is the whole of asdict's work, at a
+        # fraction of its cost (this runs for every job of every accepted callback)
+        return {name: getattr(self, name) for name in _FACT_NAMES}
 
     @classmethod
     def from_dict(cls, data: Any) -> AlertFacts:
         if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
             raise ValueError("alert facts must be an object with a kind")
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in _FACT_NAMES})
 
     def for_audience(self, audience: Audience) -> AlertFacts:
         """Channel alerts carry the candidate's name only: the rest never enters the job."""
@@ -79,6 +80,9 @@ class AlertFacts:
             reschedule_url=None,
             decline_url=None,
         )
+
+
+_FACT_NAMES = tuple(f.name for f in dataclasses.fields(AlertFacts))
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -296,6 +296,17 @@ end
 return count
 """
 
+# Read a record through an index in one round trip: KEYS[1] maps ARGV[1] to an id, KEYS[2]
+# maps ids to documents. Callback intake looks up an org by its push key and a candidate by
+# email on every request; two dependent HGETs were two round trips.
+_HGET_VIA = """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then
+  return false
+end
+return redis.call('HGET', KEYS[2], id)
+"""
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -411,6 +422,7 @@ class RedisStore:
         self._retry = client.register_script(_RETRY)
         self._dead_script = client.register_script(_DEAD)
         self._requeue = client.register_script(_REQUEUE)
+        self._hget_via = client.register_script(_HGET_VIA)
 
     async def close(self) -> None:
         client, self._redis = self._redis, None
@@ -432,6 +444,11 @@ class RedisStore:
         done = await self._apply(args=[dedupe_key, ttl_ms, json.dumps(ops)])
         return bool(done)
 
+    async def _via(self, index: str, docs: str, value: str) -> str | None:
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        doc = await self._hget_via(keys=[index, docs], args=[value])
+        return None if doc is None else str(doc)
+
     # orgs ------------------------------------------------------------------
     @_translating
     async def get_org(self, org_id: str) -> Org | None:
@@ -440,11 +457,11 @@ class RedisStore:
 
     @_translating
     async def get_org_by_key(self, org_key: str) -> Org | None:
-        org_id = await self._r.hget(self._key("org_keys"), org_key)
-        if org_id is None:
+        doc = await self._via(self._key("org_keys"), self._key("orgs"), org_key)
+        if doc is None:
             return None
-        org = await self.get_org(str(org_id))
-        return org if org is not None and org.org_key == org_key else None
+        org = from_json(Org, doc)
+        return org if org.org_key == org_key else None
 
     @_translating
     async def put_org(self, org: Org) -> None:
@@ -493,10 +510,12 @@ class RedisStore:
 
     @_translating
     async def find_candidate_by_email(self, org_id: str, email: str) -> Candidate | None:
-        candidate_id = await self._r.hget(
-            self._key("candidate_emails", org_id), email.strip().lower()
+        doc = await self._via(
+            self._key("candidate_emails", org_id),
+            self._key("candidates", org_id),
+            email.strip().lower(),
         )
-        return None if candidate_id is None else await self.get_candidate(org_id, str(candidate_id))
+        return None if doc is None else from_json(Candidate, doc)
 
     def _candidate_ops(self, candidate: Candidate) -> list[list[Any]]:
         org_id = candidate.org_id

@@ -18,9 +18,10 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
+import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial, update_wrapper
 from pathlib import Path
@@ -234,12 +235,73 @@ _INSERT_AUDIT = "INSERT INTO audit (org_id, doc) VALUES (?, ?)"
 _INSERT_JOB = "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc) VALUES (?, ?, ?, ?)"
 
 
+class _StoreThread:
+    """The one thread that uses the connection: runs calls in the order they were submitted.
+
+    Lighter than a ThreadPoolExecutor for this job: calls submitted while the thread is busy
+    are run as one batch, and their results go back to the event loop with one wake-up for
+    the batch rather than one per call."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
+        self._loop = loop
+        self._calls: deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
+        done: asyncio.Future[T] = self._loop.create_future()
+        with self._ready:
+            if self._closing:
+                raise RuntimeError("the store thread has stopped")
+            self._calls.append((call, done))
+            self._ready.notify()
+        return done
+
+    def stop(self) -> None:
+        """Run what was submitted, then end."""
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._calls and not self._closing:
+                    self._ready.wait()
+                if not self._calls:
+                    return
+                batch = list(self._calls)
+                self._calls.clear()
+            outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+            for call, done in batch:
+                try:
+                    outcomes.append((done, call(), None))
+                except BaseException as exc:  # handed to the caller, whatever it is
+                    outcomes.append((done, None, exc))
+            try:
+                self._loop.call_soon_threadsafe(_settle, outcomes)
+            except RuntimeError:
+                return  # the event loop is closed: nobody is waiting any more
+
+
+def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for done, result, error in outcomes:
+        if done.done():
+            continue  # the caller stopped waiting (cancelled)
+        if error is None:
+            done.set_result(result)
+        else:
+            done.set_exception(error)
+
+
 class SQLiteStore:
     def __init__(self, path: str) -> None:
         self._path = path
-        # the connection is only ever used on the executor's one thread
+        # the connection is only ever used on the store's own thread
         self._db: sqlite3.Connection | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._thread: _StoreThread | None = None
         self._claims_since_sweep = 0
         self._pending: list[tuple[_EventRows, asyncio.Future[bool]]] = []
         self._committer: asyncio.Task[None] | None = None
@@ -249,14 +311,13 @@ class SQLiteStore:
         if self._db is not None:
             return
         await asyncio.to_thread(_prepare_path, self._path)
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slotbot-sqlite")
-        loop = asyncio.get_running_loop()
+        thread = _StoreThread(asyncio.get_running_loop(), "slotbot-sqlite")
         try:
-            db = await loop.run_in_executor(executor, _connect, self._path)
+            db = await thread.submit(partial(_connect, self._path))
         except BaseException:
-            executor.shutdown(wait=False)
+            thread.stop()
             raise
-        self._db, self._executor = db, executor
+        self._db, self._thread = db, thread
 
     async def close(self) -> None:
         committer = self._committer
@@ -264,15 +325,14 @@ class SQLiteStore:
             # let the writes already queued reach the disk (or fail) before closing
             await asyncio.gather(committer, return_exceptions=True)
         db, self._db = self._db, None
-        executor, self._executor = self._executor, None
-        if executor is None:
+        thread, self._thread = self._thread, None
+        if thread is None:
             return
-        loop = asyncio.get_running_loop()
         try:
             if db is not None:
-                await loop.run_in_executor(executor, db.close)
+                await thread.submit(db.close)
         finally:
-            executor.shutdown(wait=False)
+            thread.stop()
 
     @_translating
     async def ping(self) -> None:
@@ -285,12 +345,12 @@ class SQLiteStore:
     async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` with the connection on the store's thread: one hop, however many
         statements it runs."""
-        db, executor = self._db, self._executor
-        if db is None or executor is None:
+        db, thread = self._db, self._thread
+        if db is None or thread is None:
             raise StoreUnavailable(f"SQLite store {self._path} is not open")
         try:
-            future = asyncio.get_running_loop().run_in_executor(executor, work, db)
-        except RuntimeError as exc:  # the executor was shut down: the store closed
+            future = thread.submit(partial(work, db))
+        except RuntimeError as exc:  # the thread has stopped: the store closed
             raise StoreUnavailable(f"SQLite store {self._path} is closed") from exc
         return await future
 
