@@ -301,7 +301,8 @@ class FakeSlack(FakeServer):
             strict = self._strict_tokens
         if known is not None and known.revoked_error:
             return known.revoked_error
-        if known is None and (strict or not token.startswith(("xoxb-", "xoxp-"))):
+        # xapp- app-level tokens open Socket Mode connections (apps.connections.open)
+        if known is None and (strict or not token.startswith(("xoxb-", "xoxp-", "xapp-"))):
             return "invalid_auth"
         return None
 

@@ -244,3 +244,22 @@ async def test_non_admin_cannot_run_cronofy_commands(
     hook = await slash(client, fake_slack, "status", command="/cronofy", user="UOWNER")
     await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
     assert "slotbot.test/cronofy/push/" in all_text(fake_slack.responses(hook))
+
+
+async def test_slow_cronofy_check_shows_checking_then_updates_the_modal(
+    client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
+) -> None:
+    # the key check outlasts Slack's 3-second window: ack with a "checking" view in time,
+    # then replace it with the result once Cronofy answers
+    fake_cronofy.slow("token", 3.0, times=1)
+    submission = setup_submission(fake_cronofy.client_id, fake_cronofy.client_secret)
+    response = await post_signed(client, interactive_body(submission), FORM)
+    answer = await response.json()
+    assert answer["response_action"] == "update"
+    assert "Checking" in all_text(answer["view"])
+    await fake_slack.wait_for("views.update", timeout=15)
+    update = fake_slack.views("views.update")[0]
+    assert update["view_id"] == "V1"
+    org = await store.get_org(ORG)
+    assert org is not None and org.org_key
+    assert f"/cronofy/push/{org.org_key}" in all_text(update["view"])
