@@ -83,7 +83,7 @@ async def slack_events(request: web.Request) -> web.Response:
     try:
         payload = parse_payload(request.headers.get("Content-Type", ""), body)
     except MalformedRequest as exc:
-        return _rejected(request, 400, str(exc))
+        return _rejected(request, exc.status, str(exc))
 
     store = services.store
     try:

@@ -91,7 +91,15 @@ class SlackPayload:
 
 
 class MalformedRequest(ValueError):
-    """A correctly signed body that is not a Slack payload."""
+    """A correctly signed body that is not a Slack payload (400)."""
+
+    status = 400
+
+
+class UnsupportedContentType(MalformedRequest):
+    """A signed body in a format Slack never sends (415)."""
+
+    status = 415
 
 
 def parse_payload(content_type: str, body: bytes) -> SlackPayload:
@@ -126,7 +134,9 @@ def parse_payload(content_type: str, body: bytes) -> SlackPayload:
         if "ssl_check" in form:
             return SlackPayload("ssl_check")
         raise MalformedRequest("form has neither command nor payload")
-    raise MalformedRequest(f"unsupported content type {mime or '(none)'}")
+    raise UnsupportedContentType(
+        f"unsupported content type {mime or '(none)'}: Slack sends form or JSON bodies"
+    )
 
 
 def _json_payload(data: dict[str, Any]) -> SlackPayload:

@@ -76,13 +76,19 @@ async def test_unverifiable_requests_are_401(client: Any, fake_slack: FakeSlack,
         ("application/json", '{"type": "event_callback", "event": {"type": "app_home_opened"}}'),
         (FORM, "payload=%7Bbroken"),
         (FORM, "neither=command"),
-        ("text/plain", "hello"),
     ],
 )
 async def test_signed_but_malformed_is_400(client: Any, content_type: str, body: str) -> None:
     response = await post_signed(client, body, content_type)
     assert response.status == 400
     assert (await response.json())["reason"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "text/xml", ""])
+async def test_signed_body_of_another_format_is_415(client: Any, content_type: str) -> None:
+    response = await post_signed(client, "<hello/>", content_type)
+    assert response.status == 415
+    assert "form or JSON" in (await response.json())["reason"]
 
 
 async def test_body_over_the_cap_is_413(

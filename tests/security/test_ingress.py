@@ -387,13 +387,7 @@ async def send(http: TestClient[Any, Any], request: Request) -> tuple[int, str]:
 
 
 # rows where Slotbot answers differently from the checklist, kept visible until fixed
-KNOWN_GAPS = {
-    "S10 text/xml": pytest.mark.xfail(
-        strict=True,
-        reason="adapters/slack/verify.py parse_payload raises MalformedRequest (400) for an "
-        "unsupported content type; the checklist (S10) asks for 415",
-    ),
-}
+KNOWN_GAPS: dict[str, pytest.MarkDecorator] = {}
 PARAMS = [pytest.param(*row, id=row[0], marks=KNOWN_GAPS.get(row[0], ())) for row in ROWS]
 
 
