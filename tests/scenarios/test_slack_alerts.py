@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +18,7 @@ from tests.adapters.slack.support import (
     FORM,
     ORG,
     all_text,
+    event_body,
     interactive_body,
     make_app,
     post_signed,
@@ -146,3 +148,49 @@ async def test_rate_limited_post_is_delivered_after_retry_after(
     assert [r.status for r in to_channel] == [429, 200]
     assert to_channel[1].at - to_channel[0].at >= 1.0, "Retry-After was honoured"
     assert len(fake_slack.messages("C1")) == 1
+
+
+async def test_channel_without_the_bot_is_dead_lettered_with_advice_and_admins_told(
+    client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, store, fake_slack, fake_cronofy)
+    fake_slack.fail_next(
+        lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "C1",
+        slack_error="not_in_channel",
+    )
+    await push(client, path, time_chosen(correlation_id=correlation_id), fake_cronofy.client_secret)
+    # the admin (UADMIN, who ran the setup) is asked to invite Slotbot, in a DM
+    await fake_slack.wait_for(
+        lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "DADMIN", timeout=WAIT
+    )
+    letters = await store.list_dead_letters(ORG)
+    assert len(letters) == 1
+    assert "/invite @Slotbot" in letters[0].dead_reason
+    # the recruiter's DM was not held up by the channel's problem
+    await fake_slack.wait_for(
+        lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "D1", timeout=WAIT
+    )
+
+
+async def test_app_home_lists_the_booked_interview(
+    client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, store, fake_slack, fake_cronofy)
+    # upcoming means after now, whenever the test runs
+    start = datetime.now(UTC) + timedelta(days=7)
+    booked = time_chosen(
+        correlation_id=correlation_id,
+        start=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        end=(start + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    await push(client, path, booked, fake_cronofy.client_secret)
+    await fake_slack.wait_for(
+        lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "D1", timeout=WAIT
+    )
+    home = {"type": "app_home_opened", "user": "U1", "tab": "home"}
+    await post_signed(client, event_body(home, event_id="EvHomeU1"), "application/json")
+    published = await fake_slack.wait_for("views.publish")
+    view = fake_slack.views("views.publish")[0]["view"]
+    assert published[0].args["user_id"] == "U1"
+    text = all_text(view)
+    assert "Dr Emmet Brown" in text and PUBLIC_LINK in text
