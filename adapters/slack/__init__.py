@@ -179,8 +179,23 @@ def build_runtime(services: Services) -> SlackRuntime:
     async def uninstalled(team_id: str, reason: str) -> None:
         await deactivate_installation(runtime, team_id, reason)
 
+    async def installed(team_id: str) -> None:
+        await reactivate_org(services, team_id)
+
     listeners.on_uninstalled = uninstalled
+    if installations is not None:
+        installations.on_installed = installed
     return runtime
+
+
+async def reactivate_org(services: Services, team_id: str) -> None:
+    """The app is (re)installed in a workspace: deliveries to it may resume."""
+    org = await services.store.get_org(org_id_for(team_id))
+    if org is not None and not org.active:
+        org.active = True
+        org.updated_at = services.clock()
+        await services.store.put_org(org)
+        log.info(logs.SLACK_MODE, f"reinstalled in team {team_id}")
 
 
 async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -236,6 +251,11 @@ async def _check_token(runtime: SlackRuntime) -> None:
     team_id = response.get("team_id")
     if isinstance(team_id, str):
         runtime.team_ids["single"] = team_id
+        # a working token means the app is installed again after an uninstall
+        try:
+            await reactivate_org(runtime.services, team_id)
+        except StoreError as exc:
+            log.warning(logs.STORE_DOWN, exc)
 
 
 def setup(app: web.Application) -> None:

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -39,9 +39,16 @@ def _team_key(enterprise_id: str | None, team_id: str | None) -> str:
 class StoreInstallationStore(AsyncInstallationStore):
     """bolt's installation store interface on `Store.kv_*`, values encrypted."""
 
-    def __init__(self, store: Store, secrets: SecretBox) -> None:
+    def __init__(
+        self,
+        store: Store,
+        secrets: SecretBox,
+        on_installed: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self._store = store
         self._secrets = secrets
+        # told the team id after every completed install (a reinstall reactivates the org)
+        self.on_installed = on_installed
 
     @property
     def logger(self) -> logging.Logger:
@@ -75,6 +82,9 @@ class StoreInstallationStore(AsyncInstallationStore):
             return
         key = _team_key(bot.enterprise_id, bot.team_id)
         await self._store.kv_put(BOTS, key, self._seal(dict(bot.__dict__), bot.team_id))
+        # bolt saves only the bot when installs are bot-only: this is where an install ends
+        if self.on_installed is not None and bot.team_id:
+            await self.on_installed(bot.team_id)
 
     async def async_find_bot(
         self,

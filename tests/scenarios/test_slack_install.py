@@ -17,10 +17,12 @@ from bot.store.records import Org
 from cards.model import Card, Section
 from tests.adapters.slack.support import (
     ORG,
+    all_text,
     event_body,
     make_app,
     post_signed,
     slack_settings,
+    slash,
 )
 from tests.fakes.slack import FakeSlack
 
@@ -122,6 +124,8 @@ async def test_multi_workspace_install_then_events_use_the_installed_token(
         SLACK_CLIENT_ID="111.222",
         SLACK_CLIENT_SECRET="slack-client-secret",
     )
+    # the workspace had uninstalled Slotbot earlier
+    await store.put_org(Org(org_id="slack:T9", platform="slack", active=False))
     client = await aiohttp_client(make_app(settings, store))
 
     start = await client.get("/slack/install", allow_redirects=False)
@@ -145,6 +149,8 @@ async def test_multi_workspace_install_then_events_use_the_installed_token(
     assert done.status == 200, await done.text()
     stored = await store.kv_list("slack_bots")
     assert stored and install.bot_token not in repr(stored), "bot token stored encrypted"
+    reinstalled = await store.get_org("slack:T9")
+    assert reinstalled is not None and reinstalled.active, "a reinstall resumes deliveries"
 
     # the same state cannot be used twice
     again = await client.get(
@@ -170,3 +176,24 @@ async def test_multi_workspace_install_then_events_use_the_installed_token(
         return await store.kv_list("slack_bots") == {}
 
     await eventually(forgotten)
+
+
+async def test_a_working_bot_token_at_start_reactivates_an_uninstalled_workspace(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack
+) -> None:
+    await store.put_org(Org(org_id=ORG, platform="slack", active=False))
+    await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    assert fake_slack.calls("auth.test"), "the team comes from auth.test at start-up"
+    org = await store.get_org(ORG)
+    assert org is not None and org.active
+
+
+async def test_without_a_bot_token_commands_still_answer(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack
+) -> None:
+    settings = slack_settings(fake_slack, SLACK_BOT_TOKEN="")
+    client = await aiohttp_client(make_app(settings, store))
+    hook = await slash(client, fake_slack, "help")
+    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
+    assert "/schedule" in all_text(fake_slack.responses(hook))
+    assert fake_slack.calls("auth.test") == []
