@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import queue
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial, update_wrapper
@@ -244,46 +244,50 @@ class _StoreThread:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
         self._loop = loop
-        self._calls: deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = deque()
-        self._ready = threading.Condition(threading.Lock())
-        self._closing = False
+        # None asks the thread to stop once the calls queued before it have run
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None]
+        self._calls = queue.SimpleQueue()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
+        if self._stopped:
+            raise RuntimeError("the store thread has stopped")
         done: asyncio.Future[T] = self._loop.create_future()
-        with self._ready:
-            if self._closing:
-                raise RuntimeError("the store thread has stopped")
-            self._calls.append((call, done))
-            self._ready.notify()
+        self._calls.put((call, done))
         return done
 
     def stop(self) -> None:
         """Run what was submitted, then end."""
-        with self._ready:
-            self._closing = True
-            self._ready.notify()
+        if not self._stopped:
+            self._stopped = True
+            self._calls.put(None)
 
     def _run(self) -> None:
+        calls = self._calls
         while True:
-            with self._ready:
-                while not self._calls and not self._closing:
-                    self._ready.wait()
-                if not self._calls:
-                    return
-                batch = list(self._calls)
-                self._calls.clear()
+            batch = [calls.get()]
+            while not calls.empty():
+                batch.append(calls.get_nowait())
             outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-            for call, done in batch:
+            stopping = False
+            for item in batch:
+                if item is None:
+                    stopping = True
+                    continue
+                call, done = item
                 try:
                     outcomes.append((done, call(), None))
                 except BaseException as exc:  # handed to the caller, whatever it is
                     outcomes.append((done, None, exc))
-            try:
-                self._loop.call_soon_threadsafe(_settle, outcomes)
-            except RuntimeError:
-                return  # the event loop is closed: nobody is waiting any more
+            if outcomes:
+                try:
+                    self._loop.call_soon_threadsafe(_settle, outcomes)
+                except RuntimeError:
+                    return  # the event loop is closed: nobody is waiting any more
+            if stopping:
+                return
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
