@@ -2,6 +2,7 @@
 
 - `load()`: N connections for D seconds (or M requests) against one URL, 127.0.0.1 only;
   returns requests/s and latency percentiles.
+- `cpu_seconds()`: CPU a process has used, for CPU time per request (steady on a busy box).
 - `BotProcess`: `python -m bot serve` in a subprocess with a given environment, ready once
   /healthz answers.
 - `BareProcess`: a bare aiohttp handler that reads the body and returns 200 — the ceiling
@@ -42,6 +43,19 @@ def free_port() -> int:
         sock.bind((LOCALHOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far; None where /proc is not there.
+
+    Requests/s on a shared machine move with whatever else runs; the CPU a server spends
+    per request does not, so benchmarks print both."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -154,6 +168,9 @@ class _Process:
     @property
     def url(self) -> str:
         return f"http://{LOCALHOST}:{self.port}"
+
+    def cpu_seconds(self) -> float | None:
+        return None if self.process is None else cpu_seconds(self.process.pid)
 
     async def start(self) -> None:
         self.process = subprocess.Popen(

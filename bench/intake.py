@@ -5,6 +5,9 @@ accepted callback to the alert arriving at a fake Slack Web API.
 Every callback is a signed, unique `scheduling_request_time_chosen` for a new candidate, so
 each accepted request writes a candidate, a timeline entry, a booking and one alert job,
 which the serving process's own worker then delivers to the fake Slack during the run.
+
+`cpu_ms_per_req` is the CPU time the measured server process used per request over the load
+run (Linux /proc): unlike requests/s it hardly moves when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bot.store.base import Store
 from bot.store.records import AlertRoute, CronofyConfig, Org
 
 CONNECTIONS = 32
+WARMUP = 50  # requests per load run before the clock starts (load()'s default)
 ORG_ID = "slack:T1"  # the fake Slack's default team
 ORG_KEY = "benchpushkey0123456789"
 CLIENT_SECRET = "CRN_bench_client_secret_000000000000"
@@ -126,7 +130,12 @@ async def end_to_end(bot_url: str, fake_url: str, samples: int) -> list[float]:
     return latencies
 
 
-def _row(target: str, store: str, result: LoadResult) -> dict[str, Any]:
+def _row(
+    target: str, store: str, result: LoadResult, cpu: tuple[float | None, float | None]
+) -> dict[str, Any]:
+    before, after = cpu
+    # the load's warm-up requests are inside the CPU window too
+    sent = result.requests + result.errors + WARMUP
     return {
         "bench": "intake",
         "target": target,
@@ -137,6 +146,11 @@ def _row(target: str, store: str, result: LoadResult) -> dict[str, Any]:
         "rps": round(result.rps, 1),
         "p50_ms": round(result.p50_ms, 2),
         "p99_ms": round(result.p99_ms, 2),
+        "cpu_ms_per_req": (
+            round((after - before) * 1000 / sent, 3)
+            if before is not None and after is not None
+            else None
+        ),
     }
 
 
@@ -172,14 +186,16 @@ async def _measure_store(
             }
         )
         duration = 3.0 if quick else 10.0
+        cpu_before = bot.cpu_seconds()
         result = await load(
             bot.url + PUSH_PATH,
             maker(f"{store_name}{int(time.time())}", 40_000),
             connections=CONNECTIONS,
             duration=duration,
             total=40_000,
+            warmup=WARMUP,
         )
-        row = _row("slotbot", store_name, result)
+        row = _row("slotbot", store_name, result, (cpu_before, bot.cpu_seconds()))
         row["vs_bare"] = round(result.rps / bare_rps, 2) if bare_rps else None
         rows.append(row)
     return rows
@@ -193,14 +209,17 @@ async def run(quick: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     duration = 3.0 if quick else 10.0
     async with BareProcess() as bare:
+        cpu_before = bare.cpu_seconds()
         baseline = await load(
             bare.url + PUSH_PATH,
             maker("bare", 40_000),
             connections=CONNECTIONS,
             duration=duration,
             total=40_000,
+            warmup=WARMUP,
         )
-    rows.append(_row("bare aiohttp", "-", baseline))
+        cpu = (cpu_before, bare.cpu_seconds())
+    rows.append(_row("bare aiohttp", "-", baseline, cpu))
 
     fake, fake_url = spawn("slack")
     try:
