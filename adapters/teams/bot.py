@@ -167,9 +167,10 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         value = activity.value if isinstance(activity.value, dict) else {}
         # the action arrives as a plain dict, not a model object
         action = value.get("action")
-        if activity.name != "adaptiveCard/action" or not isinstance(action, dict):
+        if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
-        if action.get("type") != "Action.Execute":
+        # botbuilder's own handler raises (a 500) on an invoke without an action object
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
             return InvokeResponse(
                 status=400,
                 body=invoke_body(
