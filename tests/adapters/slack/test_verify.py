@@ -112,7 +112,7 @@ def test_non_utf8_body_is_refused() -> None:
 
 @settings(max_examples=fuzz_examples(50), deadline=None)
 @given(ts=st.text(max_size=30), sig=st.text(max_size=80), body=st.binary(max_size=200))
-def test_arbitrary_headers_never_raise(ts: str, sig: str, body: bytes) -> None:
+def test_fuzz_arbitrary_headers_never_raise(ts: str, sig: str, body: bytes) -> None:
     verdict = verify_signature(
         SECRET, {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}, body, now=lambda: NOW
     )

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from bot.alerts.parse import kind_for, parse_notification
 from tests.bot.alerts import payloads
+from tests.support.fuzzing import fuzz_examples
 
 
 def test_time_chosen_documented_example() -> None:
@@ -186,8 +187,8 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=fuzz_examples(100), deadline=None)
 @given(JSON)
-def test_parser_accepts_any_json(value: Any) -> None:
+def test_fuzz_parser_accepts_any_json(value: Any) -> None:
     note = parse_notification(copy.deepcopy(value))
     assert kind_for(note.raw_type) in ("booked", "rescheduled", "cancelled", "declined", "other")
