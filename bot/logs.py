@@ -47,6 +47,8 @@ SLACK_HOME_FAILED = "slack: App Home not published: %s"
 SLACK_UNINSTALLED = "slack: %s for team %s; %d pending job(s) dead-lettered"
 SLACK_AUTH_TEST_FAILED = "slack: auth.test failed (%s); the bot token may be wrong"
 SLACK_SOCKET_MODE = "slack: Socket Mode %s"
+SLACK_DRAIN_TIMEOUT = "slack: %d listener(s) still replying after %.0fs at shutdown"
+SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"
 
 # teams ------------------------------------------------------------------------
 TEAMS_TURN_ERROR = "teams turn failed: %s"

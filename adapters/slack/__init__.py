@@ -43,6 +43,8 @@ BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:
 REPLAY_TTL = 2 * MAX_CLOCK_SKEW
 # Slack retries an event for about 5 minutes; remember handled events a while longer
 EVENT_TTL = 60 * 60
+# how long shutdown waits for listeners that acked and are still replying
+DRAIN_TIMEOUT = 10.0
 
 
 @dataclass
@@ -195,7 +197,7 @@ async def reactivate_org(services: Services, team_id: str) -> None:
         org.active = True
         org.updated_at = services.clock()
         await services.store.put_org(org)
-        log.info(logs.SLACK_MODE, f"reinstalled in team {team_id}")
+        log.info(logs.SLACK_REINSTALLED, team_id)
 
 
 async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -294,9 +296,13 @@ def setup(app: web.Application) -> None:
         try:
             yield
         finally:
-            if handler is not None:
+            if handler is not None:  # no new work from the socket while draining
                 await handler.close_async()  # type: ignore[no-untyped-call]
                 log.info(logs.SLACK_SOCKET_MODE, "closed")
+            # replies still being written need the store and the session: let them finish
+            unfinished = await runtime.listeners.drain(DRAIN_TIMEOUT)
+            if unfinished:
+                log.warning(logs.SLACK_DRAIN_TIMEOUT, unfinished, DRAIN_TIMEOUT)
             runtime.bolt.client.session = None
             runtime.listeners.session = None
             runtime.delivery.session = None

@@ -75,7 +75,7 @@ class AdminCache:
             return False
         try:
             response = await client.users_info(user=user_id)
-        except (TimeoutError, SlackApiError, OSError) as exc:
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
             log.warning(logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
             return False
         user = response.get("user") or {}
@@ -184,10 +184,27 @@ class SlackListeners:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.admins = AdminCache(services.clock)
-        self._tasks: set[asyncio.Task[None]] = set()
+        # bolt runs each listener in a task of its own after the ack; remembered here so
+        # shutdown can let them finish before the store and HTTP session close
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self.on_uninstalled: Callable[[str, str], Awaitable[None]] | None = None
         # shared by every reply; set while the app runs
         self.session: aiohttp.ClientSession | None = None
+
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and task not in self._in_flight:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def drain(self, seconds: float) -> int:
+        """Wait (up to `seconds`) for listeners still working; returns how many were still
+        running when the wait ended."""
+        pending = {t for t in self._in_flight if t is not asyncio.current_task()}
+        if not pending:
+            return 0
+        _done, still = await asyncio.wait(pending, timeout=seconds)
+        return len(still)
 
     # context -----------------------------------------------------------------
     async def context(
@@ -225,6 +242,7 @@ class SlackListeners:
 
     # slash commands ----------------------------------------------------------------
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._track()
         await ack()
         team_id = str(body.get("team_id") or "")
         user_id = str(body.get("user_id") or "")
@@ -282,6 +300,7 @@ class SlackListeners:
     async def on_setup_submit(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        self._track()
         view = body.get("view") or {}
         values = _setup_values(view)
         metadata = _metadata(view)
@@ -359,6 +378,7 @@ class SlackListeners:
 
     # buttons ---------------------------------------------------------------------------------
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        self._track()
         await ack()
         actions = body.get("actions") or []
         if not actions or not isinstance(actions[0], dict):
@@ -404,6 +424,7 @@ class SlackListeners:
     async def on_home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
+        self._track()
         if event.get("tab") not in (None, "home"):
             return
         user_id = str(event.get("user") or "")
@@ -435,6 +456,7 @@ class SlackListeners:
             await self._deactivate(body, "Slack bot token revoked")
 
     async def _deactivate(self, body: dict[str, Any], reason: str) -> None:
+        self._track()
         team_id = str(body.get("team_id") or "")
         if not team_id:
             return

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from bot.store.base import Store
+from bot.store.records import CronofyConfig, Org
 from tests.adapters.slack.support import (
     FORM,
+    ORG,
     all_text,
     command_body,
     event_body,
@@ -143,3 +145,25 @@ async def test_retried_event_runs_once(client: Any, fake_slack: FakeSlack) -> No
     await post_signed(client, other, "application/json")
     published = await fake_slack.wait_for("views.publish", count=2)
     assert [r.args["user_id"] for r in published] == ["U1", "U2"]
+
+
+async def test_shutdown_lets_an_acked_command_finish_its_work(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack
+) -> None:
+    await store.put_org(
+        Org(
+            org_id=ORG,
+            platform="slack",
+            cronofy=CronofyConfig("cid", "sealed", "us", "UADMIN", 1.0),
+        )
+    )
+    # the command's work is still waiting on Slack when the app is told to stop
+    fake_slack.slow("users.info", 1.5, times=1)
+    client = await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    body = command_body(fake_slack, "link set https://app.cronofy.com/pls/Late123", hook="late")
+    response = await post_signed(client, body, FORM)
+    assert response.status == 200
+    await client.close()  # closes the store too, once the listener is done
+    await store.open()
+    member = await store.get_member(ORG, "U1")
+    assert member is not None and member.public_link == "https://app.cronofy.com/pls/Late123"
