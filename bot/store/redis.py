@@ -38,6 +38,7 @@ Key layout (``<p>`` = prefix; ``<a>|<b>`` joins two ids, each with ``%`` and ``|
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import time
@@ -50,6 +51,7 @@ import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
 
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.records import (
@@ -368,6 +370,8 @@ class RedisStore:
         self._prefix = prefix
         self._redis: aioredis.Redis | None = None
         self.display_url = _mask_password(url)
+        self._queued: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Future[None]] = set()
 
     # keys ------------------------------------------------------------------
     def _key(self, *parts: str) -> str:
@@ -439,20 +443,74 @@ class RedisStore:
     async def ping(self) -> None:
         await self._r.ping()
 
+    # commands sent together ------------------------------------------------
+    async def _send(self, *command: Any) -> Any:
+        """One command, sent in one pipeline with every other command queued by the tasks
+        that run in the same turn of the event loop: under load, a write and a read from the
+        socket for a group of callbacks rather than for each of their commands. Commands
+        stay independent (no MULTI): each gets its own reply or its own error."""
+        client = self._r
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((command, reply))
+        if len(self._queued) == 1:
+            loop.call_soon(self._send_queued, client)
+        return await reply
+
+    def _send_queued(self, client: aioredis.Redis) -> None:
+        group, self._queued = self._queued, []
+        task = asyncio.ensure_future(self._send_group(client, group))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_group(
+        self, client: aioredis.Redis, group: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]
+    ) -> None:
+        replies: list[Any]
+        try:
+            if len(group) == 1:
+                replies = [await client.execute_command(*group[0][0])]  # type: ignore[no-untyped-call]
+            else:
+                pipe = client.pipeline(transaction=False)
+                for command, _ in group:
+                    pipe.execute_command(*command)
+                replies = await pipe.execute(raise_on_error=False)
+        except Exception as exc:  # the connection failed: every command of the group did
+            for _, reply in group:
+                if not reply.done():
+                    reply.set_exception(exc)
+            return
+        for (_, reply), value in zip(group, replies, strict=True):
+            if reply.done():
+                continue  # its caller stopped waiting
+            if isinstance(value, Exception):
+                reply.set_exception(value)
+            else:
+                reply.set_result(value)
+
+    async def _eval(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self._send("EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis_errors.NoScriptError:
+            # Redis restarted (or flushed its scripts): the script object loads it again
+            return await script(keys=keys, args=args)
+
     async def _run(self, ops: list[list[Any]], dedupe_key: str = "", ttl_ms: int = 0) -> bool:
-        self._r  # noqa: B018 - raises StoreUnavailable when closed
-        done = await self._apply(args=[dedupe_key, ttl_ms, json.dumps(ops)])
+        done = await self._eval(self._apply, [], [dedupe_key, ttl_ms, json.dumps(ops)])
         return bool(done)
 
     async def _via(self, index: str, docs: str, value: str) -> str | None:
-        self._r  # noqa: B018 - raises StoreUnavailable when closed
-        doc = await self._hget_via(keys=[index, docs], args=[value])
+        doc = await self._eval(self._hget_via, [index, docs], [value])
+        return None if doc is None else str(doc)
+
+    async def _hget(self, key: str, field: str) -> str | None:
+        doc = await self._send("HGET", key, field)
         return None if doc is None else str(doc)
 
     # orgs ------------------------------------------------------------------
     @_translating
     async def get_org(self, org_id: str) -> Org | None:
-        doc = await self._r.hget(self._key("orgs"), org_id)
+        doc = await self._hget(self._key("orgs"), org_id)
         return None if doc is None else from_json(Org, doc)
 
     @_translating
@@ -486,7 +544,7 @@ class RedisStore:
     # members ---------------------------------------------------------------
     @_translating
     async def get_member(self, org_id: str, user_id: str) -> Member | None:
-        doc = await self._r.hget(self._key("members", org_id), user_id)
+        doc = await self._hget(self._key("members", org_id), user_id)
         return None if doc is None else from_json(Member, doc)
 
     @_translating
@@ -505,7 +563,7 @@ class RedisStore:
     # candidates and their timeline ----------------------------------------
     @_translating
     async def get_candidate(self, org_id: str, candidate_id: str) -> Candidate | None:
-        doc = await self._r.hget(self._key("candidates", org_id), candidate_id)
+        doc = await self._hget(self._key("candidates", org_id), candidate_id)
         return None if doc is None else from_json(Candidate, doc)
 
     @_translating
@@ -555,7 +613,7 @@ class RedisStore:
     # bookings --------------------------------------------------------------
     @_translating
     async def get_booking(self, org_id: str, booking_id: str) -> Booking | None:
-        doc = await self._r.hget(self._key("bookings", org_id), booking_id)
+        doc = await self._hget(self._key("bookings", org_id), booking_id)
         return None if doc is None else from_json(Booking, doc)
 
     def _booking_ops(self, booking: Booking) -> list[list[Any]]:
@@ -604,7 +662,7 @@ class RedisStore:
 
     @_translating
     async def get_tracked_link(self, correlation_id: str) -> TrackedLink | None:
-        doc = await self._r.hget(self._key("links"), correlation_id)
+        doc = await self._hget(self._key("links"), correlation_id)
         return None if doc is None else from_json(TrackedLink, doc)
 
     # OAuth states ----------------------------------------------------------
@@ -677,7 +735,7 @@ class RedisStore:
     # generic namespaced documents -------------------------------------------
     @_translating
     async def kv_get(self, namespace: str, key: str) -> dict[str, object] | None:
-        doc = await self._r.hget(self._key("kv", namespace), key)
+        doc = await self._hget(self._key("kv", namespace), key)
         return None if doc is None else _json_object(str(doc))
 
     @_translating

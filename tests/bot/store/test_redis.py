@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 import redis
 
-from bot.errors import StoreUnavailable
-from bot.store.records import Booking, Job, Org
+from bot.errors import StoreError, StoreUnavailable
+from bot.store.records import Booking, EventWrite, Job, Org
 from bot.store.redis import RedisStore
 from tests.support.redis_server import RedisServer, free_port
 
@@ -101,4 +102,56 @@ async def test_data_survives_a_hard_kill_of_redis(
         assert (job.job_id, job.attempts) == ("j1", 1)
     finally:
         redis_server.start()  # leave it running for the next test, whatever happened
+        await store.close()
+
+
+async def test_commands_sent_together_keep_their_own_replies_and_errors(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    await store.open()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        await store.put_org(Org(org_id="slack:T1", platform="slack", org_key="k"))
+        # a key of the wrong type fails one read of the group, and only that one
+        client.set(f"{redis_prefix}bookings:slack:T1", "not a hash")
+        results = await asyncio.gather(
+            store.get_org_by_key("k"),
+            store.get_booking("slack:T1", "b1"),
+            store.get_org("slack:T1"),
+            store.get_org_by_key("unknown"),
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], Org) and results[0].org_key == "k"
+        assert isinstance(results[1], StoreError) and "WRONGTYPE" in str(results[1])
+        assert isinstance(results[2], Org) and results[2].org_id == "slack:T1"
+        assert results[3] is None
+    finally:
+        client.close()
+        await store.close()
+
+
+async def test_scripts_flushed_from_redis_are_loaded_again(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix)
+    await store.open()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        await store.put_org(Org(org_id="slack:T1", platform="slack", org_key="k"))
+        client.script_flush()
+        write = EventWrite(
+            dedupe_key="d1",
+            dedupe_ttl=60,
+            org_id="slack:T1",
+            jobs=[Job(job_id="j1", org_id="slack:T1", kind="alert")],
+        )
+        found, committed = await asyncio.gather(
+            store.get_org_by_key("k"), store.commit_event(write)
+        )
+        assert found is not None and committed is True
+        assert await store.commit_event(write) is False
+        assert await store.outbox_depth() == 1
+    finally:
+        client.close()
         await store.close()
