@@ -79,19 +79,20 @@ class SecretWatch:
             lines = list(self.lines)
         found: list[Leak] = []
         for source, text in lines:
-            for value, label in secrets:
-                if value in text:
-                    found.append(Leak(label, source, _mask(text, [value])))
-            for label, shape in SECRET_SHAPES:
-                match = shape.search(text)
-                if match is not None:
-                    found.append(Leak(label, source, _mask(text, [match.group(0)])))
+            labels = [label for value, label in secrets if value in text]
+            labels += [label for label, shape in SECRET_SHAPES if shape.search(text)]
+            if labels:
+                masked = _mask(text, [value for value, _ in secrets])
+                found += [Leak(label, source, masked) for label in labels]
         return found
 
 
 def _mask(text: str, values: Iterable[str]) -> str:
+    """The line with every known secret and every token-shaped value replaced by ***."""
     for value in values:
         text = text.replace(value, "***")
+    for _label, shape in SECRET_SHAPES:
+        text = shape.sub("***", text)
     line = " ".join(text.split())
     return line if len(line) <= 300 else line[:300] + "…"
 
