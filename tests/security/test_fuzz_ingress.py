@@ -167,13 +167,9 @@ async def test_fuzz_slack_ingress_never_5xx(
 
 
 @st.composite
-def activities(draw: st.DrawFn, service_url: str) -> dict[str, Any]:
+def activities(draw: st.DrawFn, fake: FakeConnector) -> dict[str, Any]:
     where = draw(st.sampled_from(["personal", "channel"]))
-    base = (
-        teams.personal(_Fake(service_url))
-        if where == "personal"
-        else teams.channel(_Fake(service_url))
-    )
+    base = teams.personal(fake) if where == "personal" else teams.channel(fake)
     activity: dict[str, Any] = dict(base)
     activity["type"] = draw(
         st.sampled_from(
@@ -203,13 +199,6 @@ def activities(draw: st.DrawFn, service_url: str) -> dict[str, Any]:
     return activity
 
 
-class _Fake:
-    """What teams.personal/channel read from a FakeConnector: its service URL."""
-
-    def __init__(self, service_url: str) -> None:
-        self.service_url = service_url
-
-
 async def test_fuzz_teams_ingress_never_5xx(
     aiohttp_client: Any,
     store: Store,
@@ -226,7 +215,7 @@ async def test_fuzz_teams_ingress_never_5xx(
     other_app = {
         "Authorization": f"Bearer {fake_connector.make_token(teams.APP_ID, audience='another')}"
     }
-    cases = drawn(st.tuples(activities(fake_connector.service_url), st.booleans()), EXAMPLES)
+    cases = drawn(st.tuples(activities(fake_connector), st.booleans()), EXAMPLES)
     for activity, authorised in cases:
         headers = good if authorised else other_app
         response = await client.post("/api/messages", json=activity, headers=headers)

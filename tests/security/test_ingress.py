@@ -404,7 +404,7 @@ async def test_ingress_refuses_bad_input_with_the_right_4xx(
         assert secret not in text
     if len(request.body) > 40:
         assert request.body.decode("utf-8", "replace")[:200] not in text, "body echoed"
-    store = http.server.app[SERVICES].store
+    store = http.app[SERVICES].store
     assert await store.outbox_depth() == 0
     assert await store.kv_list(TEAMS_REFS) == {}
     assert not upstreams.slack.calls("response_url")

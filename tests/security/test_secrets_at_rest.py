@@ -132,9 +132,9 @@ async def secrets_of_a_scenario(
         "Cronofy client secret": CRONOFY_CLIENT_SECRET,
         "Slack client secret": SLACK_CLIENT_SECRET,
         "Slack bot token": bot_token,
-        "access token": box.decrypt(first.access_token_enc),
-        "refresh token": box.decrypt(first.refresh_token_enc),
-        "refreshed access token": box.decrypt(second.access_token_enc),
+        "access token": box.decrypt(first.access_token_enc or ""),
+        "refresh token": box.decrypt(first.refresh_token_enc or ""),
+        "refreshed access token": box.decrypt(second.access_token_enc or ""),
         "refreshed refresh token": box.decrypt(second.refresh_token_enc or ""),
     }
     for name, value in found.items():
@@ -154,7 +154,7 @@ async def sqlite_bytes(store: SQLiteStore, folder: Path) -> bytes:
 
 def redis_bytes(server: RedisServer, prefix: str) -> bytes:
     """Every value under the store's prefix, read by type, and the append-only file."""
-    client = redis.Redis.from_url(server.url)
+    client: Any = redis.Redis.from_url(server.url)  # values as bytes
     parts: list[bytes] = []
     try:
         for key in client.scan_iter(match=prefix + "*", count=500):
