@@ -620,7 +620,7 @@ class SQLiteStore:
                 db.execute("SAVEPOINT event")
                 try:
                     outcomes.append(self._write_event(db, rows, now))
-                except sqlite3.Error as exc:
+                except Exception as exc:  # this write's own failure: the others go on
                     db.execute("ROLLBACK TO event")
                     outcomes.append(exc)
                 db.execute("RELEASE event")
