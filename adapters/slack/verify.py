@@ -126,6 +126,7 @@ def parse_payload(content_type: str, body: bytes) -> SlackPayload:
                 raise MalformedRequest("payload field is not valid JSON") from None
             if not isinstance(inner, dict) or not isinstance(inner.get("type"), str):
                 raise MalformedRequest("payload field has no type")
+            _check_interactive_shape(inner)
             team = inner.get("team")
             team_id = team.get("id") if isinstance(team, dict) else None
             return SlackPayload("interactive", team_id=_str_or_none(team_id))
@@ -137,6 +138,32 @@ def parse_payload(content_type: str, body: bytes) -> SlackPayload:
     raise UnsupportedContentType(
         f"unsupported content type {mime or '(none)'}: Slack sends form or JSON bodies"
     )
+
+
+# interactivity types whose listeners read actions[0] / view["..."] unguarded
+_NEEDS_ACTIONS = frozenset({"block_actions", "interactive_message", "attachment_actions"})
+_NEEDS_VIEW = frozenset({"view_submission", "view_closed"})
+
+
+def _check_interactive_shape(payload: dict[str, Any]) -> None:
+    """Refuse the shapes Slack never sends and bolt's own parsing would crash on (a 500)."""
+    kind = payload["type"]
+    for key in ("team", "user", "view"):
+        if key in payload and not isinstance(payload[key], dict):
+            raise MalformedRequest(f"payload {key} is not an object")
+    for key in ("channel", "container", "message", "enterprise"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            raise MalformedRequest(f"payload {key} is not an object")
+    actions = payload.get("actions")
+    if kind in _NEEDS_ACTIONS or actions is not None:
+        if (
+            not isinstance(actions, list)
+            or not actions
+            or not all(isinstance(a, dict) for a in actions)
+        ):
+            raise MalformedRequest(f"{kind} payload without a list of actions")
+    if kind in _NEEDS_VIEW and "view" not in payload:
+        raise MalformedRequest(f"{kind} payload without a view")
 
 
 def _json_payload(data: dict[str, Any]) -> SlackPayload:

@@ -230,12 +230,6 @@ async def test_fuzz_teams_ingress_never_5xx(
     assert unhandled(caplog) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="slack_bolt's middleware raises on interactivity payloads of shapes Slack never "
-    "sends (payload_utils.to_action reads actions[0]); adapters/slack/verify.py parse_payload "
-    "passes them to bolt, which answers 500 instead of 400",
-)
 @pytest.mark.parametrize(
     "payload",
     [

@@ -135,7 +135,11 @@ def test_parse_command_event_and_interactive() -> None:
     parsed = parse_payload("application/json; charset=utf-8", event)
     assert (parsed.kind, parsed.event_id, parsed.event_type) == ("event", "Ev1", "app_home_opened")
     interactive = urlencode(
-        {"payload": json.dumps({"type": "block_actions", "team": {"id": "T1"}})}
+        {
+            "payload": json.dumps(
+                {"type": "block_actions", "team": {"id": "T1"}, "actions": [{"action_id": "a"}]}
+            )
+        }
     ).encode()
     assert parse_payload("application/x-www-form-urlencoded", interactive).team_id == "T1"
 
@@ -159,3 +163,36 @@ def test_parse_command_event_and_interactive() -> None:
 def test_malformed_bodies(content_type: str, body: bytes) -> None:
     with pytest.raises(MalformedRequest):
         parse_payload(content_type, body)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "team": {"id": "T1"}, "actions": []},
+        {"type": "block_actions", "team": {"id": "T1"}},
+        {"type": "block_actions", "team": {"id": "T1"}, "actions": ["x"]},
+        {"type": "view_submission", "team": {"id": "T1"}, "view": []},
+        {"type": "view_submission", "team": {"id": "T1"}},
+        {"type": "zzz", "view": None},
+        {"type": "shortcut", "user": "U1"},
+        {"type": "shortcut", "channel": "C1"},
+    ],
+)
+def test_interactive_payloads_of_impossible_shapes(payload: dict[str, object]) -> None:
+    with pytest.raises(MalformedRequest):
+        parse_payload(
+            "application/x-www-form-urlencoded",
+            urlencode({"payload": json.dumps(payload)}).encode(),
+        )
+
+
+def test_interactive_payload_with_null_enterprise_and_channel_is_fine() -> None:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "enterprise": None,
+        "channel": None,
+        "actions": [{"action_id": "a", "type": "button"}],
+    }
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    assert parse_payload("application/x-www-form-urlencoded", body).kind == "interactive"
