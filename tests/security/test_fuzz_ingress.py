@@ -55,7 +55,8 @@ STATE_VALUES = st.dictionaries(
 
 @st.composite
 def interactive_payloads(draw: st.DrawFn) -> dict[str, Any]:
-    """Interactivity payloads in the shapes Slack sends, with any values inside them."""
+    """Interactivity payloads in the shapes Slack sends, with any values inside them, and
+    one in ten with a field of any JSON shape at all."""
     kind = draw(st.sampled_from(["block_actions", "view_submission", "shortcut", "zzz"]))
     payload: dict[str, Any] = {
         "type": kind,
@@ -88,6 +89,8 @@ def interactive_payloads(draw: st.DrawFn) -> dict[str, Any]:
         payload["callback_id"] = draw(CALLBACK_IDS)
     elif draw(st.booleans()):  # a type Slotbot does not know, as Slack would shape it
         payload["view"] = view
+    if draw(st.integers(0, 9)) == 0:  # now and then, a shape Slack never sends
+        payload[draw(st.sampled_from(["view", "actions", "team", "user"]))] = draw(JSON_VALUES)
     return payload
 
 
