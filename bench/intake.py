@@ -6,6 +6,7 @@ Every callback is a signed, unique `scheduling_request_time_chosen` for a new ca
 each accepted request writes a candidate, a timeline entry, a booking and one alert job,
 which the serving process's own worker then delivers to the fake Slack during the run.
 
+Each store is measured against a fresh fake Slack, so neither inherits the other's posts.
 `cpu_ms_per_req` is the CPU time the measured server process used per request over the load
 run (Linux /proc): unlike requests/s it hardly moves when other work shares the machine.
 """
@@ -13,10 +14,11 @@ run (Linux /proc): unlike requests/s it hardly moves when other work shares the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +206,6 @@ async def _measure_store(
 async def run(quick: bool) -> list[dict[str, Any]]:
     from bot.store.redis import RedisStore
     from bot.store.sqlite import SQLiteStore
-    from tests.fakes.serve import spawn
 
     rows: list[dict[str, Any]] = []
     duration = 3.0 if quick else 10.0
@@ -221,10 +222,11 @@ async def run(quick: bool) -> list[dict[str, Any]]:
         cpu = (cpu_before, bare.cpu_seconds())
     rows.append(_row("bare aiohttp", "-", baseline, cpu))
 
-    fake, fake_url = spawn("slack")
-    try:
-        with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
-            path = Path(folder) / "slotbot.db"
+    # each store gets a fake Slack of its own: one that still held every post of an earlier
+    # run answered its request log slowly, and held up the next run's end-to-end figures
+    with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
+        path = Path(folder) / "slotbot.db"
+        with _fake_slack() as fake_url:
             rows += await _measure_store(
                 "sqlite",
                 f"sqlite:///{path}",
@@ -233,8 +235,9 @@ async def run(quick: bool) -> list[dict[str, Any]]:
                 quick,
                 baseline.rps,
             )
-        if RedisProcess.available():
-            async with RedisProcess() as redis:
+    if RedisProcess.available():
+        async with RedisProcess() as redis:
+            with _fake_slack() as fake_url:
                 rows += await _measure_store(
                     "redis",
                     redis.url,
@@ -243,9 +246,18 @@ async def run(quick: bool) -> list[dict[str, Any]]:
                     quick,
                     baseline.rps,
                 )
-        else:
-            rows.append({"bench": "intake", "store": "redis", "skipped": "no redis-server"})
+    else:
+        rows.append({"bench": "intake", "store": "redis", "skipped": "no redis-server"})
+    return rows
+
+
+@contextlib.contextmanager
+def _fake_slack() -> Iterator[str]:
+    from tests.fakes.serve import spawn
+
+    fake, fake_url = spawn("slack")
+    try:
+        yield fake_url
     finally:
         fake.terminate()
         fake.wait(timeout=20)
-    return rows
