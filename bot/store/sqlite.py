@@ -15,6 +15,7 @@ COMMIT that holds its write, so "accepted" still means "stored".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import queue
@@ -242,8 +243,7 @@ class _StoreThread:
     are run as one batch, and their results go back to the event loop with one wake-up for
     the batch rather than one per call."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, name: str) -> None:
-        self._loop = loop
+    def __init__(self, name: str) -> None:
         # None asks the thread to stop once the calls queued before it have run
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None]
         self._calls = queue.SimpleQueue()
@@ -252,9 +252,10 @@ class _StoreThread:
         self._thread.start()
 
     def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
+        """Queue `call`; the future is settled on the event loop that is running now."""
         if self._stopped:
             raise RuntimeError("the store thread has stopped")
-        done: asyncio.Future[T] = self._loop.create_future()
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._calls.put((call, done))
         return done
 
@@ -270,7 +271,7 @@ class _StoreThread:
             batch = [calls.get()]
             while not calls.empty():
                 batch.append(calls.get_nowait())
-            outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+            settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
             stopping = False
             for item in batch:
                 if item is None:
@@ -278,19 +279,21 @@ class _StoreThread:
                     continue
                 call, done = item
                 try:
-                    outcomes.append((done, call(), None))
+                    outcome: _Outcome = (done, call(), None)
                 except BaseException as exc:  # handed to the caller, whatever it is
-                    outcomes.append((done, None, exc))
-            if outcomes:
-                try:
-                    self._loop.call_soon_threadsafe(_settle, outcomes)
-                except RuntimeError:
-                    return  # the event loop is closed: nobody is waiting any more
+                    outcome = (done, None, exc)
+                settled.setdefault(done.get_loop(), []).append(outcome)
+            for loop, outcomes in settled.items():
+                with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                    loop.call_soon_threadsafe(_settle, outcomes)
             if stopping:
                 return
 
 
-def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+_Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
     for done, result, error in outcomes:
         if done.done():
             continue  # the caller stopped waiting (cancelled)
@@ -315,7 +318,7 @@ class SQLiteStore:
         if self._db is not None:
             return
         await asyncio.to_thread(_prepare_path, self._path)
-        thread = _StoreThread(asyncio.get_running_loop(), "slotbot-sqlite")
+        thread = _StoreThread("slotbot-sqlite")
         try:
             db = await thread.submit(partial(_connect, self._path))
         except BaseException:

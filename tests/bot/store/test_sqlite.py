@@ -186,3 +186,15 @@ async def test_queued_writes_are_committed_before_the_store_closes(tmp_path: Pat
     assert [await w for w in writes] == [True] * 10
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 10
+
+
+def test_a_store_answers_whichever_event_loop_calls_it(tmp_path: Path) -> None:
+    # each asyncio.run has an event loop of its own; the store must not cling to the first
+    store = SQLiteStore(str(tmp_path / "slotbot.db"))
+    asyncio.run(store.open())
+    try:
+        asyncio.run(store.put_org(Org(org_id="slack:T1", platform="slack", org_key="k")))
+        found = asyncio.run(store.get_org_by_key("k"))
+        assert found is not None and found.org_id == "slack:T1"
+    finally:
+        asyncio.run(store.close())
