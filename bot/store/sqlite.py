@@ -548,10 +548,12 @@ class SQLiteStore:
         if self._claims_since_sweep >= DEDUPE_SWEEP_EVERY:
             self._claims_since_sweep = 0
             db.execute("DELETE FROM dedupe WHERE expires_at <= ?", (now,))
-        else:
-            db.execute("DELETE FROM dedupe WHERE key = ? AND expires_at <= ?", (key, now))
+        # one statement: a new key is inserted, an expired one taken over, a live one left
+        # alone (then no row changes, and the claim fails)
         cursor = db.execute(
-            "INSERT OR IGNORE INTO dedupe (key, expires_at) VALUES (?, ?)", (key, now + ttl)
+            "INSERT INTO dedupe (key, expires_at) VALUES (?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= ?",
+            (key, now + ttl, now),
         )
         return cursor.rowcount == 1
 
