@@ -54,12 +54,13 @@ DEDUPE_SWEEP_EVERY = 500
 # At most this many queued event writes share one transaction.
 COMMIT_BATCH = 256
 
-# WAL with synchronous=NORMAL: a COMMIT is in the WAL file (in the OS's hands) before it
-# returns, so a committed event survives the process being killed (kill -9, OOM, a crash);
-# only a power cut or kernel crash before the next checkpoint's fsync can lose the last
-# commits. FULL would fsync the WAL on every COMMIT as well, which is what an OS crash needs
-# and what this single-process embedded store does not pay for; the Redis store (appendonly)
-# is the choice for deployments that need more than one machine's worth of durability.
+# WAL with synchronous=NORMAL: a COMMIT returns once the transaction is in the WAL file, that
+# is in the operating system's hands, so an accepted callback survives the Slotbot process
+# being killed (kill -9, the OOM killer, a crash): the failure this store is built to survive.
+# The WAL is fsynced at each checkpoint; a power cut or kernel crash can lose the commits made
+# since the last one (Redis with appendonly and "appendfsync everysec" promises the same kind
+# of thing). FULL would add an fsync to every write transaction, the outbox worker's claims
+# and acks included, all on the store's one thread.
 SYNCHRONOUS = "NORMAL"
 
 _SCHEMA = """
