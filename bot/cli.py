@@ -19,9 +19,9 @@ from aiohttp import web
 from bot import logs
 from bot.app import create_app, feature_report
 from bot.config import Settings
-from bot.errors import ConfigError, SlotbotError, StoreError
-from bot.secrets import generate_key, secret_box_for
-from bot.store import open_store
+from bot.doctor import check_services, check_settings
+from bot.errors import ConfigError, StoreError
+from bot.secrets import generate_key
 
 log = logging.getLogger("bot")
 
@@ -87,26 +87,6 @@ def serve_main(argv: list[str]) -> int:
     return 0
 
 
-async def _doctor(settings: Settings) -> list[str]:
-    problems: list[str] = []
-    try:
-        secret_box_for(settings.secret_keys, settings.data_dir)
-    except SlotbotError as exc:
-        problems.append(str(exc))
-    store = open_store(settings)
-    try:
-        await store.open()
-        await store.ping()
-    except StoreError as exc:
-        problems.append(f"store: {exc}")
-    finally:
-        try:
-            await store.close()
-        except Exception:  # noqa: S110 - closing a store that never opened
-            pass
-    return problems
-
-
 def doctor_main(argv: list[str]) -> int:
     try:
         settings = Settings.from_env()
@@ -120,10 +100,14 @@ def doctor_main(argv: list[str]) -> int:
     for name, on, why in feature_report(settings):
         print(f"  {'on ' if on else 'off'}  {name}: {why}")
     print()
-    problems = asyncio.run(_doctor(settings))
+    found = check_settings(settings)
+    services = asyncio.run(check_services(settings))
+    problems = found.problems + services.problems
+    for warning in found.warnings + services.warnings:
+        print(f"! {warning}")
+    for problem in problems:
+        print(f"✗ {problem}")
     if problems:
-        for problem in problems:
-            print(f"✗ {problem}")
         return 1
     print("✓ configuration and store look good")
     return 0

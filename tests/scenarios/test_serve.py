@@ -125,9 +125,13 @@ def test_serve_names_an_invalid_secret_key(tmp_path: Path) -> None:
 
 
 def test_doctor_says_what_is_wrong(tmp_path: Path) -> None:
-    good = run_cli(tmp_path, "doctor")
-    assert good.returncode == 0, good.stdout + good.stderr
-    assert "configuration and store look good" in good.stdout
+    nothing_on = run_cli(tmp_path, "doctor")
+    assert nothing_on.returncode == 1
+    assert "✗ no chat platform is on" in nothing_on.stdout
+    local = run_cli(tmp_path, "doctor", TEAMS_DEV_MODE="1")
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "! TEAMS_DEV_MODE=1: Teams requests are NOT authenticated" in local.stdout
+    assert "configuration and store look good" in local.stdout
     bad_store = run_cli(tmp_path, "doctor", BOT_STORE_URL="redis://127.0.0.1:1/0")
     assert bad_store.returncode == 1
     assert "✗ store" in bad_store.stdout

@@ -1,0 +1,88 @@
+"""`python -m bot doctor`: what is wrong with this deployment, in plain words.
+
+Problems make the command exit 1; warnings are printed but do not fail it (a laptop
+running `make run` is allowed a development key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+from bot.errors import SlotbotError, StoreError
+from bot.secrets import secret_box_for
+from bot.store import open_store
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass
+class Findings:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_settings(settings: Settings) -> Findings:
+    """Everything that can be judged from the settings alone (pure: no I/O)."""
+    found = Findings()
+    if not settings.slack_enabled and not settings.teams_enabled:
+        found.problems.append(
+            "no chat platform is on: set SLACK_SIGNING_SECRET (Slack), MICROSOFT_APP_ID "
+            "(Teams), or TEAMS_DEV_MODE=1 for local use"
+        )
+    if settings.slack_signing_secret and not (
+        settings.slack_bot_token or settings.slack_multi_workspace or settings.slack_app_token
+    ):
+        found.problems.append(
+            "Slack can answer commands but cannot post alerts: set SLACK_BOT_TOKEN "
+            "(one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (install in several)"
+        )
+    if settings.slack_bot_token and not settings.slack_bot_token.startswith("xoxb-"):
+        found.problems.append("SLACK_BOT_TOKEN should be a bot token (it starts with xoxb-)")
+    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
+        found.problems.append("SLACK_APP_TOKEN should be an app-level token (it starts with xapp-)")
+    if settings.teams_dev_mode:
+        if settings.microsoft_app_id:
+            found.warnings.append("TEAMS_DEV_MODE=1 is ignored because MICROSOFT_APP_ID is set")
+        else:
+            found.warnings.append(
+                "TEAMS_DEV_MODE=1: Teams requests are NOT authenticated; never use this in production"
+            )
+    if not settings.secret_keys:
+        found.warnings.append(
+            f"BOT_SECRET_KEYS is not set: secrets are encrypted with a development key in "
+            f"{settings.data_dir}; set BOT_SECRET_KEYS (make one with `python -m bot genkey`)"
+        )
+    host = urlsplit(settings.public_url).hostname or ""
+    if host in LOCAL_HOSTS:
+        found.warnings.append(
+            f"BOT_PUBLIC_URL is {settings.public_url}: Cronofy and chat platforms cannot reach "
+            "it; push URLs and OAuth links will only work on this machine"
+        )
+    elif not settings.public_url.startswith("https://"):
+        found.problems.append(
+            "BOT_PUBLIC_URL must be https:// for Slack, Teams and Cronofy to call it"
+        )
+    return found
+
+
+async def check_services(settings: Settings) -> Findings:
+    """Open the secret box and the store as `serve` would."""
+    found = Findings()
+    try:
+        secret_box_for(settings.secret_keys, settings.data_dir)
+    except SlotbotError as exc:
+        found.problems.append(str(exc))
+    store = open_store(settings)
+    try:
+        await store.open()
+        await store.ping()
+    except StoreError as exc:
+        found.problems.append(f"store: {exc}")
+    finally:
+        try:
+            await store.close()
+        except Exception:  # noqa: S110 - closing a store that never opened
+            pass
+    return found
