@@ -28,7 +28,7 @@ from functools import partial, update_wrapper
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from bot.errors import StoreError, StoreUnavailable
+from bot.errors import StaleBooking, StoreError, StoreUnavailable
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -200,6 +200,7 @@ class _EventRows:
     booking: tuple[str, str, str | None, str | None, str] | None
     jobs: list[tuple[str, str, float, str]]
     audit: tuple[str, str] | None
+    booking_version: int | None = None  # EventWrite.booking_version
 
 
 def _candidate_row(candidate: Candidate) -> tuple[str, str, str, str]:
@@ -245,40 +246,48 @@ class _StoreThread:
     the batch rather than one per call."""
 
     def __init__(self, name: str) -> None:
-        # None asks the thread to stop once the calls queued before it have run
-        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | None]
-        self._calls = queue.SimpleQueue()
+        # lists of calls; None asks the thread to stop once the calls queued before it have run
+        self._calls: queue.SimpleQueue[list[_Call] | None] = queue.SimpleQueue()
+        self._gathering: list[_Call] = []
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
-        """Queue `call`; the future is settled on the event loop that is running now."""
+        """Queue `call`; the future is settled on the event loop that is running now.
+
+        Calls submitted in one turn of the event loop are handed to the thread together, at
+        the end of the turn: waking a thread costs more than most of the calls it runs."""
         if self._stopped:
             raise RuntimeError("the store thread has stopped")
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._calls.put((call, done))
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._gathering.append((call, done))
+        if len(self._gathering) == 1:
+            loop.call_soon(self._hand_over)
         return done
+
+    def _hand_over(self) -> None:
+        calls, self._gathering = self._gathering, []
+        self._calls.put(calls)
 
     def stop(self) -> None:
         """Run what was submitted, then end."""
         if not self._stopped:
             self._stopped = True
+            if self._gathering:
+                self._hand_over()
             self._calls.put(None)
 
     def _run(self) -> None:
         calls = self._calls
         while True:
-            batch = [calls.get()]
+            handed = [calls.get()]
             while not calls.empty():
-                batch.append(calls.get_nowait())
+                handed.append(calls.get_nowait())
             settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-            stopping = False
-            for item in batch:
-                if item is None:
-                    stopping = True
-                    continue
-                call, done = item
+            stopping = None in handed
+            for call, done in (item for batch in handed if batch is not None for item in batch):
                 try:
                     outcome: _Outcome = (done, call(), None)
                 except BaseException as exc:  # handed to the caller, whatever it is
@@ -291,6 +300,7 @@ class _StoreThread:
                 return
 
 
+_Call = tuple[Callable[[], Any], "asyncio.Future[Any]"]
 _Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
 
 
@@ -543,6 +553,10 @@ class SQLiteStore:
     async def claim_once(self, key: str, ttl: float) -> bool:
         return await self._write(lambda db: self._claim_key(db, key, ttl, time.time()))
 
+    @_translating
+    async def release_claim(self, key: str) -> None:
+        await self._write(lambda db: db.execute("DELETE FROM dedupe WHERE key = ?", (key,)))
+
     def _claim_key(self, db: sqlite3.Connection, key: str, ttl: float, now: float) -> bool:
         """On the store's thread, inside a transaction."""
         self._claims_since_sweep += 1
@@ -576,6 +590,7 @@ class SQLiteStore:
             booking=None if write.booking is None else _booking_row(write.booking),
             jobs=_job_rows(write.jobs),
             audit=None if write.audit is None else (write.audit.org_id, to_json(write.audit)),
+            booking_version=write.booking_version,
         )
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.append((rows, done))
@@ -638,6 +653,18 @@ class SQLiteStore:
         # a key claimed earlier in the same group counts as claimed: dedupe holds within it
         if not self._claim_key(db, rows.dedupe_key, rows.dedupe_ttl, now):
             return False
+        if rows.booking is not None and rows.booking_version is not None:
+            # compare-and-set: raising rolls this write back to its savepoint, claim included
+            found = db.execute(
+                "SELECT json_extract(doc, '$.version') FROM bookings "
+                "WHERE org_id = ? AND booking_id = ?",
+                rows.booking[:2],
+            ).fetchone()
+            stored = 0 if found is None or found[0] is None else int(found[0])
+            if stored != rows.booking_version:
+                raise StaleBooking(
+                    f"booking {rows.booking[1]} is at version {stored}, not {rows.booking_version}"
+                )
         if rows.candidate is not None:
             db.execute(_INSERT_CANDIDATE, rows.candidate)
         if rows.timeline is not None:
