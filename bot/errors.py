@@ -26,6 +26,10 @@ class StoreError(SlotbotError):
     """The store could not be opened or reached."""
 
 
+class StaleBooking(StoreError):
+    """commit_event refused a write decided on a booking that changed since it was read."""
+
+
 class StoreUnavailable(StoreError):
     """The store is not answering (connection refused, timeout)."""
 

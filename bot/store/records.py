@@ -181,6 +181,12 @@ class Booking:
     reschedule_url: str | None = None
     decline_url: str | None = None
     updated_at: float = 0.0
+    # how many callbacks have changed this booking: each write of it through commit_event
+    # adds one, and a write made from an older read is refused (EventWrite.booking_version)
+    version: int = 0
+    # notification.triggered_at (epoch seconds) of the newest event applied to the booking:
+    # an event triggered earlier arrives late and changes only the candidate's timeline
+    last_triggered_at: float | None = None
 
 
 @dataclass
@@ -216,6 +222,8 @@ class MessageRef:
     thread_id: str | None = None
     service_url: str | None = None  # Teams
 
+    # the booking version the message shows: an alert job of an older version leaves it be
+    seq: int = 0
 
 @dataclass
 class AuditEntry:
@@ -257,6 +265,10 @@ class EventWrite:
     jobs: list[Job] = field(default_factory=list)
     audit: AuditEntry | None = None
 
+    # compare-and-set for `booking`: when set, the write happens only if the stored booking's
+    # version is this one (0: no booking stored yet); otherwise commit_event raises
+    # StaleBooking and writes nothing, and the caller reads again and decides again
+    booking_version: int | None = None
 
 # Fields holding other records, and how to rebuild each from its stored dict.
 _NESTED: dict[type[Any], dict[str, Callable[[Any], Any]]] = {

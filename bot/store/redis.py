@@ -53,7 +53,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 
-from bot.errors import StoreError, StoreUnavailable
+from bot.errors import StaleBooking, StoreError, StoreUnavailable
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -115,6 +115,21 @@ local function zindex(zset, rev, id, member)
   redis.call('HSET', rev, id, member)
 end
 
+-- compare-and-set (ARGV 4-6: bookings hash, booking id, expected version): -1 and nothing
+-- written when the stored booking moved on; a replay still answers 0 first
+if ARGV[4] then
+  if ARGV[1] ~= '' and redis.call('EXISTS', ARGV[1]) == 1 then
+    return 0
+  end
+  local doc = redis.call('HGET', ARGV[4], ARGV[5])
+  local version = 0
+  if doc then
+    version = tonumber(cjson.decode(doc).version) or 0
+  end
+  if version ~= tonumber(ARGV[6]) then
+    return -1
+  end
+end
 if ARGV[1] ~= '' then
   if not redis.call('SET', ARGV[1], '1', 'NX', 'PX', ARGV[2]) then
     return 0
@@ -699,9 +714,25 @@ class RedisStore:
         ops += self._enqueue_ops(write.jobs)
         if write.audit is not None:
             ops.append(["LPUSH", self._key("audit", write.audit.org_id), to_json(write.audit)])
-        return await self._run(
-            ops, dedupe_key=self._key("once", write.dedupe_key), ttl_ms=_ms(write.dedupe_ttl)
-        )
+        args: list[Any] = [
+            self._key("once", write.dedupe_key),
+            _ms(write.dedupe_ttl),
+            json.dumps(ops),
+        ]
+        booking = write.booking
+        if booking is not None and write.booking_version is not None:
+            args += [
+                self._key("bookings", booking.org_id),
+                booking.booking_id,
+                write.booking_version,
+            ]
+        done = await self._eval(self._apply, [], args)
+        if done == -1:
+            raise StaleBooking(
+                f"booking {booking.booking_id if booking else '-'} is no longer at version "
+                f"{write.booking_version}"
+            )
+        return bool(done)
 
     # message references ----------------------------------------------------
     def _message_refs_key(self, org_id: str, booking_id: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import pytest
 
-from bot.errors import StoreUnavailable
+from bot.errors import StaleBooking, StoreUnavailable
 from bot.store.base import Store
 from bot.store.records import (
     AlertRoute,
@@ -286,6 +287,45 @@ async def test_message_refs(store: Store) -> None:
     await store.put_message_ref(ORG, "b1", "dm:U1", dm)
     assert await store.get_message_refs(ORG, "b1") == {"channel:C1": channel, "dm:U1": dm}
     updated = MessageRef(platform="slack", conversation_id="C1", message_id="1700.9")
+def versioned_write(key: str, expected: int, start: str) -> EventWrite:
+    write = event_write(key, job_id=f"job-{key}")
+    write.booking = dataclasses.replace(
+        booking("b1", start), version=expected + 1, last_triggered_at=float(expected)
+    )
+    write.booking_version = expected
+    return write
+
+
+async def test_commit_event_compares_the_booking_version_before_writing(store: Store) -> None:
+    assert await store.commit_event(versioned_write("first", 0, "2030-01-01T10:00:00Z"))
+    # decided on a read from before "first": refused whole, its dedupe key left unclaimed
+    with pytest.raises(StaleBooking):
+        await store.commit_event(versioned_write("late", 0, "2030-01-02T10:00:00Z"))
+    stored = await store.get_booking(ORG, "b1")
+    assert stored is not None
+    assert (stored.version, stored.start, stored.last_triggered_at) == (
+        1,
+        "2030-01-01T10:00:00Z",
+        0.0,
+    )
+    assert len(await store.list_timeline(ORG, "c1")) == 1
+    assert await store.outbox_depth() == 1
+    # decided again on the fresh read: written
+    assert await store.commit_event(versioned_write("late", 1, "2030-01-02T10:00:00Z"))
+    stored = await store.get_booking(ORG, "b1")
+    assert stored is not None and (stored.version, stored.start) == (2, "2030-01-02T10:00:00Z")
+    # a replay is a replay, whatever version it expected
+    assert await store.commit_event(versioned_write("first", 0, "2030-01-01T10:00:00Z")) is False
+
+
+async def test_concurrent_versioned_commits_have_one_winner(store: Store) -> None:
+    writes = [versioned_write(f"push-{i}", 0, f"2030-01-0{i + 1}T10:00:00Z") for i in range(5)]
+    results = await asyncio.gather(*(store.commit_event(w) for w in writes), return_exceptions=True)
+    assert sum(r is True for r in results) == 1
+    assert sum(isinstance(r, StaleBooking) for r in results) == 4
+    assert await store.outbox_depth() == 1
+
+
     await store.put_message_ref(ORG, "b1", "channel:C1", updated)
     assert (await store.get_message_refs(ORG, "b1"))["channel:C1"] == updated
     assert await store.get_message_refs(ORG, "b2") == {}
