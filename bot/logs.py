@@ -53,6 +53,7 @@ SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"
 # teams ------------------------------------------------------------------------
 TEAMS_TURN_ERROR = "teams turn failed: %s"
 TEAMS_APOLOGY_FAILED = "teams: could not tell the member that the turn failed"
+TEAMS_MEMBER_LOOKUP_FAILED = "teams: could not look up a mentioned member (%s)"
 TEAMS_UNINSTALLED = "teams: uninstalled from tenant %s; %d pending job(s) dead-lettered"
 
 # outbox -----------------------------------------------------------------------

@@ -35,7 +35,6 @@ from cards.model import (
 )
 
 Audience = Literal["channel", "dm"]
-AlertKindName = Literal["booked", "rescheduled", "cancelled", "declined", "other"]
 
 # names are shortened here so headers and sentences stay readable; renderers enforce the
 # platforms' hard limits on top of this
@@ -167,7 +166,17 @@ def mask(secret: str, *, keep: int = 4) -> str:
 # --- help, links and connecting ----------------------------------------------------------
 
 
-def help_card() -> Card:
+# how each platform's members reach Slotbot, said in their help only
+_HELP_HINT = {
+    "slack": "Type the commands in any channel or in Slotbot's App Home; replies only you "
+    "should see stay private.",
+    "teams": "Type the same words to the bot (the leading / is optional); in a channel, "
+    "@mention Slotbot first.",
+}
+
+
+def help_card(platform: str = "") -> Card:
+    """Every command; `platform` ("slack"/"teams") adds how its members type them."""
     recruiters = Facts(
         [
             Fact("/schedule link", "Your scheduling link, privately, with a Share button"),
@@ -212,7 +221,7 @@ def help_card() -> Card:
             recruiters,
             Section(Strong("For admins")),
             admins,
-            Footer("On Teams, type the same words to the bot (the leading / is optional)."),
+            *([Footer(_HELP_HINT[platform])] if platform in _HELP_HINT else []),
         ],
         fallback="Slotbot help: /schedule link, /schedule connect, /cronofy setup and more",
     )
@@ -302,9 +311,16 @@ def disconnected() -> Card:
 
 
 def your_link(
-    url: str, *, candidate_name: str | None = None, candidate_email: str | None = None
+    url: str,
+    *,
+    candidate_name: str | None = None,
+    candidate_email: str | None = None,
+    share_value: str | None = None,
 ) -> Card:
-    """A recruiter's link, shown only to them, with Share (post it here) and Open."""
+    """A recruiter's link, shown only to them, with Share (post it here) and Open.
+
+    `share_value` is what the Share button sends back: a name for the link that the command
+    layer looks up (the link itself, when not given)."""
     blocks: list[Element] = []
     if candidate_name or candidate_email:
         who = _name(candidate_name, "") or _name(candidate_email, "this candidate")
@@ -327,7 +343,12 @@ def your_link(
         Link(url, url),
         Actions(
             [
-                Button("Share", action_id=ACTION_SHARE_LINK, value=url, style="primary"),
+                Button(
+                    "Share",
+                    action_id=ACTION_SHARE_LINK,
+                    value=share_value if share_value is not None else url,
+                    style="primary",
+                ),
                 Button("Open", kind="open_url", url=url, action_id="link.open"),
             ]
         ),
@@ -477,8 +498,25 @@ def setup_form(data_center: str | None = None, client_id: str | None = None) -> 
     )
 
 
-def setup_checklist(push_url: str, data_center: str) -> list[Element]:
+def setup_checklist(
+    push_url: str, data_center: str, *, url_shown_above: bool = False
+) -> list[Element]:
+    """The Cronofy-side steps; the push URL is repeated at step 4 unless the card already
+    shows it above."""
     app_url = cronofy_app_url(data_center)
+    if url_shown_above:
+        step_four: list[Element] = [
+            Section(
+                "4. Set the application's Universal Push Notification URL to the push URL above."
+            )
+        ]
+    else:
+        step_four = [
+            Section(
+                "4. Set the application's Universal Push Notification URL to the push URL below."
+            ),
+            Facts([Fact("Universal Push Notification URL", Link(push_url, push_url))]),
+        ]
     return [
         Section(Strong("Now, in Cronofy:")),
         Section(
@@ -495,8 +533,7 @@ def setup_checklist(push_url: str, data_center: str) -> list[Element]:
             "3. In Scheduler → Workflows, add a callback step for each event Slotbot should hear "
             "about: booked (time chosen), rescheduled, doesn't suit (declined) and cancelled."
         ),
-        Section("4. Set the application's Universal Push Notification URL to the push URL below."),
-        Facts([Fact("Universal Push Notification URL", Link(push_url, push_url))]),
+        *step_four,
     ]
 
 
@@ -519,7 +556,7 @@ def setup_result(push_url: str, data_center: str, *, became_admin: bool) -> Card
         )
     blocks += [
         Divider(),
-        *setup_checklist(push_url, data_center),
+        *setup_checklist(push_url, data_center, url_shown_above=True),
         Divider(),
         Section("Then choose where alerts go: run /cronofy alerts here in the hiring channel."),
         Footer("Check the connection any time with /cronofy status."),
@@ -541,8 +578,10 @@ def org_status(
     routes: Sequence[str] = (),
     admins: Sequence[str] = (),
     zone: str | None = None,
+    installed: bool = True,
 ) -> Card:
-    """/cronofy status: keys (masked), data center, push URL, last callback, counts, failures."""
+    """/cronofy status: keys (masked), data center, push URL, last callback, counts, failures.
+    `installed=False`: the chat app was uninstalled, so alerts are held."""
     if not configured:
         return Card(
             blocks=[
@@ -573,6 +612,17 @@ def org_status(
     if admins:
         facts.append(Fact("Admins", ", ".join(_name(a, "?") for a in admins[:10])))
     blocks: list[Element] = [Header("Cronofy status"), Facts(facts)]
+    if not installed:
+        blocks.insert(
+            1,
+            Section(
+                [
+                    Strong("Slotbot is uninstalled here. "),
+                    "Cronofy's callbacks are still recorded; their alerts are held (listed "
+                    "under failed deliveries) and go out when Slotbot is installed again.",
+                ]
+            ),
+        )
     if counts:
         blocks += [
             Section(Strong("Counts")),
@@ -594,6 +644,8 @@ def org_status(
             )
         blocks.append(Footer("Replay them with: python -m bot deadletters replay <job id>"))
     status: Status | None = "warning" if dead_letters or last_callback_at is None else "good"
+    if not installed:
+        status = "attention"
     return Card(blocks=blocks, status=status, fallback="Cronofy status")
 
 
@@ -613,19 +665,42 @@ def admins_list(admins: Sequence[str]) -> Card:
     )
 
 
-def alerts_routed(channel_name: str, kinds: Sequence[str]) -> Card:
+def alerts_routed(
+    channel_name: str,
+    kinds: Sequence[str],
+    *,
+    dropped: Sequence[str] = (),
+    all_kinds: Sequence[str] = (),
+) -> Card:
+    """The kinds named replace what the channel got before: `dropped` are the kinds it got
+    until now and no longer does; `all_kinds`, when given, lets the card say which kinds it
+    does not get."""
     where = _name(channel_name, "this conversation")
     what = ", ".join(_name(k, "?") for k in kinds) if kinds else "all"
+    said: list[Element] = [
+        Section([Strong(where), " now gets alerts about: ", Strong(what), "."]),
+    ]
+    if dropped:
+        gone = ", ".join(_name(k, "?") for k in dropped)
+        said.append(Section(["It no longer gets: ", Strong(gone), "."]))
+    others = [k for k in all_kinds if k not in kinds]
+    if others:
+        said.append(
+            Section(
+                f"Other kinds ({', '.join(_name(k, '?') for k in others)}) do not go there; "
+                f"name every kind you want there, or say all."
+            )
+        )
     return Card(
         blocks=[
             Header("Alerts routed"),
-            Section(["Alerts about ", Strong(what), " bookings now go to ", Strong(where), "."]),
+            *said,
             Section(
                 "Channel alerts show the candidate's name only; recruiters get the details privately."
             ),
         ],
         status="good",
-        fallback=f"Alerts now go to {where}",
+        fallback=f"{where} now gets alerts about: {what}",
     )
 
 
@@ -893,7 +968,7 @@ def _error(
     return Card(
         blocks=[Header(title), Section(text), Section([Strong("What to do: "), next_step]), *extra],
         status="attention",
-        fallback=f"{title}. {next_step}",
+        fallback=f"{title}. {next_step[:1].upper()}{next_step[1:]}",
     )
 
 
@@ -942,12 +1017,17 @@ def error_cronofy_unreachable() -> Card:
     )
 
 
-def error_invite_bot(channel_name: str) -> Card:
+def error_invite_bot(channel_name: str, platform: str = "") -> Card:
+    """`platform` ("slack"/"teams") picks how to add Slotbot there."""
     where = _name(channel_name, "this channel")
+    how = {
+        "slack": f"invite it (type /invite @Slotbot in {where}), then try again.",
+        "teams": "add the Slotbot app to the team that has this channel, then try again.",
+    }.get(platform, f"add Slotbot to {where}, then try again.")
     return _error(
         f"Slotbot is not in {where}",
         "Slotbot can only post where it has been added.",
-        f"invite it (type /invite @Slotbot in {where}, or add the app to the team on Teams), then try again.",
+        how,
     )
 
 

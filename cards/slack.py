@@ -480,7 +480,8 @@ def to_slack_modal(
         "type": "modal",
         "callback_id": callback_id,
         "title": _plain(title, MAX_VIEW_TITLE, single_line=True),
-        "close": _plain("Cancel", MAX_VIEW_TITLE),
+        # a form is cancelled; a result (nothing to submit) is only closed
+        "close": _plain("Cancel" if card.inputs else "Close", MAX_VIEW_TITLE),
         "blocks": _cap(
             _render_blocks(card, in_modal=True, skip_first_header=fits), MAX_VIEW_BLOCKS
         ),

@@ -30,6 +30,7 @@ from adapters.slack.render import (
     render_home,
     render_message,
 )
+from adapters.slack.text import mentions_for, neutral_text
 from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, SetupOutcome, run_action, run_command, submit_setup
@@ -266,7 +267,10 @@ class SlackListeners:
                 channel_id=channel_id,
                 channel_name=str(body.get("channel_name") or ""),
             )
-            replies = await run_command(ctx, f"{command} {text}".strip())
+            # Slack's <@U…>, <#C…> and <url|…> markup becomes the core's neutral form here
+            neutral = neutral_text(text)
+            ctx.mentions = await mentions_for(client, team_id, neutral)
+            replies = await run_command(ctx, f"{command} {neutral.text}".strip())
         except SlotbotError as exc:
             await deliver_reply(Reply(note_card(exc.public_message)), where)
             return

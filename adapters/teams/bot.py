@@ -15,6 +15,7 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import TeamInfo
 
 from adapters.teams.delivery import TeamsDelivery
+from adapters.teams.mentions import neutral_text, open_origin, seal_origin
 from adapters.teams.refs import (
     ConversationRefs,
     channel_of,
@@ -32,7 +33,6 @@ from cards.text import to_text
 
 log = logging.getLogger(__name__)
 
-COMMAND_WORDS = ("schedule", "cronofy", "help")
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 SETUP_SUBMIT_ACTIONS = frozenset({"cronofy.setup.submit", "setup.submit"})
@@ -136,11 +136,11 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if not tenant_of(activity):
             await turn_context.send_activity("Slotbot works inside a Microsoft Teams tenant.")
             return
-        text = command_text(activity)
-        first = text.split(maxsplit=1)[0].lower() if text else ""
-        if first not in COMMAND_WORDS:
-            text = "help"
+        # anything that is not a command gets "I didn't understand" and the short help from
+        # the command layer; mentions of people become ids the core can trust
+        text, mentions = await neutral_text(turn_context, command_text(activity))
         ctx = self.command_context(activity)
+        ctx.mentions = mentions
         replies = await run_command(ctx, text)
         await self.deliver(turn_context, ctx, replies)
 
@@ -213,7 +213,13 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         """A button on one of our cards; returns a short confirmation for the member."""
         activity = turn_context.activity
         value = str(data.get("value") or "")
-        origin = str(data.get(ORIGIN_KEY) or "")
+        # the origin comes back from the client: only one Slotbot sealed for this member counts
+        sealed = str(data.get(ORIGIN_KEY) or "")
+        origin = (
+            open_origin(self.services.secrets, sealed, tenant_of(activity), user_id_of(activity))
+            if sealed
+            else None
+        )
         conversation = None
         target: ConversationReference | None = None
         if origin:
@@ -263,7 +269,12 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 message = card_activity(content)
                 await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
             else:
-                origin = ctx.conversation.conversation_id
+                origin = seal_origin(
+                    self.services.secrets,
+                    tenant_of(activity),
+                    user_id_of(activity),
+                    ctx.conversation.conversation_id,
+                )
                 message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}))
                 reference = await self.personal_for(activity)
                 await self.delivery.post(reference, message)
@@ -283,7 +294,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if tenant_of(activity):
-            welcome = views.help_card()
+            welcome = views.help_card("teams")
             await with_retry(
                 lambda: turn_context.send_activity(card_activity(card_content(welcome)))
             )

@@ -134,6 +134,7 @@ def notice_card(title: str, text: str) -> Card:
     return library.notice(title, text)
 
 
-def invite_card(channel: str) -> Card:
-    """Told to admins when a channel route cannot be delivered to."""
-    return library.error_invite_bot(channel)
+def invite_card(channel: str, platform: str = "") -> Card:
+    """Told to admins when a channel route cannot be delivered to; `platform` says how to
+    add Slotbot there."""
+    return library.error_invite_bot(channel, platform)

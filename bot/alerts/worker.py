@@ -200,7 +200,7 @@ class OutboxWorker:
         if org is None or not org.admins:
             return
         name = str(job.payload.get("target_name") or "").lstrip("#") or conversation
-        card = invite_card(f"#{name}" if org.platform == "slack" else name)
+        card = invite_card(f"#{name}" if org.platform == "slack" else name, org.platform)
         now = self.services.clock()
         jobs = [
             notice_job(

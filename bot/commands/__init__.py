@@ -6,10 +6,27 @@ replies' cards for their platform.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.chat import Actor, Conversation, Reply
 from bot.services import Services
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Users and channels the adapter resolved in the command text.
+
+    Command text reaches the core in a neutral form (see `bot.commands.parser`): a user is
+    `@<id>` and a channel `#<id>`. The adapter puts only ids it has checked with its platform
+    here (with a display name, "" when unknown); the command layer refuses an `@<id>` or
+    `#<id>` that is not listed, so a made-up word can never become an admin or a route.
+    """
+
+    users: Mapping[str, str] = field(default_factory=dict)
+    channels: Mapping[str, str] = field(default_factory=dict)
+    # the platform lets a member pick a channel in the text, so usage lines may offer it
+    can_name_channels: bool = False
 
 
 @dataclass
@@ -17,6 +34,7 @@ class CommandContext:
     services: Services
     actor: Actor
     conversation: Conversation
+    mentions: Mentions = field(default_factory=Mentions)
 
 
 @dataclass

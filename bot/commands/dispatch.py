@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urlsplit
 
-from bot import logs
+from bot import logs, org_state
 from bot.chat import Reply
 from bot.commands import CommandContext, SetupOutcome
 from bot.commands import parser as p
@@ -25,7 +24,7 @@ from bot.errors import (
     SlotbotError,
     StoreError,
 )
-from bot.store.records import AlertRoute, Member, Org
+from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
 from cards.model import Card
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,13 @@ async def dispatch(ctx: CommandContext, text: str) -> list[Reply]:
     try:
         command = p.parse(text)
     except p.UsageError as exc:
-        return _private(views.error_usage(exc.usage, exc.problem))
+        return _private(_usage_card(ctx, exc))
     return await _guarded(ctx, lambda: _run(ctx, command), text)
+
+
+def _usage_card(ctx: CommandContext, exc: p.UsageError) -> Card:
+    usage = exc.usage_for(channel_mentions=ctx.mentions.can_name_channels)
+    return views.error_usage(usage, exc.problem)
 
 
 async def _guarded(
@@ -58,7 +62,7 @@ async def _guarded(
     except links.NeedsPublicLink as exc:
         return _private(views.set_link_prompt(exc.example))
     except p.UsageError as exc:
-        return _private(views.error_usage(exc.usage, exc.problem))
+        return _private(_usage_card(ctx, exc))
     except PermissionDenied:
         return _private(views.error_not_admin())
     except CommandError as exc:
@@ -84,12 +88,13 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             raise PermissionDenied()
     match command:
         case p.Help():
-            return _private(views.help_card())
+            return _private(views.help_card(actor.platform))
         case p.Link():
-            return _private(views.your_link(await links.own_link(services, actor)))
+            url = await links.own_link(services, actor)
+            return _private(views.your_link(url, share_value=links.SHARE_OWN_LINK))
         case p.LinkShare():
             url = await links.own_link(services, actor)
-            return [Reply(card=views.link_shared(url, actor.display_name), visibility="public")]
+            return await _shared(ctx, url)
         case p.LinkSet(url=url):
             saved = await links.set_public_link(services, actor, url)
             return _private(views.link_set(saved))
@@ -100,6 +105,7 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
                     made.url,
                     candidate_name=made.candidate.name or None,
                     candidate_email=made.candidate.email,
+                    share_value=links.share_value_for(made.correlation_id),
                 )
             )
         case p.Connect():
@@ -113,13 +119,7 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return await _member_status(ctx)
         case p.CandidateShow(email=email):
             candidate = await services.store.find_candidate_by_email(actor.org_id, email)
-            if candidate is None:
-                return _private(
-                    views.notice("No such candidate", f"Slotbot has no candidate {email} yet.")
-                )
-            timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
-            names = await _member_names(ctx)
-            return _private(views.candidate_profile(candidate, timeline, names))
+            return await _candidate_profile(ctx, candidate, asked_for=email)
         case p.Upcoming():
             return await _upcoming(ctx)
         case p.DmAlerts(on=on):
@@ -156,6 +156,58 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
                 )
             )
     raise CommandError("That command is not available.")  # pragma: no cover - exhaustive match
+
+
+async def _shared(ctx: CommandContext, url: str) -> list[Reply]:
+    """The link, posted for everyone, under the recruiter's name (not their chat handle)."""
+    member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
+    name = ""
+    if member is not None:
+        name = member.name or member.display_name or ""
+    card = views.link_shared(url, name or ctx.actor.display_name)
+    return [Reply(card=card, visibility="public")]
+
+
+NOT_YOUR_CANDIDATE = (
+    "Slotbot shows a candidate's profile only to their recruiter and to Slotbot admins. "
+    "If you work with this candidate, send them a link with /schedule link for <email>."
+)
+
+
+async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
+    """Admins, and the candidate's recruiters: whoever they are assigned to, whoever sent
+    them a tracked link, whoever a booking of theirs is with."""
+    services, actor = ctx.services, ctx.actor
+    if candidate.recruiter_id == actor.user_id:
+        return True
+    org = await services.store.get_org(actor.org_id)
+    if setup.is_admin(services, org, actor):
+        return True
+    timeline = await services.store.list_timeline(
+        actor.org_id, candidate.candidate_id, limit=10_000
+    )
+    if any(entry.recruiter_id == actor.user_id for entry in timeline):
+        return True
+    bookings = await services.store.list_bookings(actor.org_id, recruiter_id=actor.user_id)
+    return any(b.candidate_id == candidate.candidate_id for b in bookings)
+
+
+async def _candidate_profile(
+    ctx: CommandContext, candidate: Candidate | None, *, asked_for: str
+) -> list[Reply]:
+    """The profile, privately, to those allowed; everyone else hears the same "not yours"
+    whether or not the candidate exists."""
+    services, actor = ctx.services, ctx.actor
+    if candidate is None or not await _may_see_candidate(ctx, candidate):
+        org = await services.store.get_org(actor.org_id)
+        if candidate is None and asked_for and setup.is_admin(services, org, actor):
+            return _private(
+                views.notice("No such candidate", f"Slotbot has no candidate {asked_for} yet.")
+            )
+        return _private(views.error(NOT_YOUR_CANDIDATE, "Not your candidate"))
+    timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
+    names = await _member_names(ctx)
+    return _private(views.candidate_profile(candidate, timeline, names))
 
 
 async def _member_names(ctx: CommandContext) -> dict[str, str]:
@@ -220,7 +272,8 @@ async def _org_status(ctx: CommandContext) -> list[Reply]:
             client_id=org.cronofy.client_id,
             data_center=org.cronofy.data_center,
             push_url=setup.push_url(services, org.org_key),
-            last_callback_at=org.last_callback_at,
+            last_callback_at=await org_state.last_callback_at(services.store, org),
+            installed=org.active,
             counts={
                 "Recruiters": len(members),
                 "Calendars connected": sum(1 for m in members if m.connected),
@@ -241,6 +294,11 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
         return _private(_routes_card(org))
     if isinstance(command, p.AlertsOff):
         target = command.channel_id or ctx.conversation.conversation_id
+        if command.channel_id is not None and target not in ctx.mentions.channels:
+            if target not in {r.conversation_id for r in org.routes}:
+                raise p.UsageError(
+                    "cronofy alerts", f"“#{target[:40]}” is not a channel Slotbot can see."
+                )
         kept = [r for r in org.routes if r.conversation_id != target]
         if len(kept) == len(org.routes):
             return _private(
@@ -254,6 +312,7 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
         await _save_org(ctx, org, "alerts.off", conversation_id=target)
         return _private(views.alerts_off(_route_name(gone[0]) if gone else ""))
     assert isinstance(command, p.AlertsRoute)
+    previous = {r.conversation_id: r for r in org.routes}
     if command.channel_id is None:
         if ctx.conversation.kind == "dm":
             raise CommandError(
@@ -261,7 +320,15 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
             )
         conversation_id, name = ctx.conversation.conversation_id, ctx.conversation.name
     else:
-        conversation_id, name = command.channel_id, command.channel_name
+        conversation_id = command.channel_id
+        if conversation_id not in ctx.mentions.channels:
+            raise p.UsageError(
+                "cronofy alerts", f"“#{conversation_id[:40]}” is not a channel Slotbot can see."
+            )
+        name = ctx.mentions.channels[conversation_id]
+    before = previous.get(conversation_id)
+    # a mention without a name (Slack sends `<#C123>` at times) keeps the name already known
+    name = name or (before.name if before is not None else "")
     route = AlertRoute(conversation_id=conversation_id, kinds=list(command.kinds), name=name)
     org.routes = [r for r in org.routes if r.conversation_id != conversation_id] + [route]
     await _save_org(
@@ -272,7 +339,14 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
         if name
         else ("this conversation" if command.channel_id is None else "that channel")
     )
-    return _private(views.alerts_routed(where, list(command.kinds)))
+    # the kinds named replace what this channel got before: say what it gets now and what
+    # it stopped getting, so choosing "booked,cancelled" never silently drops the rest
+    dropped = [k for k in (before.kinds if before is not None else []) if k not in route.kinds]
+    return _private(
+        views.alerts_routed(
+            where, list(command.kinds), dropped=dropped, all_kinds=list(ALERT_KINDS)
+        )
+    )
 
 
 def _route_name(route: AlertRoute) -> str:
@@ -307,19 +381,29 @@ async def _save_org(ctx: CommandContext, org: Org, action: str, **detail: object
 async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
     services, actor = ctx.services, ctx.actor
     if isinstance(command, p.AdminsAdd):
+        # only a user the adapter checked with its platform: never a made-up word
+        if command.user_id not in ctx.mentions.users:
+            raise p.UsageError(
+                "cronofy admins",
+                f"“@{command.user_id[:40]}” is not a user here: type @ and pick the person.",
+            )
+        who = await _user_name(ctx, command.user_id)
         added = await setup.add_admin(services, actor, command.user_id)
         return _private(
-            views.notice(
-                "Admins", f"{command.user_id} is {'now' if added else 'already'} an admin."
-            )
+            views.notice("Admins", f"{who} is {'now' if added else 'already'} an admin.")
         )
     if isinstance(command, p.AdminsRemove):
+        # an id already on the list may always be removed (it may be a stale one)
+        org = await services.store.get_org(actor.org_id)
+        listed = org.admins if org is not None else []
+        if command.user_id not in ctx.mentions.users and command.user_id not in listed:
+            raise p.UsageError(
+                "cronofy admins",
+                f"“@{command.user_id[:40]}” is not a user here: type @ and pick the person.",
+            )
+        who = await _user_name(ctx, command.user_id)
         removed = await setup.remove_admin(services, actor, command.user_id)
-        text = (
-            f"{command.user_id} is no longer an admin."
-            if removed
-            else f"{command.user_id} was not on the list."
-        )
+        text = f"{who} is no longer an admin." if removed else f"{who} was not on the list."
         return _private(views.notice("Admins", text))
     org = await services.store.get_org(actor.org_id)
     members = await services.store.list_members(actor.org_id)
@@ -329,6 +413,15 @@ async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
         f"{names.get(a, a)} (BOT_ADMINS)" for a in services.settings.admins if a not in listed
     ]
     return _private(views.admins_list(listed))
+
+
+async def _user_name(ctx: CommandContext, user_id: str) -> str:
+    name = ctx.mentions.users.get(user_id, "")
+    if not name:
+        member = await ctx.services.store.get_member(ctx.actor.org_id, user_id)
+        if member is not None:
+            name = member.display_name or member.name or ""
+    return name or user_id
 
 
 # --- the setup form ---------------------------------------------------------------------
@@ -371,9 +464,13 @@ async def dispatch_action(ctx: CommandContext, action_id: str, value: str) -> li
 async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply]:
     services, actor = ctx.services, ctx.actor
     if action_id == views.SHARE_ACTION:
-        if not await _may_share(ctx, value):
-            raise CommandError("Only the recruiter a scheduling link belongs to can share it.")
-        return [Reply(card=views.link_shared(value, actor.display_name), visibility="public")]
+        # the button's value comes back from the client: it only names which of the actor's
+        # own links to post, and the link posted is the one Slotbot rebuilds, never the value
+        url = await links.shareable_link(services, actor, value)
+        return await _shared(ctx, url)
+    if action_id == views.CANDIDATE_PROFILE_ACTION:
+        candidate = await services.store.get_candidate(actor.org_id, value) if value else None
+        return await _candidate_profile(ctx, candidate, asked_for="")
     if action_id == views.RESET_ACTION:
         if value != actor.org_id:
             raise CommandError("That confirmation belongs to another workspace.")
@@ -389,28 +486,6 @@ async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply
     if action_id in views.SETUP_OPEN_ACTIONS:
         return await dispatch(ctx, "cronofy setup")
     raise CommandError("That button is no longer available.")
-
-
-async def _may_share(ctx: CommandContext, url: str) -> bool:
-    """A Share button's value comes back from the client: only the actor's own public link,
-    or a link tracked for them, may be posted."""
-    member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
-    if member is None:
-        return False
-    if member.public_link and url == member.public_link:
-        return True
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http"):
-        return False
-    ids = parse_qs(parts.query).get("correlation_id", [])
-    if len(ids) != 1:
-        return False
-    tracked = await ctx.services.store.get_tracked_link(ids[0])
-    return (
-        tracked is not None
-        and tracked.org_id == ctx.actor.org_id
-        and tracked.member_id == ctx.actor.user_id
-    )
 
 
 __all__ = ["dispatch", "dispatch_action", "dispatch_setup"]

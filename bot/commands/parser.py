@@ -2,9 +2,15 @@
 
 `parse("schedule link for jane@example.com Jane Doe")` returns a `LinkFor`; anything
 malformed raises `UsageError` carrying the usage line of the command that was meant and
-what was wrong. Keywords are case-insensitive; a leading "/" is allowed. Slack wraps URLs,
-emails, channels and users in angle brackets (`<https://…|label>`, `<mailto:a@b|a@b>`,
-`<#C123|hiring>`, `<@U123|jane>`); those forms are understood.
+what was wrong. Keywords are case-insensitive; a leading "/" is allowed.
+
+The text is platform-neutral: each adapter rewrites its platform's markup before the core
+sees it. A user is `@<id>` (the platform's immutable user id), a channel `#<id>`; links and
+emails are plain. Display names never travel in the text: the adapter passes the ids it has
+verified, with their names, in `CommandContext.mentions`, and the command layer accepts only
+those. So `cronofy admins add @U024BE7LH` parses to `AdminsAdd("U024BE7LH")`, while a bare
+word (`admins add nobody`) is a usage error here and an unverified `@nobody` is refused by
+the command layer.
 """
 
 from __future__ import annotations
@@ -25,10 +31,8 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
-_CHANNEL = re.compile(r"<#([A-Z0-9]{2,30})(?:\|([^>]{0,80}))?>")
-_USER_MENTION = re.compile(r"<@([A-Za-z0-9_-]{2,40})(?:\|([^>]{0,80}))?>")
-_RAW_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.-]{1,127}")
-_SLACK_LINK = re.compile(r"<([^<>|]{1,400})(?:\|[^<>]{0,400})?>")
+# a platform id after "@" (user) or "#" (channel): Slack U…/C…, Teams GUIDs and 19:…@thread…
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.@-]{1,127}")
 
 USAGE: dict[str, str] = {
     "schedule": "/schedule link | link share | link set <url> | link for <email> [name] | "
@@ -43,23 +47,43 @@ USAGE: dict[str, str] = {
     "schedule candidate": "/schedule candidate <email>",
     "schedule upcoming": "/schedule upcoming",
     "schedule alerts": "/schedule alerts on|off",
-    "cronofy": "/cronofy setup | status | alerts here|<#channel> [kinds] | alerts off | "
-    "admins [add|remove <user>] | reset",
+    "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
+    "admins [add|remove @user] | reset",
     "cronofy setup": "/cronofy setup",
     "cronofy status": "/cronofy status",
-    "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts <#channel> [kinds] · "
-    "/cronofy alerts off [<#channel>]   (kinds: " + ", ".join(ALERT_KINDS) + ", all)",
-    "cronofy admins": "/cronofy admins [add|remove <@user>]",
+    "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
+    + ", ".join(ALERT_KINDS)
+    + ", all)",
+    "cronofy admins": "/cronofy admins [add|remove @user]",
     "cronofy reset": "/cronofy reset",
-    "help": "help",
+    "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
 }
+
+# where the platform lets a member pick a channel in the text (`#<id>`), the usage says so
+USAGE_WITH_CHANNELS: dict[str, str] = {
+    "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
+    "admins [add|remove @user] | reset",
+    "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
+    "/cronofy alerts off [#channel]   (kinds: " + ", ".join(ALERT_KINDS) + ", all)",
+}
+
+
+def usage(key: str, *, channel_mentions: bool = False) -> str:
+    """The usage line for `key`; `channel_mentions` when the platform can name a channel."""
+    if channel_mentions and key in USAGE_WITH_CHANNELS:
+        return USAGE_WITH_CHANNELS[key]
+    return USAGE.get(key, USAGE["help"])
 
 
 class UsageError(CommandError):
     def __init__(self, key: str, problem: str) -> None:
         super().__init__(problem)
-        self.usage = USAGE.get(key, USAGE["help"])
+        self.key = key
+        self.usage = usage(key)
         self.problem = problem
+
+    def usage_for(self, *, channel_mentions: bool) -> str:
+        return usage(self.key, channel_mentions=channel_mentions)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -142,7 +166,6 @@ class AlertsRoute:
 
     kinds: tuple[str, ...] = ALERT_KINDS
     channel_id: str | None = None
-    channel_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,7 +263,10 @@ def parse(text: str) -> Command:
         return _schedule(rest)
     if head == "cronofy":
         return _cronofy(rest)
-    raise UsageError("help", f"Unknown command “{words[0][:30]}”: try /schedule or /cronofy.")
+    shown = " ".join(words)[:40]
+    raise UsageError(
+        "help", f"I didn't understand “{shown}”. Commands start with schedule or cronofy."
+    )
 
 
 def _schedule(words: list[str]) -> Command:
@@ -335,19 +361,15 @@ def _alerts(words: list[str]) -> Command:
     if first.lower() == "off":
         if len(words) == 1:
             return AlertsOff()
-        channel_id, _name = _channel(key, words[1])
+        channel_id = _channel(key, words[1])
         _Words(key, words[2:]).none_left()
         return AlertsOff(channel_id)
     if first.lower() == "here":
         return AlertsRoute(kinds=_kinds(key, words[1:]))
-    if first.startswith("<#"):
-        channel_id, name = _channel(key, first)
-        return AlertsRoute(kinds=_kinds(key, words[1:]), channel_id=channel_id, channel_name=name)
     if first.startswith("#"):
-        raise UsageError(
-            key, "Mention the channel (type # and pick it) so Slotbot knows which one."
-        )
-    raise UsageError(key, f"Say here, a #channel or off, not “{first[:30]}”.")
+        channel_id = _channel(key, first)
+        return AlertsRoute(kinds=_kinds(key, words[1:]), channel_id=channel_id)
+    raise UsageError(key, f"Say here or off, not “{first[:30]}”.")
 
 
 def _kinds(key: str, words: list[str]) -> tuple[str, ...]:
@@ -370,14 +392,8 @@ def _kinds(key: str, words: list[str]) -> tuple[str, ...]:
     return tuple(k for k in ALERT_KINDS if k in chosen)
 
 
-def _unwrap(token: str) -> str:
-    """`<https://x|label>` -> `https://x`, `<mailto:a@b|a@b>` -> `mailto:a@b`."""
-    match = _SLACK_LINK.fullmatch(token)
-    return match.group(1) if match else token
-
-
 def _email(key: str, token: str) -> str:
-    value = _unwrap(token)
+    value = token
     if value.lower().startswith("mailto:"):
         value = value[len("mailto:") :]
     if len(value) > MAX_EMAIL or not _EMAIL.fullmatch(value) or ".." in value:
@@ -386,26 +402,21 @@ def _email(key: str, token: str) -> str:
 
 
 def _url(key: str, token: str) -> str:
-    value = _unwrap(token)
-    if len(value) > MAX_URL:
+    if len(token) > MAX_URL:
         raise UsageError(key, "That link is too long.")
-    parts = urlsplit(value)
+    parts = urlsplit(token)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(key, f"“{token[:60]}” is not a link.")
-    return value
+    return token
 
 
-def _channel(key: str, token: str) -> tuple[str, str]:
-    match = _CHANNEL.fullmatch(token)
-    if not match:
-        raise UsageError(key, f"“{token[:40]}” is not a channel mention.")
-    return match.group(1), match.group(2) or ""
+def _channel(key: str, token: str) -> str:
+    if not token.startswith("#") or not _ID.fullmatch(token[1:]):
+        raise UsageError(key, f"“{token[:40]}” is not a channel: type # and pick the channel.")
+    return token[1:]
 
 
 def _user(key: str, token: str) -> str:
-    match = _USER_MENTION.fullmatch(token)
-    if match:
-        return match.group(1)
-    if _RAW_USER.fullmatch(token):
-        return token
-    raise UsageError(key, f"“{token[:40]}” is not a user: mention them (@name) or give their id.")
+    if not token.startswith("@") or not _ID.fullmatch(token[1:]):
+        raise UsageError(key, f"“{token[:40]}” is not a user: type @ and pick the person.")
+    return token[1:]

@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat import Actor
@@ -29,7 +29,9 @@ RTS_WORKING_DAYS = 10
 WORKDAY_START = time(9, 0)
 WORKDAY_END = time(17, 0)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
+# what a Share button carries: which of the presser's links to post, never the link itself
+SHARE_OWN_LINK = "own"
+SHARE_TRACKED_PREFIX = "tracked:"
 MAX_NAME = 100
 
 
@@ -187,6 +189,7 @@ async def link_for_candidate(
             member_id=actor.user_id,
             candidate_id=candidate.candidate_id,
             created_at=now,
+            url=url,
         )
     )
     await services.store.append_timeline(
@@ -200,6 +203,57 @@ async def link_for_candidate(
         ),
     )
     return CandidateLink(url, candidate, correlation_id, real_time)
+
+
+def share_value_for(correlation_id: str) -> str:
+    return SHARE_TRACKED_PREFIX + correlation_id
+
+
+NOT_YOUR_LINK = "Only the recruiter a scheduling link belongs to can share it."
+
+
+async def shareable_link(services: Services, actor: Actor, value: str) -> str:
+    """The exact link a Share button may post for `actor`.
+
+    `value` names the link: `own` (the actor's public link) or `tracked:<correlation_id>`
+    (a link Slotbot made for one of the actor's candidates). Buttons sent before this form
+    carried the URL itself; such a value is accepted only when it is exactly the link
+    Slotbot would post. The link returned is always rebuilt from the store.
+    """
+    member = await services.store.get_member(actor.org_id, actor.user_id)
+    if member is None:
+        raise CommandError(NOT_YOUR_LINK)
+    if value == SHARE_OWN_LINK:
+        if not member.public_link:
+            raise CommandError(
+                "You have no scheduling link to share yet: set it with /schedule link set <url>."
+            )
+        return member.public_link
+    legacy_url = ""
+    if value.startswith(SHARE_TRACKED_PREFIX):
+        correlation_id = value[len(SHARE_TRACKED_PREFIX) :]
+    else:
+        legacy_url = value
+        if member.public_link and value == member.public_link:
+            return member.public_link
+        ids = parse_qs(urlsplit(value).query).get("correlation_id", [])
+        correlation_id = ids[0] if len(ids) == 1 else ""
+    tracked = (
+        await services.store.get_tracked_link(correlation_id)
+        if _TOKEN.fullmatch(correlation_id)
+        else None
+    )
+    if tracked is None or tracked.org_id != actor.org_id or tracked.member_id != actor.user_id:
+        raise CommandError(NOT_YOUR_LINK)
+    url = tracked.url
+    if not url and member.public_link:
+        # links made before the link itself was stored: rebuilt the way they were made
+        url = with_params(
+            member.public_link, {"correlation_id": correlation_id, "utm_source": actor.platform}
+        )
+    if not url or (legacy_url and legacy_url != url):
+        raise CommandError(NOT_YOUR_LINK)
+    return url
 
 
 async def _real_time_link(services: Services, actor: Actor, correlation_id: str, who: str) -> str:

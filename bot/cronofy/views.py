@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.store.records import AlertRoute, Booking, Candidate, Job, TimelineEntry
+from bot.timeutil import parse_instant as _iso
 from cards import library
 from cards.library import (
     CandidateView,
@@ -43,12 +44,14 @@ from cards.library import (
 from cards.model import Card, Header, Section
 
 SHARE_ACTION = library.ACTION_SHARE_LINK
+CANDIDATE_PROFILE_ACTION = library.ACTION_CANDIDATE_PROFILE
 RESET_ACTION = "cronofy.reset.confirm"
 CANCEL_ACTIONS = (library.ACTION_CONFIRM_CANCEL, "cancel")
 SETUP_OPEN_ACTIONS = (library.ACTION_OPEN_SETUP, "cronofy.setup.open")
 
 __all__ = [
     "CANCEL_ACTIONS",
+    "CANDIDATE_PROFILE_ACTION",
     "RESET_ACTION",
     "SETUP_OPEN_ACTIONS",
     "SHARE_ACTION",
@@ -110,16 +113,6 @@ def _epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def _iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def candidate_profile(
     candidate: Candidate, timeline: list[TimelineEntry], names: dict[str, str]
 ) -> Card:
@@ -178,9 +171,11 @@ def org_status(
     admins: list[str],
     routes: list[AlertRoute],
     dead_letters: list[Job],
+    installed: bool = True,
 ) -> Card:
     return library.org_status(
         configured=True,
+        installed=installed,
         client_id=client_id,
         data_center=data_center,
         push_url=push_url,

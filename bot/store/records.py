@@ -198,6 +198,7 @@ class TrackedLink:
     member_id: str
     candidate_id: str
     created_at: float = 0.0
+    url: str = ""  # the exact link handed out: Share posts this and nothing else
 
 
 @dataclass

@@ -217,6 +217,38 @@ def test_setup_result_gives_the_push_url_and_the_cronofy_checklist() -> None:
     ]:
         assert needle in text
     assert "admin here" not in to_text(lib.setup_result("https://b/p", "us", became_admin=False))
+    # the push URL is shown once, at the top, and step 4 points up to it
+    assert text.count("https://bot.example.com/cronofy/push/k1") == 1
+    assert "push URL above" in text and "below" not in text
+
+
+def test_each_platform_is_told_only_about_itself() -> None:
+    slack, teams = to_text(lib.help_card("slack")), to_text(lib.help_card("teams"))
+    assert "Teams" not in slack and "App Home" in slack
+    assert "Slack" not in teams and "App Home" not in teams and "optional" in teams
+    slack_invite = to_text(lib.error_invite_bot("#hiring", "slack"))
+    teams_invite = to_text(lib.error_invite_bot("Hiring", "teams"))
+    assert "Teams" not in slack_invite
+    assert "/invite" not in teams_invite and "Slack" not in teams_invite
+
+
+def test_fallback_text_starts_its_sentences_with_a_capital() -> None:
+    card = lib.error_setup_required()
+    assert "yet. Ask an admin" in card.fallback
+
+
+def test_modal_after_saving_closes_rather_than_cancels() -> None:
+    from cards.slack import to_slack_modal
+
+    form = to_slack_modal(lib.setup_form(), "cb", "Save")
+    done = to_slack_modal(lib.setup_result("https://b/p", "us", became_admin=False), "cb", "Save")
+    assert form["close"]["text"] == "Cancel" and done["close"]["text"] == "Close"
+
+
+def test_share_button_carries_the_name_of_the_link_when_given() -> None:
+    card = lib.your_link("https://app.cronofy.com/pls/x", share_value="own")
+    share = next(b for b in card.buttons if b.action_id == lib.ACTION_SHARE_LINK)
+    assert share.value == "own"
 
 
 def test_org_status_masks_the_client_id_and_lists_failures() -> None:
@@ -243,7 +275,9 @@ def test_org_status_masks_the_client_id_and_lists_failures() -> None:
         (lib.error_not_connected("https://app.cronofy.com/oauth/authorize?x=1"), "connect"),
         (lib.error_keys_rejected("invalid_client"), "/cronofy setup"),
         (lib.error_cronofy_unreachable(), "try again"),
-        (lib.error_invite_bot("#hiring"), "/invite @Slotbot in #hiring"),
+        (lib.error_invite_bot("#hiring", "slack"), "/invite @Slotbot in #hiring"),
+        (lib.error_invite_bot("Hiring", "teams"), "add the Slotbot app to the team"),
+        (lib.error_invite_bot("#hiring"), "add Slotbot to #hiring"),
         (lib.error_usage("/schedule link set <url>", "Not a link."), "/schedule link set <url>"),
     ],
 )

@@ -98,7 +98,7 @@ async def test_setup_connect_link_callback_and_reconnect(
     reply = (
         await say(services, RECRUITER, "schedule link for jane@example.com Jane Doe", name="Rita")
     )[0]
-    link = next(b.value for b in reply.card.buttons if b.action_id == "link.share")
+    link = next(b.url for b in reply.card.buttons if b.kind == "open_url" and b.url)
     correlation_id = parse_qs(urlsplit(link).query)["correlation_id"][0]
     body = encode(
         payloads.time_chosen(

@@ -234,3 +234,102 @@ async def test_bot_admins_may_run_setup_in_any_tenant(
     await post(client, message(personal(fake_connector, GRACE), "cronofy setup"))
     [reply] = fake_connector.activities("a:personal-29:grace")
     assert "client_secret" in inputs_of(adaptive_cards(reply)[0])
+
+
+def share_data(link_card: dict[str, Any]) -> dict[str, Any]:
+    actions = link_card.get("actions", []) + [
+        x for b in link_card["body"] for x in b.get("actions", [])
+    ]
+    for action in actions:
+        if isinstance(action.get("data"), dict) and action["data"].get("action_id") == "link.share":
+            return dict(action["data"])
+    raise AssertionError(link_card)
+
+
+async def test_share_never_posts_a_forged_link_or_into_a_forged_origin(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+) -> None:
+    """The Share button's data comes back from the client: a link Slotbot did not make is
+    never posted, and the channel to post in counts only when Slotbot sealed it for this
+    member."""
+    client = await aiohttp_client(make_app(dev_settings(**cronofy_env(fake_cronofy)), store))
+    await setup_org(client, fake_connector, fake_cronofy)
+    public = "https://app.cronofy.com/pls/ada-lovelace"
+    await post(client, message(personal(fake_connector), f"schedule link set {public}"))
+    await post(client, message(channel(fake_connector), "schedule link", mention=True))
+    created = fake_connector.created_conversations()
+    dm = created[-1]["_id"] if created else ADA_DM
+    data = share_data(adaptive_cards(fake_connector.activities(dm)[-1])[0])
+    assert data["slotbot_origin"] != CHANNEL_ID, "the origin is sealed, not the bare id"
+
+    def channel_posts() -> list[str]:
+        return [
+            card_text(card)
+            for activity in fake_connector.activities(CHANNEL_ID)
+            for card in adaptive_cards(activity)
+        ]
+
+    before = len(channel_posts())
+    evil = "https://evil.example/login"
+    forged_cases = [
+        dict(data, value=evil),  # a made-up link, with a real origin
+        dict(data, slotbot_origin=CHANNEL_ID),  # an unsealed origin
+        dict(data, slotbot_origin=data["slotbot_origin"][:-4] + "AAAA"),  # tampered
+    ]
+    for forged in forged_cases:
+        response = await post(client, execute(personal(fake_connector), "link.share", forged))
+        assert response.status == 200
+    assert channel_posts()[before:] == [], "nothing forged reaches the channel"
+    assert not any(evil in text for text in channel_posts())
+    # Grace replaying Ada's sealed origin does not get to post in Ada's channel either
+    grace = {"id": "29:grace", "name": "Grace Hopper", "aadObjectId": "aad-grace"}
+    await post(
+        client, execute(personal(fake_connector, user=grace), "link.share", dict(data, value="own"))
+    )
+    assert channel_posts()[before:] == []
+    # the genuine button still posts the link where it was asked for
+    await post(client, execute(personal(fake_connector), "link.share", data))
+    assert [public in text for text in channel_posts()[before:]] == [True]
+
+
+async def test_admins_are_added_by_mention_and_never_by_a_made_up_word(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(**cronofy_env(fake_cronofy)), store))
+    await setup_org(client, fake_connector, fake_cronofy)
+    org_id = f"teams:{TENANT}"
+
+    def last_reply() -> str:
+        return card_text(adaptive_cards(fake_connector.activities(ADA_DM)[-1])[0])
+
+    await post(client, message(personal(fake_connector), "cronofy admins add nobody"))
+    assert "not a user" in last_reply() and "@user" in last_reply()
+    assert "<#" not in last_reply()
+    await post(client, message(personal(fake_connector), "cronofy admins add @nobody"))
+    assert "not a user" in last_reply()
+    org = await store.get_org(org_id)
+    assert org is not None and org.admins == ["aad-ada"]
+
+    # a mention with the account's object id in the entity
+    tag = "<at>Grace Hopper</at>"
+    mentioned = message(personal(fake_connector), f"cronofy admins add {tag}")
+    mentioned["entities"] = [
+        {
+            "type": "mention",
+            "text": tag,
+            "mentioned": {"id": "29:grace", "name": "Grace Hopper", "aadObjectId": "aad-grace"},
+        }
+    ]
+    await post(client, mentioned)
+    assert "Grace Hopper is now an admin" in last_reply()
+    # a mention without it: the roster says who it is
+    fake_connector.add_member("29:lin", name="Lin", aad_object_id="aad-lin")
+    tag = "<at>Lin</at>"
+    roster = message(personal(fake_connector), f"cronofy admins add {tag}")
+    roster["entities"] = [{"type": "mention", "text": tag, "mentioned": {"id": "29:lin"}}]
+    await post(client, roster)
+    org = await store.get_org(org_id)
+    assert org is not None and org.admins == ["aad-ada", "aad-grace", "aad-lin"]
+    # the usage Teams shows never offers Slack's channel syntax
+    await post(client, message(personal(fake_connector), "cronofy alerts everywhere"))
+    assert "#channel" not in last_reply() and "<#" not in last_reply()

@@ -73,7 +73,7 @@ async def test_action_submit_style_invoke_is_refused_cleanly(
     assert (await response.json())["statusCode"] == 400
 
 
-async def test_unknown_text_gets_the_help_card(
+async def test_unknown_text_is_said_not_understood_with_the_short_help(
     aiohttp_client: Any, store: Store, fake_connector: FakeConnector
 ) -> None:
     client = await aiohttp_client(make_app(dev_settings(), store))
@@ -82,7 +82,8 @@ async def test_unknown_text_gets_the_help_card(
     ).status == 201
     [reply] = fake_connector.activities(ADA_DM)
     assert reply["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert "schedule link" in json.dumps(reply["attachments"][0]["content"])
+    content = json.dumps(reply["attachments"][0]["content"], ensure_ascii=False)
+    assert "I didn't understand “hello?”" in content and "schedule link" in content
 
 
 async def test_dev_mode_ignores_a_token_it_cannot_check(
@@ -95,3 +96,42 @@ async def test_dev_mode_ignores_a_token_it_cannot_check(
         headers={"Authorization": "Bearer emulator.token.here"},
     )
     assert response.status == 201
+
+
+async def test_activity_without_a_conversation_is_400_before_any_work(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    activity = dict(message(personal(fake_connector), "help"))
+    del activity["conversation"]
+    response = await client.post("/api/messages", json=activity)
+    assert response.status == 400
+    assert (await response.json())["error"] == "activity has no conversation"
+    assert not fake_connector.requests
+
+
+async def test_an_activity_that_failed_on_our_side_runs_when_redelivered(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    fake_connector.fail_next(
+        lambda r: r.name in ("send_to_conversation", "reply_to_activity"), status=500
+    )
+    activity = message(personal(fake_connector), "help")
+    first = await client.post("/api/messages", json=activity)
+    assert first.status == 500, "the answer never reached the member"
+    again = await client.post("/api/messages", json=activity)
+    assert again.status == 201
+    cards = [a for a in fake_connector.activities(ADA_DM) if a.get("attachments")]
+    assert len(cards) == 1, "the redelivery was handled, not dropped as a duplicate"
+
+
+async def test_a_button_that_answers_with_an_error_does_not_say_done(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    activity = execute(personal(fake_connector), "no.such.button", {"action_id": "no.such.button"})
+    response = await client.post("/api/messages", json=activity)
+    assert response.status == 200
+    toast = (await response.json())["value"]
+    assert toast != "Done." and "no longer available" in toast

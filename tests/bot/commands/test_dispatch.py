@@ -26,8 +26,17 @@ async def org_ready(services: Services, fake_cronofy: FakeCronofy) -> Services:
     return services
 
 
-async def say(services: Services, text: str, user: str = RECRUITER, **where: str) -> str:
-    replies = await run_command(ctx(services, actor(user), **where), text)
+async def say(
+    services: Services,
+    text: str,
+    user: str = RECRUITER,
+    *,
+    users: dict[str, str] | None = None,
+    channels: dict[str, str] | None = None,
+    **where: str,
+) -> str:
+    who = ctx(services, actor(user), **where, users=users, channels=channels)
+    replies = await run_command(who, text)
     assert len(replies) == 1
     return card_text(replies[0].card)
 
@@ -36,7 +45,9 @@ async def test_help_and_usage(services: Services) -> None:
     text = await say(services, "help")
     assert "/schedule link for <email> [name]" in text and "/cronofy alerts" in text
     assert "needs a fix" in await say(services, "schedule link for nobody")
-    assert "Unknown command" in await say(services, "sched link")
+    unknown = await say(services, "sched link")
+    assert "I didn't understand “sched link”" in unknown and "/schedule link" in unknown
+    assert "Slotbot: interview scheduling" not in unknown, "the short help, not the whole card"
 
 
 async def test_member_status_and_dm_alerts(org_ready: Services) -> None:
@@ -53,7 +64,7 @@ async def test_member_status_and_dm_alerts(org_ready: Services) -> None:
 
 async def test_candidate_profile(org_ready: Services) -> None:
     services = org_ready
-    assert "no candidate" in await say(services, "schedule candidate jane@example.com")
+    assert "no candidate" in await say(services, "schedule candidate jane@example.com", user=ADMIN)
     await services.store.put_candidate(
         Candidate(ORG_ID, "cand_1", "jane@example.com", "Jane Doe", RECRUITER)
     )
@@ -71,6 +82,41 @@ async def test_candidate_profile(org_ready: Services) -> None:
     )
     text = await say(services, "schedule candidate JANE@example.com")
     assert "Jane Doe" in text and "Link sent" in text and "Booked" in text
+
+
+async def test_candidate_profile_only_for_their_recruiters_and_admins(org_ready: Services) -> None:
+    services = org_ready
+    await services.store.put_candidate(
+        Candidate(ORG_ID, "cand_1", "jane@example.com", "Jane Doe", RECRUITER, created_at=1.0)
+    )
+    await services.store.put_candidate(
+        Candidate(ORG_ID, "cand_2", "max@example.com", "Max Roe", "U_ELSE", created_at=1.0)
+    )
+    # U_LINKER sent Max a tracked link; U_BOOKED has a booking with him
+    await services.store.append_timeline(
+        ORG_ID,
+        "cand_2",
+        TimelineEntry(kind="link_sent", at=services.clock(), recruiter_id="U_LINKER"),
+    )
+    await services.store.put_booking(
+        Booking(ORG_ID, "b_1", candidate_id="cand_2", recruiter_id="U_BOOKED", state="booked")
+    )
+    # a member who is none of these: same answer for a real candidate and a missing one
+    real = await say(services, "schedule candidate jane@example.com", user="U_NOSY")
+    missing = await say(services, "schedule candidate ghost@example.com", user="U_NOSY")
+    assert "Jane" not in real and "Not your candidate" in real
+    assert real.replace("jane@example.com", "X") == missing.replace("ghost@example.com", "X")
+    # the profile button on an alert checks the same
+    pressed = await run_action(ctx(services, actor("U_NOSY")), "candidate.profile", "cand_1")
+    nowhere = await run_action(ctx(services, actor("U_NOSY")), "candidate.profile", "cand_zz")
+    assert card_text(pressed[0].card) == card_text(nowhere[0].card)
+    assert "Jane" not in card_text(pressed[0].card) and pressed[0].visibility == "private"
+    for user in ("U_ELSE", "U_LINKER", "U_BOOKED", ADMIN):
+        shown = await run_action(ctx(services, actor(user)), "candidate.profile", "cand_2")
+        assert shown[0].visibility == "private" and "Max Roe" in card_text(shown[0].card), user
+    assert "Max Roe" in await say(services, "schedule candidate max@example.com", user="U_LINKER")
+    own = await run_action(ctx(services, actor(RECRUITER)), "candidate.profile", "cand_1")
+    assert "jane@example.com" in card_text(own[0].card)
 
 
 async def test_upcoming_lists_only_future_own_bookings(org_ready: Services) -> None:
@@ -118,7 +164,7 @@ async def test_alert_routes(org_ready: Services) -> None:
     services = org_ready
     text = await say(services, "cronofy alerts here booked,cancelled", user=ADMIN)
     assert "hiring" in text
-    await say(services, "cronofy alerts <#C0999|interviews>", user=ADMIN)
+    await say(services, "cronofy alerts #C0999", user=ADMIN, channels={"C0999": "interviews"})
     org = await services.store.get_org(ORG_ID)
     assert org is not None
     assert [(r.conversation_id, r.kinds, r.name) for r in org.routes] == [
@@ -131,7 +177,7 @@ async def test_alert_routes(org_ready: Services) -> None:
     await say(services, "cronofy alerts off", user=ADMIN)
     org = await services.store.get_org(ORG_ID)
     assert org is not None and [r.conversation_id for r in org.routes] == ["C0999"]
-    await say(services, "cronofy alerts off <#C0999>", user=ADMIN)
+    await say(services, "cronofy alerts off #C0999", user=ADMIN, channels={"C0999": ""})
     assert "No alerts" in await say(services, "cronofy alerts off", user=ADMIN)
     in_dm = await say(services, "cronofy alerts here", user=ADMIN, conversation_id="D1", kind="dm")
     assert "in the channel" in in_dm
@@ -163,7 +209,13 @@ HOSTILE = [
     "schedule link set https://app.cronofy.com.evil.example/pls/x",
     "schedule candidate ' OR 1=1 --@x.io",
     "cronofy admins add <@U1|<script>>",
+    "cronofy admins add nobody",
+    "cronofy admins add @nobody",
+    "cronofy admins add @U1",
+    "cronofy admins remove @U_ADMIN",
     "cronofy alerts <#C1|x> booked\x00",
+    "cronofy alerts #C1 booked\x00",
+    "cronofy alerts #<script> booked",
     "schedule \u202elink\u202c",
     "schedule link for a@b.co " + "\U0001f600" * 50,
     "x" * 5000,
@@ -171,10 +223,31 @@ HOSTILE = [
 
 
 async def test_hostile_input_always_gets_one_private_answer(org_ready: Services) -> None:
+    # as an admin, so only input handling (not the permission check) keeps the org unchanged
     for text in HOSTILE:
-        replies = await run_command(ctx(org_ready, actor(RECRUITER)), text)
-        assert len(replies) == 1 and replies[0].visibility == "private", text
+        for user in (RECRUITER, ADMIN):
+            replies = await run_command(ctx(org_ready, actor(user)), text)
+            assert len(replies) == 1 and replies[0].visibility == "private", text
     member = await org_ready.store.get_member(ORG_ID, RECRUITER)
     assert member is None or member.public_link is None
     org = await org_ready.store.get_org(ORG_ID)
     assert org is not None and org.admins == [ADMIN] and org.routes == []
+
+
+async def test_alert_routes_say_what_a_channel_gets_and_keep_its_name(org_ready: Services) -> None:
+    services = org_ready
+    await say(services, "cronofy alerts #C0999", user=ADMIN, channels={"C0999": "interviews"})
+    # the kinds named replace the channel's kinds, and the reply says what was dropped
+    text = await say(
+        services, "cronofy alerts #C0999 booked,cancelled", user=ADMIN, channels={"C0999": ""}
+    )
+    assert "#interviews now gets alerts about: booked, cancelled" in text
+    assert "no longer gets: rescheduled, declined, other" in text
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None
+    assert [(r.conversation_id, r.kinds, r.name) for r in org.routes] == [
+        ("C0999", ["booked", "cancelled"], "interviews")
+    ]
+    # a channel the adapter did not resolve is refused, with the usage line
+    made_up = await say(services, "cronofy alerts #C0998", user=ADMIN)
+    assert "not a channel Slotbot can see" in made_up and "#channel" in made_up

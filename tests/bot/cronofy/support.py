@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from bot.chat import Actor, Conversation
-from bot.commands import CommandContext
+from bot.commands import CommandContext, Mentions
 from bot.config import Settings
 from bot.secrets import SecretBox, generate_key
 from bot.services import Services
@@ -58,12 +58,20 @@ def actor(
 
 
 def ctx(
-    services: Services, who: Actor, conversation_id: str = "C_HIRING", kind: str = "channel"
+    services: Services,
+    who: Actor,
+    conversation_id: str = "C_HIRING",
+    kind: str = "channel",
+    *,
+    users: dict[str, str] | None = None,
+    channels: dict[str, str] | None = None,
 ) -> CommandContext:
+    """`users`/`channels`: what the adapter resolved in the text (id -> name)."""
     return CommandContext(
         services=services,
         actor=who,
         conversation=Conversation("slack", ORG_ID, conversation_id, kind=kind, name="hiring"),  # type: ignore[arg-type]
+        mentions=Mentions(users=users or {}, channels=channels or {}, can_name_channels=True),
     )
 
 

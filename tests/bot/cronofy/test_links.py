@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.chat import Reply
 from bot.commands import run_action, run_command, submit_setup
 from bot.cronofy import links
 from bot.services import Services
@@ -91,17 +92,26 @@ async def test_link_set_show_and_share(services: Services, fake_cronofy: FakeCro
     shown = await run_command(who, "schedule link")
     assert shown[0].visibility == "private"
     share = next(b for b in shown[0].card.buttons if b.action_id == "link.share")
-    assert share.value == "https://app-uk.cronofy.com/pls/Q5-ZDPM8"
-    assert any(b.kind == "open_url" and b.url == share.value for b in shown[0].card.buttons)
+    # the button names the link; the link itself never travels through the client
+    assert share.value == "own"
+    assert any(
+        b.kind == "open_url" and b.url == "https://app-uk.cronofy.com/pls/Q5-ZDPM8"
+        for b in shown[0].card.buttons
+    )
     posted = await run_command(who, "schedule link share")
     assert posted[0].visibility == "public" and "Rita" in card_text(posted[0].card)
     pressed = await run_action(who, share.action_id, share.value)
     assert pressed[0].visibility == "public"
+    assert "https://app-uk.cronofy.com/pls/Q5-ZDPM8" in card_text(pressed[0].card)
+    # a card from before the change carried the URL: only the exact link still works
+    legacy = await run_action(who, "link.share", "https://app-uk.cronofy.com/pls/Q5-ZDPM8")
+    assert legacy[0].visibility == "public"
     # a forged Share value is not posted
     forged = await run_action(who, "link.share", "https://evil.example/pls/x")
     assert forged[0].visibility == "private" and "evil" not in card_text(forged[0].card)
     other = await run_action(ctx(services, actor("U_OTHER")), share.action_id, share.value)
     assert other[0].visibility == "private"
+    assert "Q5-ZDPM8" not in card_text(other[0].card)
 
 
 async def test_connected_without_public_link_is_asked_to_set_it(
@@ -121,7 +131,8 @@ async def test_link_for_a_candidate_is_tracked(
     await run_command(who, "schedule link set https://app-uk.cronofy.com/pls/Q5-ZDPM8")
     reply = await run_command(who, "schedule link for Jane@Example.com Jane Doe")
     share = next(b for b in reply[0].card.buttons if b.action_id == "link.share")
-    parts = urlsplit(share.value)
+    opened = next(b.url for b in reply[0].card.buttons if b.kind == "open_url")
+    parts = urlsplit(opened)
     assert (
         f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://app-uk.cronofy.com/pls/Q5-ZDPM8"
     )
@@ -147,13 +158,51 @@ async def test_link_for_a_candidate_is_tracked(
     # the same candidate again: same profile, a new correlation id
     again = await run_command(who, "schedule link for jane@example.com")
     second = next(b for b in again[0].card.buttons if b.action_id == "link.share").value
-    assert parse_qs(urlsplit(second).query)["correlation_id"] != [correlation_id]
+    assert second == f"tracked:{parse_qs(urlsplit(_opened(again)).query)['correlation_id'][0]}"
+    assert second != share.value == f"tracked:{correlation_id}"
     same = await services.store.find_candidate_by_email(ORG_ID, "jane@example.com")
     assert (
         same is not None and same.candidate_id == candidate.candidate_id and same.name == "Jane Doe"
     )
     assert len(await services.store.list_timeline(ORG_ID, candidate.candidate_id)) == 2
-    assert (await run_action(who, "link.share", second))[0].visibility == "public"
+    posted = await run_action(who, "link.share", second)
+    assert posted[0].visibility == "public" and _opened(again) in card_text(posted[0].card)
+
+
+def _opened(replies: list[Reply]) -> str:
+    return next(b.url for b in replies[0].card.buttons if b.kind == "open_url" and b.url)
+
+
+async def test_share_posts_only_the_link_slotbot_made(
+    services: Services, fake_cronofy: FakeCronofy
+) -> None:
+    """A Share value is only a name for one of the presser's links: a URL built around their
+    own correlation id, another member's link, or an unknown id is never posted."""
+    await set_up(services)
+    who = ctx(services, actor(RECRUITER))
+    await run_command(who, "schedule link set https://app-uk.cronofy.com/pls/Q5-ZDPM8")
+    made = await run_command(who, "schedule link for jane@example.com")
+    url = _opened(made)
+    correlation_id = parse_qs(urlsplit(url).query)["correlation_id"][0]
+    for forged in (
+        f"https://evil.example/login?correlation_id={correlation_id}",
+        f"https://app-uk.cronofy.com/pls/EVIL?correlation_id={correlation_id}&utm_source=slack",
+        url + "&next=https://evil.example",
+        "tracked:sbnotknown",
+        "tracked:../../x",
+        "",
+    ):
+        replies = await run_action(who, "link.share", forged)
+        assert replies[0].visibility == "private", forged
+        assert "evil" not in card_text(replies[0].card)
+    # another recruiter cannot share (or see) this candidate's link
+    other = ctx(services, actor("U_OTHER"))
+    await run_command(other, "schedule link set https://app-uk.cronofy.com/pls/OTHER1")
+    stolen = await run_action(other, "link.share", f"tracked:{correlation_id}")
+    assert stolen[0].visibility == "private" and correlation_id not in card_text(stolen[0].card)
+    # the same URL as it was handed out (a card from before buttons named links) still works
+    legacy = await run_action(who, "link.share", url)
+    assert legacy[0].visibility == "public" and url in card_text(legacy[0].card)
 
 
 async def test_real_time_scheduling_fallback(services: Services, fake_cronofy: FakeCronofy) -> None:
@@ -162,7 +211,7 @@ async def test_real_time_scheduling_fallback(services: Services, fake_cronofy: F
     reply = await run_command(
         ctx(services, actor(RECRUITER)), "schedule link for jane@example.com Jane"
     )
-    url = next(b for b in reply[0].card.buttons if b.action_id == "link.share").value
+    url = _opened(reply)
     assert url.startswith(fake_cronofy.url + "/rts/")
     correlation_id = parse_qs(urlsplit(url).query)["correlation_id"][0]
     (sent,) = fake_cronofy.rts_requests()
@@ -174,6 +223,10 @@ async def test_real_time_scheduling_fallback(services: Services, fake_cronofy: F
     assert sent["availability"]["required_duration"] == {"minutes": 30}
     assert len(sent["availability"]["available_periods"]) == 10
     assert await services.store.get_tracked_link(correlation_id) is not None
+    # a real-time link cannot be rebuilt: Share posts the one Cronofy gave, as stored
+    share = next(b for b in reply[0].card.buttons if b.action_id == "link.share")
+    posted = await run_action(ctx(services, actor(RECRUITER)), "link.share", share.value)
+    assert posted[0].visibility == "public" and url in card_text(posted[0].card)
 
 
 @pytest.mark.parametrize("status", [422, 429, 500])

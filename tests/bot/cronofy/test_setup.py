@@ -120,7 +120,8 @@ async def test_only_admins_may_change_a_configured_org(
     stranger = ctx(services, actor("U_OTHER"))
     refused = await submit_setup(stranger, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "de")
     assert not refused.ok and refused.reply is not None and "admin" in card_text(refused.reply.card)
-    for text in ("cronofy setup", "cronofy status", "cronofy reset", "cronofy admins add U_OTHER"):
+    stranger = ctx(services, actor("U_OTHER"), users={"U_OTHER": "Otto"})
+    for text in ("cronofy setup", "cronofy status", "cronofy reset", "cronofy admins add @U_OTHER"):
         reply = await run_command(stranger, text)
         assert "Only Slotbot admins" in card_text(reply[0].card), text
     org = await services.store.get_org(ORG_ID)
@@ -144,21 +145,24 @@ async def test_bot_admins_from_settings(store, fake_cronofy: FakeCronofy) -> Non
 
 
 async def test_admins_add_and_remove(services: Services, fake_cronofy: FakeCronofy) -> None:
-    admin = ctx(services, actor("U_FIRST"))
+    people = {"U_FIRST": "Fay", "U_SECOND": "Sam", "U_THIRD": "Tia"}
+    admin = ctx(services, actor("U_FIRST"), users=people)
     assert (await submit_setup(admin, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us")).ok
-    await run_command(admin, "cronofy admins add <@U_SECOND|sam>")
-    await run_command(admin, "cronofy admins add U_THIRD")
+    added = await run_command(admin, "cronofy admins add @U_SECOND")
+    assert "Sam is now an admin" in card_text(added[0].card)
+    await run_command(admin, "cronofy admins add @U_THIRD")
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.admins == ["U_FIRST", "U_SECOND", "U_THIRD"]
     listed = await run_command(admin, "cronofy admins")
     assert "U_SECOND" in card_text(listed[0].card)
-    await run_command(ctx(services, actor("U_SECOND")), "cronofy admins remove <@U_FIRST>")
-    denied = await run_command(admin, "cronofy admins remove U_THIRD")
+    second = ctx(services, actor("U_SECOND"), users=people)
+    await run_command(second, "cronofy admins remove @U_FIRST")
+    denied = await run_command(admin, "cronofy admins remove @U_THIRD")
     assert "Only Slotbot admins" in card_text(denied[0].card)  # U_FIRST is no longer an admin
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.admins == ["U_SECOND", "U_THIRD"]
-    await run_command(ctx(services, actor("U_SECOND")), "cronofy admins remove U_THIRD")
-    last = await run_command(ctx(services, actor("U_SECOND")), "cronofy admins remove U_SECOND")
+    await run_command(second, "cronofy admins remove @U_THIRD")
+    last = await run_command(second, "cronofy admins remove @U_SECOND")
     assert "last admin" in card_text(last[0].card)
     actions = [a.action for a in await services.store.list_audit(ORG_ID)]
     assert actions.count("admins.add") == 2 and actions.count("admins.remove") == 2
@@ -179,3 +183,28 @@ async def test_reset_needs_confirmation(services: Services, fake_cronofy: FakeCr
     assert org is not None and org.cronofy is None and org.org_key is None
     assert org.admins == ["U_FIRST"]
     assert (await services.store.list_audit(ORG_ID))[0].action == "cronofy.reset"
+
+
+async def test_only_users_the_platform_confirmed_can_become_admins(
+    services: Services, fake_cronofy: FakeCronofy
+) -> None:
+    """A made-up word, or an id the adapter did not resolve, never lands on the list."""
+    admin = ctx(services, actor("U_FIRST"), users={"U_REAL": "Rae"})
+    assert (await submit_setup(admin, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us")).ok
+    for text in ("cronofy admins add nobody", "cronofy admins add @nobody"):
+        reply = card_text((await run_command(admin, text))[0].card)
+        assert "not a user" in reply and "/cronofy admins [add|remove @user]" in reply, text
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and org.admins == ["U_FIRST"]
+    assert "Rae is now" in card_text(
+        (await run_command(admin, "cronofy admins add @U_REAL"))[0].card
+    )
+    # an id already stored (say, from before ids were checked) can still be removed
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None
+    org.admins.append("nobody")
+    await services.store.put_org(org)
+    gone = await run_command(admin, "cronofy admins remove @nobody")
+    assert "no longer an admin" in card_text(gone[0].card)
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and org.admins == ["U_FIRST", "U_REAL"]
