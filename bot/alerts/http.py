@@ -24,7 +24,7 @@ from aiohttp import web
 
 from bot import logs
 from bot.alerts.hmac import HEADER, verify_push_hmac
-from bot.alerts.intake import build_write
+from bot.alerts.intake import record_event
 from bot.alerts.parse import parse_notification
 from bot.alerts.worker import OutboxWorker
 from bot.app import METRICS, RUN_WORKER, SERVICES
@@ -148,8 +148,7 @@ async def push(request: web.Request) -> web.Response:
     note = parse_notification(payload, callback=request.query.get("callback"))
     now = services.clock()
     try:
-        write = await build_write(services.store, org, note, body, now=now)
-        committed = await services.store.commit_event(write)
+        committed, write = await record_event(services.store, org, note, body, now=now)
     except StoreError:
         return _reject(request, 503, "store unavailable", org.org_id)
     if not committed:

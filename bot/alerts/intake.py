@@ -9,12 +9,16 @@ from bot.alerts.profiles import resolve
 from bot.alerts.render import notice_card
 from bot.alerts.routing import route_alert
 from bot.chat import DeliveryTarget
+from bot.errors import StaleBooking
 from bot.outbox import new_job_id, notice_job
 from bot.store.base import Store
 from bot.store.records import AuditEntry, EventWrite, Job, Org
 
 # Cronofy retries a failed delivery for up to a day; remember digests well beyond that
 DEDUPE_TTL = 3 * 24 * 3600.0
+# tries to record one callback while other callbacks for its booking keep changing it; past
+# this the store error is the answer (503) and Cronofy delivers it again later
+RECORD_TRIES = 8
 DISCONNECTED_JOB = "profile_disconnected"
 
 
@@ -53,6 +57,7 @@ async def build_write(
     if note.is_scheduling:
         resolution = await resolve(store, org, note, now=now)
         write.booking = resolution.booking
+        write.booking_version = resolution.booking_version
         if resolution.candidate is not None:
             write.candidate = resolution.candidate
             write.timeline = resolution.timeline
@@ -86,3 +91,23 @@ async def build_write(
         # verification, initial sync, unknown types: recorded and acknowledged
         write.audit = _audit(org, note, f"cronofy.{note.family}_notification", now)
     return write
+
+
+async def record_event(
+    store: Store, org: Org, note: Notification, body: bytes, *, now: float
+) -> tuple[bool, EventWrite]:
+    """Decide what the callback changes and write it in one step: (written?, the write).
+
+    False means a replay (nothing written). The decision rests on the booking as read; when
+    another callback for the same booking is written in between, the store refuses this write
+    (StaleBooking) and it is decided again on a fresh read, so two concurrent callbacks are
+    applied one after the other, never one over the other.
+    """
+    for attempt in range(RECORD_TRIES):
+        write = await build_write(store, org, note, body, now=now)
+        try:
+            return await store.commit_event(write), write
+        except StaleBooking:
+            if attempt == RECORD_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -2,7 +2,8 @@
 
 A callback is matched to a candidate by the `correlation_id` Slotbot put on the link it handed
 out (→ org, recruiter, candidate), else by the recipient's email (a profile is created for a
-new address). Each event appends a timeline entry and moves the booking to its new state.
+new address). Each event appends a timeline entry; a current, recognised one also moves the
+booking to its new state.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 from bot.alerts.parse import Notification, kind_for
 from bot.store.base import Store
 from bot.store.records import Booking, Candidate, Org, TimelineEntry
+from bot.timeutil import epoch_of
 
 # states in which a booking holds a time: a new chosen time for it is a reschedule
 _HOLDS_TIME = ("booked", "rescheduled")
@@ -30,8 +32,15 @@ class Resolution:
     timeline: TimelineEntry
     previous_start: str | None = None
     previous_end: str | None = None
-    # False when the callback repeats what is already known (same time chosen again)
+    # False when the callback repeats what is already known (same time chosen again) or
+    # arrived after a newer event for the same booking
     alert: bool = True
+    # the stored booking version `booking` was decided on (EventWrite.booking_version)
+    booking_version: int | None = None
+    # the booking version the alerts of this event belong to (MessageRef.seq)
+    seq: int = 0
+    # the booking as it stands after this event (None: no booking known)
+    current: Booking | None = None
 
 
 async def _recruiter_by_sub(store: Store, org_id: str, subs: tuple[str, ...]) -> str | None:
@@ -76,32 +85,53 @@ async def match_candidate(
 
 
 async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> Resolution:
-    """Match the candidate, decide the kind (reschedule detection) and the booking's new state."""
+    """Match the candidate, decide the kind (reschedule detection) and the booking's new state.
+
+    The booking is changed only by an event that is current: one whose `triggered_at` is not
+    older than the newest event already applied to it (a late one goes to the timeline only),
+    and never by an unrecognised ("other") one. The write is made conditional on the version
+    read here (`Resolution.booking_version`): if another callback changed the booking
+    meanwhile, the store refuses it and the caller resolves again on a fresh read.
+    """
     candidate, changed, recruiter_id = await match_candidate(store, org, note, now=now)
     kind = kind_for(note.raw_type, org.type_overrides)
     existing = await store.get_booking(org.org_id, note.booking_id) if note.booking_id else None
     if recruiter_id is None and existing is not None:
         recruiter_id = existing.recruiter_id
+    triggered = epoch_of(note.triggered_at)
+    # Cronofy may deliver events out of order (retries, parallel deliveries); an event without
+    # triggered_at (Real-Time Scheduling callbacks) is taken in the order it arrives
+    late = (
+        existing is not None
+        and triggered is not None
+        and existing.last_triggered_at is not None
+        and triggered < existing.last_triggered_at
+    )
     previous_start: str | None = None
     previous_end: str | None = None
-    alert = True
-    if existing is not None and existing.state in _HOLDS_TIME and existing.start:
+    alert = not late
+    note_text = "arrived after a newer update: not applied" if late else ""
+    if not late and existing is not None and existing.state in _HOLDS_TIME and existing.start:
         if kind == "booked" and note.start and note.start != existing.start:
             kind, previous_start, previous_end = "rescheduled", existing.start, existing.end
         elif kind == "booked" and note.start == existing.start:
             alert = False  # the same time chosen again: nothing new to tell anyone
+            note_text = "same time chosen again"
         elif kind == "rescheduled" and note.start != existing.start:
             previous_start, previous_end = existing.start, existing.end
 
     booking: Booking | None = None
-    if note.booking_id:
+    version = existing.version if existing is not None else 0
+    if note.booking_id and not late and kind != "other":
         base = existing or Booking(org_id=org.org_id, booking_id=note.booking_id)
+        newest = base.last_triggered_at
+        if triggered is not None and (newest is None or triggered > newest):
+            newest = triggered
         booking = replace(
             base,
             candidate_id=(candidate.candidate_id if candidate else None) or base.candidate_id,
             recruiter_id=recruiter_id or base.recruiter_id,
-            # an unrecognised notification leaves the booking's state as it was
-            state=kind if kind != "other" or existing is None else base.state,
+            state=kind,
             start=note.start or base.start,
             end=note.end or base.end,
             zone=note.zone or base.zone,
@@ -109,19 +139,22 @@ async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> 
             reschedule_url=note.reschedule_url or base.reschedule_url,
             decline_url=note.decline_url or base.decline_url,
             updated_at=now,
+            version=version + 1,
+            last_triggered_at=newest,
         )
+    shown = booking or existing
     timeline = TimelineEntry(
         kind=kind,
         at=now,
         booking_id=note.booking_id,
-        start=note.start or (booking.start if booking else None),
-        end=note.end or (booking.end if booking else None),
-        zone=note.zone or (booking.zone if booking else None),
+        start=note.start or (shown.start if shown else None),
+        end=note.end or (shown.end if shown else None),
+        zone=note.zone or (shown.zone if shown else None),
         previous_start=previous_start,
         recruiter_id=recruiter_id,
-        meeting_url=note.meeting_url or (booking.meeting_url if booking else None),
+        meeting_url=note.meeting_url or (shown.meeting_url if shown else None),
         raw_type=note.raw_type,
-        note="" if alert else "same time chosen again",
+        note=note_text,
     )
     if candidate is not None and recruiter_id and candidate.recruiter_id != recruiter_id:
         candidate = replace(candidate, recruiter_id=recruiter_id)
@@ -136,4 +169,7 @@ async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> 
         previous_start=previous_start,
         previous_end=previous_end,
         alert=alert,
+        booking_version=version if booking is not None else None,
+        seq=booking.version if booking is not None else version,
+        current=shown,
     )

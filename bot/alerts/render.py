@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from bot.timeutil import parse_instant
 from cards import library
 from cards.library import AlertView, Audience
 from cards.model import Card, Inline, Section, TimeValue
@@ -85,16 +85,6 @@ class AlertFacts:
 _FACT_NAMES = tuple(f.name for f in dataclasses.fields(AlertFacts))
 
 
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.utcoffset() is not None else None
-
-
 def alert_card(facts: AlertFacts, audience: Audience) -> Card:
     """The alert for one audience ("channel": name only; "dm": everything)."""
     facts = facts.for_audience(audience)
@@ -104,11 +94,11 @@ def alert_card(facts: AlertFacts, audience: Audience) -> Card:
         candidate_phone=facts.candidate_phone,
         notes=facts.notes,
         recruiter_name=facts.recruiter_name,
-        start=_instant(facts.start),
-        end=_instant(facts.end),
+        start=parse_instant(facts.start, facts.zone),
+        end=parse_instant(facts.end, facts.zone),
         zone=facts.zone,
-        previous_start=_instant(facts.previous_start),
-        previous_end=_instant(facts.previous_end),
+        previous_start=parse_instant(facts.previous_start, facts.zone),
+        previous_end=parse_instant(facts.previous_end, facts.zone),
         meeting_url=facts.meeting_url,
         candidate_id=facts.candidate_id,
         reschedule_url=facts.reschedule_url,
@@ -123,9 +113,9 @@ def follow_up_card(facts: AlertFacts) -> Card:
     """The short reply in the original alert's thread when its booking changes."""
     title = _FOLLOW_UP.get(facts.kind, _FOLLOW_UP["other"])
     parts: list[Inline] = [title]
-    start = _instant(facts.start)
+    start = parse_instant(facts.start, facts.zone)
     if start is not None and facts.kind in ("booked", "rescheduled"):
-        end = _instant(facts.end)
+        end = parse_instant(facts.end, facts.zone)
         parts += [": now ", TimeValue(start, end if end and end > start else None, facts.zone)]
     return Card(blocks=[Section(parts)], status=_STATUS.get(facts.kind), fallback=title)
 

@@ -21,9 +21,11 @@ def alert_job(
     *,
     now: float,
     target_name: str = "",
+    seq: int = 0,
 ) -> Job:
     """An "alert" job: the worker renders `facts` for `audience` when it delivers, and uses
-    `booking_id` to update the message it posted for the same booking earlier."""
+    `booking_id` to update the message it posted for the same booking earlier. `seq` is the
+    booking version the event produced: a job older than what a message shows leaves it be."""
     return Job(
         job_id=new_job_id(),
         org_id=org.org_id,
@@ -33,6 +35,7 @@ def alert_job(
             "target_name": target_name,
             "audience": audience,
             "booking_id": facts.booking_id,
+            "seq": seq,
             "facts": facts.for_audience(audience).to_dict(),
         },
         created_at=now,
@@ -90,8 +93,12 @@ async def route_alert(
         target = DeliveryTarget(
             org.platform, org.org_id, "channel", conversation_id=route.conversation_id
         )
-        jobs.append(alert_job(org, target, facts, "channel", now=now, target_name=route.name))
+        jobs.append(
+            alert_job(
+                org, target, facts, "channel", now=now, target_name=route.name, seq=resolution.seq
+            )
+        )
     if resolution.recruiter_id and (recruiter is None or recruiter.dm_alerts):
         target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=resolution.recruiter_id)
-        jobs.append(alert_job(org, target, facts, "dm", now=now))
+        jobs.append(alert_job(org, target, facts, "dm", now=now, seq=resolution.seq))
     return jobs

@@ -5,6 +5,22 @@ ack. A job is never acked before its side effect is recorded, so a worker that d
 mid-delivery leaves the job to be reclaimed after the visibility timeout. Before acking, the
 worker writes a per-job "sent" marker: a reclaimed job whose marker exists is finished without
 sending again, so one job never produces two messages.
+
+Order per conversation. Every job with a target goes through that conversation's "lane" (a
+document in the store, `LANE_NAMESPACE`): a worker sends to a conversation only while it holds
+the lane's lease (a `claim_once` on the lane's current generation, so one worker at a time
+across every process), and the lane lists the jobs for it that were tried and failed, or were
+held back. A job is not sent while an older job (created earlier) for the same conversation is
+listed there: it is postponed to just after that job's next try, without using up one of its
+attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
+order their callbacks were accepted. What is not promised: two jobs for one conversation that
+are both tried for the first time at the same moment by two workers go out one after the
+other, but in either order; and a job whose worker died holds its place only once it has
+been reclaimed. The message of a booking shows its newest state whatever the order (below).
+
+Current state. An alert job carries `seq`, the booking version its event produced, and each
+stored message reference the version the message shows: the message is drawn from the
+booking as it stands now, and a job older than what the message shows changes nothing.
 """
 
 from __future__ import annotations
@@ -31,12 +47,15 @@ from bot.chat import DeliveryAdapter, DeliveryTarget
 from bot.errors import DeliveryError, SlotbotError
 from bot.outbox import notice_job, target_from_dict
 from bot.services import Services
-from bot.store.records import Job, MessageRef, from_dict
+from bot.store.records import Booking, Job, MessageRef, from_dict
 from cards.model import card_from_dict
 
 log = logging.getLogger(__name__)
 
 SENT_NAMESPACE = "outbox_sent"
+LANE_NAMESPACE = "outbox_lanes"
+# a postponed job is tried this long after the job it waits for, in its order
+LANE_STEP = 0.01
 INVITE_NOTICE_TTL = 7 * 24 * 3600.0
 DeliveryObserver = Callable[[str, str], None]  # (platform, result)
 
@@ -130,6 +149,21 @@ class OutboxWorker:
     # one job -----------------------------------------------------------------------------
 
     async def handle(self, job: Job) -> None:
+        lane = _lane_key(job)
+        if lane is None:
+            await self._handle(job)
+            return
+        held = await self._enter_lane(lane, job)
+        if held is None:
+            return  # postponed: an older job for the conversation goes first
+        next_try: float | None = None
+        try:
+            next_try = await self._handle(job)
+        finally:
+            await self._leave_lane(held, job, next_try)
+
+    async def _handle(self, job: Job) -> float | None:
+        """Deliver, retry or dead-letter one job; returns when it is tried next (None: done)."""
         target = job.payload.get("target")
         platform = str(target.get("platform") or "-") if isinstance(target, dict) else "-"
         try:
@@ -140,21 +174,80 @@ class OutboxWorker:
             await self._dead(job, platform, f"bad job: {exc}")
         except DeliveryError as exc:
             if exc.permanent:
+                job.last_error = str(exc)  # the reason is a code; the message says what to do
                 await self._dead(job, platform, exc.reason)
                 await self._tell_admins(job, exc)
             else:
-                await self._retry(job, platform, exc.reason, exc.retry_after)
+                return await self._retry(job, platform, exc.reason, exc.retry_after)
         except SlotbotError as exc:
-            await self._retry(job, platform, type(exc).__name__ + ": " + str(exc), None)
+            return await self._retry(job, platform, type(exc).__name__ + ": " + str(exc), None)
         except Exception as exc:
             # a bug must not lose the job: keep it for another try, and say where it failed
             log.exception(logs.JOB_CRASHED, job.job_id)
-            await self._retry(job, platform, type(exc).__name__, None)
+            return await self._retry(job, platform, type(exc).__name__, None)
         else:
             await self.services.store.ack_job(job.job_id)
             await self.services.store.kv_delete(SENT_NAMESPACE, job.job_id)
             self._observe(delivered.platform, "delivered")
             log.info(logs.JOB_DELIVERED, job.job_id, delivered.detail)
+        return None
+
+    # order per conversation --------------------------------------------------------------
+
+    async def _enter_lane(self, lane: str, job: Job) -> _HeldLane | None:
+        """The conversation's lease, when no older job for it is waiting; else None, and the
+        job is postponed (without using up an attempt)."""
+        store = self.services.store
+        now = self.services.clock()
+        doc = await store.kv_get(LANE_NAMESPACE, lane) or {}
+        generation = doc.get("gen")
+        gen = generation if isinstance(generation, int) else 0
+        if not await store.claim_once(f"{LANE_NAMESPACE}:{lane}:{gen}", self.visibility_timeout):
+            # another worker is sending to this conversation right now
+            await self._postpone(job, now + max(self.poll_interval, LANE_STEP))
+            return None
+        # the live entries, as the lease holder before us left them
+        stale_before = now - self.visibility_timeout - LANE_GRACE
+        pending: dict[str, dict[str, Any]] = {}
+        raw = doc.get("pending")
+        for job_id, entry in (raw if isinstance(raw, dict) else {}).items():
+            if (
+                job_id != job.job_id
+                and isinstance(entry, dict)
+                and isinstance(entry.get("until"), int | float)
+                and isinstance(entry.get("order"), list)
+                and entry["until"] >= stale_before
+            ):
+                pending[job_id] = entry
+        held = _HeldLane(lane, gen, pending)
+        order = _order(job)
+        older = [e["until"] for e in pending.values() if _as_order(e["order"]) < order]
+        if not older:
+            return held
+        at = max(max(older), now) + LANE_STEP
+        await self._leave_lane(held, job, at)
+        await self._postpone(job, at)
+        return None
+
+    async def _leave_lane(self, held: _HeldLane, job: Job, next_try: float | None) -> None:
+        """Hand the lease on (next generation), listing the job if it is to be tried again."""
+        pending = dict(held.pending)
+        if next_try is not None:
+            pending[job.job_id] = {"order": list(_order(job)), "until": next_try}
+        await self.services.store.kv_put(
+            LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
+        )
+
+    async def _postpone(self, job: Job, at: float) -> None:
+        """Try again at `at`; counted as a free try, so waiting never dead-letters a job."""
+        payload = dict(job.payload)
+        payload["free_tries"] = _free_tries(job) + 1
+        await self.services.store.retry_job(
+            dataclasses.replace(job, payload=payload),
+            at=at,
+            error=job.last_error,
+            max_attempts=job.attempts + 1,
+        )
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Exponential, jittered (between half and all of it), never before Retry-After."""
@@ -164,17 +257,25 @@ class OutboxWorker:
             delay = retry_after
         return delay
 
-    async def _retry(self, job: Job, platform: str, error: str, retry_after: float | None) -> None:
-        delay = self.backoff(job.attempts, retry_after)
+    async def _retry(
+        self, job: Job, platform: str, error: str, retry_after: float | None
+    ) -> float | None:
+        """Schedule the next try; returns its time, or None when the job was dead-lettered."""
+        # tries spent waiting for an older job of the same conversation are not attempts
+        free = _free_tries(job)
+        attempts = job.attempts - free
+        delay = self.backoff(attempts, retry_after)
+        at = self.services.clock() + delay
         retried = await self.services.store.retry_job(
-            job, at=self.services.clock() + delay, error=error, max_attempts=self.max_attempts
+            job, at=at, error=error, max_attempts=self.max_attempts + free
         )
         if retried:
             self._observe(platform, "retried")
-            log.warning(logs.JOB_RETRY, job.job_id, job.attempts, error, delay)
-        else:
-            self._observe(platform, "dead")
-            log.error(logs.JOB_DEAD, job.job_id, error)
+            log.warning(logs.JOB_RETRY, job.job_id, attempts, error, delay)
+            return at
+        self._observe(platform, "dead")
+        log.error(logs.JOB_DEAD, job.job_id, error)
+        return None
 
     async def _dead(self, job: Job, platform: str, reason: str) -> None:
         await self.services.store.dead_letter_job(job, reason)
@@ -269,8 +370,12 @@ class OutboxWorker:
             facts = AlertFacts.from_dict(job.payload.get("facts"))
         except (ValueError, TypeError) as exc:
             raise BadJob(f"facts: {exc}") from None
+        seq = job.payload.get("seq")
+        seq = seq if isinstance(seq, int) else 0
         store = self.services.store
         booking_id = facts.booking_id
+        # an unrecognised event is a note in the booking's thread: the message stays as it is
+        keeps_message = booking_id is not None and facts.kind != "other"
         marker = await self._sent_marker(job)
         if marker is not None:
             # sent by a worker that died before acking: record it, do not send again
@@ -279,16 +384,29 @@ class OutboxWorker:
                 if isinstance(marker.get("ref"), dict)
                 else None
             )
-            if ref is not None and booking_id and "reply" not in marker:
+            if ref is not None and booking_id and keeps_message:
                 await store.put_message_ref(job.org_id, booking_id, target.key, ref)
             return Delivered(target.platform, f"{target.key}, already sent")
         adapter = self._adapter(target.platform)
-        card = alert_card(facts, audience)
         original = (
             (await store.get_message_refs(job.org_id, booking_id)).get(target.key)
             if booking_id
             else None
         )
+        if not keeps_message:
+            if original is not None:
+                reply = await adapter.reply_in_thread(original, follow_up_card(facts))
+                await self._mark_sent(job, original, reply)
+                return Delivered(target.platform, f"{target.key}, noted on {booking_id}")
+            ref = await adapter.send(target, alert_card(facts, audience))
+            await self._mark_sent(job, ref, None)
+            return Delivered(target.platform, target.key)
+        assert booking_id is not None
+        if original is not None and seq and original.seq >= seq:
+            # the message already shows this event or a newer one: nothing to change or say
+            return Delivered(target.platform, f"{target.key}, {booking_id} already newer")
+        booking = await store.get_booking(job.org_id, booking_id)
+        card = alert_card(current_facts(facts, booking, seq), audience)
         if original is not None:
             # one booking, one message: change it in place and say so in its thread
             try:
@@ -299,12 +417,13 @@ class OutboxWorker:
                 original = None  # the message is gone: post a new one below
             if original is not None:
                 reply = await adapter.reply_in_thread(original, follow_up_card(facts))
-                await self._mark_sent(job, original, reply)
+                shown = dataclasses.replace(original, seq=seq)
+                await self._mark_sent(job, shown, reply)
+                await store.put_message_ref(job.org_id, booking_id, target.key, shown)
                 return Delivered(target.platform, f"{target.key}, updated {booking_id}")
-        ref = await adapter.send(target, card)
+        ref = dataclasses.replace(await adapter.send(target, card), seq=seq)
         await self._mark_sent(job, ref, None)
-        if booking_id:
-            await store.put_message_ref(job.org_id, booking_id, target.key, ref)
+        await store.put_message_ref(job.org_id, booking_id, target.key, ref)
         return Delivered(target.platform, target.key)
 
     async def _profile_disconnected(self, job: Job) -> Delivered:
@@ -319,3 +438,64 @@ class OutboxWorker:
                 SENT_NAMESPACE, job.job_id, {"at": self.services.clock()}
             )
         return Delivered("-", f"profile_disconnected {subject or '(unknown account)'}")
+
+
+# a lane entry whose job has not come back this long after its time is forgotten (its job was
+# removed some other way), so a conversation is never held up for good
+LANE_GRACE = 60.0
+
+
+@dataclasses.dataclass
+class _HeldLane:
+    lane: str
+    gen: int
+    pending: dict[str, dict[str, Any]]  # job id -> {"order": [...], "until": epoch}
+
+
+def _lane_key(job: Job) -> str | None:
+    """The conversation a job posts to, or None for a job that posts nowhere itself."""
+    target = job.payload.get("target")
+    if job.kind not in (ALERT_JOB, "notice") or not isinstance(target, dict):
+        return None
+    try:
+        key = target_from_dict(target).key
+    except (TypeError, ValueError):
+        return None
+    return f"{job.org_id}|{key}"
+
+
+def _order(job: Job) -> tuple[float, int, str]:
+    """Jobs of one conversation go out in this order: accepted first, then booking version."""
+    seq = job.payload.get("seq")
+    return (job.created_at, seq if isinstance(seq, int) else 0, job.job_id)
+
+
+def _as_order(value: list[Any]) -> tuple[float, int, str]:
+    try:
+        return (float(value[0]), int(value[1]), str(value[2]))
+    except (IndexError, TypeError, ValueError):
+        return (0.0, 0, "")
+
+
+def _free_tries(job: Job) -> int:
+    free = job.payload.get("free_tries")
+    return free if isinstance(free, int) and 0 <= free <= job.attempts else 0
+
+
+def current_facts(facts: AlertFacts, booking: Booking | None, seq: int) -> AlertFacts:
+    """What the booking's message shows: this job's event, or the booking's newer state when
+    the booking has moved on since (a later event whose own job is on its way)."""
+    if booking is None or booking.version <= seq or booking.state == "other":
+        return facts
+    return dataclasses.replace(
+        facts,
+        kind=booking.state,
+        start=booking.start,
+        end=booking.end,
+        zone=booking.zone,
+        previous_start=None,
+        previous_end=None,
+        meeting_url=booking.meeting_url,
+        reschedule_url=booking.reschedule_url,
+        decline_url=booking.decline_url,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any
 
@@ -67,7 +68,9 @@ async def test_signed_callback_alerts_channel_and_dm(aiohttp_client: Any, store:
     assert booking is not None and booking.state == "booked"
     assert booking.candidate_id == CANDIDATE_ID and booking.recruiter_id == RECRUITER
     refs = await store.get_message_refs(ORG_ID, "srq_80f7fece4f37897d62d86d80")
-    assert refs[CHANNEL_KEY] == channel.ref and refs[DM_KEY] == dm.ref
+    # each reference remembers the booking version its message shows
+    assert refs[CHANNEL_KEY] == dataclasses.replace(channel.ref, seq=1)
+    assert refs[DM_KEY] == dataclasses.replace(dm.ref, seq=1)
     org = await store.get_org(ORG_ID)
     assert org is not None and org.last_callback_at is not None
     # the sent markers are gone once the jobs are acked

@@ -49,8 +49,57 @@ async def test_cancel_keeps_the_time_and_unknown_types_keep_the_state(store: Sto
     )
     assert cancelled.booking is not None and cancelled.booking.state == "cancelled"
     assert cancelled.booking.start == "2026-12-01T10:00:00Z"
-    odd = await _apply(store, payloads.time_chosen(notification_type="scheduling_request_zzz"), org)
-    assert odd.kind == "other" and odd.booking is not None and odd.booking.state == "cancelled"
+    odd = await _apply(
+        store,
+        payloads.time_chosen(
+            notification_type="scheduling_request_zzz", start="2026-12-09T10:00:00Z"
+        ),
+        org,
+    )
+    # an unrecognised event is a timeline entry (and a thread note): the booking is untouched
+    assert odd.kind == "other" and odd.alert and odd.booking is None
+    stored = await store.get_booking(org.org_id, "srq_80f7fece4f37897d62d86d80")
+    assert stored is not None and stored.state == "cancelled"
+    assert stored.start == "2026-12-01T10:00:00Z" and stored.version == 2
+    assert odd.timeline.kind == "other" and odd.timeline.raw_type == "scheduling_request_zzz"
+
+
+async def test_an_event_older_than_the_last_applied_one_goes_to_the_timeline_only(
+    store: Store,
+) -> None:
+    org = await seed(store, SecretBox([Fernet.generate_key().decode()]))
+    await _apply(store, payloads.time_chosen(triggered_at="2026-11-27T18:00:00Z"), org)
+    cancel = payloads.time_chosen(
+        notification_type="scheduling_request_cancelled", triggered_at="2026-11-27T18:10:00Z"
+    )
+    assert (await _apply(store, cancel, org)).booking is not None
+    late = await _apply(
+        store,
+        payloads.time_chosen(
+            notification_type="scheduling_request_rescheduled",
+            start="2026-12-05T10:00:00Z",
+            triggered_at="2026-11-27T18:05:00Z",
+        ),
+        org,
+    )
+    assert late.booking is None and not late.alert
+    assert late.timeline.kind == "rescheduled" and "not applied" in late.timeline.note
+    stored = await store.get_booking(org.org_id, "srq_80f7fece4f37897d62d86d80")
+    assert stored is not None
+    assert (stored.state, stored.start) == ("cancelled", "2026-12-01T10:00:00Z")
+    assert stored.last_triggered_at == 1795803000.0  # 2026-11-27T18:10:00Z
+
+
+async def test_an_event_without_triggered_at_is_taken_in_arrival_order(store: Store) -> None:
+    org = await seed(store, SecretBox([Fernet.generate_key().decode()]))
+    await _apply(store, payloads.time_chosen(triggered_at="2026-11-27T18:10:00Z"), org)
+    body = payloads.time_chosen(notification_type="scheduling_request_cancelled")
+    del body["notification"]["triggered_at"]
+    cancelled = await _apply(store, body, org)
+    assert cancelled.booking is not None and cancelled.booking.state == "cancelled"
+    # the newest known trigger time stays the newest known
+    assert cancelled.booking.last_triggered_at == 1795803000.0
+    assert (cancelled.booking_version, cancelled.booking.version) == (1, 2)
 
 
 async def test_org_override_changes_the_kind(store: Store) -> None:
