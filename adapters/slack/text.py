@@ -85,7 +85,7 @@ async def real_user_name(client: AsyncWebClient, team_id: str, user_id: str) -> 
     profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
     name = ""
     if isinstance(profile, dict):
-        name = str(profile.get("display_name") or profile.get("real_name") or "")
+        name = str(profile.get("real_name") or profile.get("display_name") or "")
     return name or str(user.get("real_name") or user.get("name") or "")
 
 
