@@ -17,7 +17,7 @@ import re
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from bot.alerts.parse import parse_notification
 from bot.alerts.worker import OutboxWorker
 from bot.app import METRICS, RUN_WORKER, SERVICES
 from bot.errors import SecretKeyRetired, StoreError
+from bot.org_state import hold_jobs, record_callback
 from bot.services import Services
 from bot.store.records import Org
 
@@ -39,7 +40,7 @@ ORG_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 JSON_TYPES = ("application/json", "text/json")
 # an HTTP client that sends bytes without saying what they are labels them like this
 UNDECLARED_TYPES = ("application/octet-stream",)
-# writing the org on every callback would contend with admins editing it: once a minute is enough
+# the last-callback time is a status detail: writing it once a minute is enough
 LAST_CALLBACK_EVERY = 60.0
 WORKER_STOP_TIMEOUT = 10.0
 _SECRET_CACHE_SIZE = 1024
@@ -54,6 +55,8 @@ class AlertsState:
     worker_options: dict[str, Any] = field(default_factory=dict)
     # encrypted client secret -> plain text: Fernet on every callback is wasted work
     secrets: dict[str, str] = field(default_factory=dict)
+    # org id -> when this process last wrote its last-callback time
+    callbacks_recorded: dict[str, float] = field(default_factory=dict)
 
 
 ALERTS = web.AppKey("alerts", AlertsState)
@@ -118,7 +121,9 @@ async def push(request: web.Request) -> web.Response:
         org = await services.store.get_org_by_key(org_key)
     except StoreError:
         return _reject(request, 503, "store unavailable")
-    if org is None or not org.active or org.cronofy is None:
+    # an org whose chat app is uninstalled still has valid keys: its callbacks are recorded
+    # (a 404 would make Cronofy give up on them) and their alerts held until a reinstall
+    if org is None or org.cronofy is None:
         return _reject(request, 404, "unknown push URL")
 
     try:
@@ -157,18 +162,29 @@ async def push(request: web.Request) -> web.Response:
         return web.json_response({"status": "duplicate"})
     metrics.callbacks.labels("accepted").inc()
     log.info(logs.PUSH_ACCEPTED, org.org_id, note.raw_type, len(write.jobs))
-    if write.jobs and state.worker is not None:
+    if not org.active and write.jobs:
+        try:
+            await hold_jobs(services.store, org.org_id)
+        except StoreError:
+            pass  # the adapters refuse to deliver for an inactive org: the jobs end held anyway
+    elif write.jobs and state.worker is not None:
         state.worker.wake()
-    if org.last_callback_at is None or now - org.last_callback_at >= LAST_CALLBACK_EVERY:
-        await _touch_last_callback(services, org.org_id, now)
+    await _touch_last_callback(state, services, org.org_id, now)
     return web.json_response({"status": "accepted", "type": note.raw_type})
 
 
-async def _touch_last_callback(services: Services, org_id: str, now: float) -> None:
+async def _touch_last_callback(
+    state: AlertsState, services: Services, org_id: str, now: float
+) -> None:
+    # kept out of the org record, which admins edit (see bot.org_state)
+    written = state.callbacks_recorded.get(org_id)
+    if written is not None and now - written < LAST_CALLBACK_EVERY:
+        return
+    if len(state.callbacks_recorded) >= _SECRET_CACHE_SIZE:
+        state.callbacks_recorded.clear()
+    state.callbacks_recorded[org_id] = now
     try:
-        fresh = await services.store.get_org(org_id)  # re-read: keep concurrent edits
-        if fresh is not None:
-            await services.store.put_org(replace(fresh, last_callback_at=now))
+        await record_callback(services.store, org_id, now)
     except StoreError:
         pass  # a status detail; the event itself is stored
 

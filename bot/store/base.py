@@ -83,6 +83,10 @@ class Store(Protocol):
     async def claim_once(self, key: str, ttl: float) -> bool:
         """Set-if-absent with a time to live: True the first time within `ttl` seconds."""
 
+    async def release_claim(self, key: str) -> None:
+        """Forget a claim, so the next `claim_once(key)` succeeds: for work that failed
+        after claiming and should run again when the sender retries."""
+
     # accepted events, in one step -----------------------------------------
     async def commit_event(self, write: EventWrite) -> bool:
         """Claim write.dedupe_key and write everything in it atomically.

@@ -698,6 +698,10 @@ class RedisStore:
         claimed = await self._r.set(self._key("once", key), "1", nx=True, px=_ms(ttl))
         return bool(claimed)
 
+    @_translating
+    async def release_claim(self, key: str) -> None:
+        await self._r.delete(self._key("once", key))
+
     # accepted events, in one step -----------------------------------------
     @_translating
     async def commit_event(self, write: EventWrite) -> bool:

@@ -230,6 +230,14 @@ async def test_claim_once_can_be_claimed_again_after_ttl(store: Store) -> None:
     assert await store.claim_once("short", 0.05) is True
 
 
+async def test_released_claim_can_be_claimed_again_at_once(store: Store) -> None:
+    assert await store.claim_once("failed-work", HOUR) is True
+    await store.release_claim("failed-work")
+    assert await store.claim_once("failed-work", HOUR) is True
+    assert await store.claim_once("failed-work", HOUR) is False
+    await store.release_claim("never-claimed")  # nothing to forget is not an error
+
+
 async def test_concurrent_claims_have_one_winner(store: Store) -> None:
     results = await asyncio.gather(*(store.claim_once("same", HOUR) for _ in range(20)))
     assert results.count(True) == 1
@@ -279,14 +287,6 @@ async def test_commit_event_with_only_jobs(store: Store) -> None:
     assert await store.outbox_depth() == 2
 
 
-# message refs, audit, kv ---------------------------------------------------------------
-async def test_message_refs(store: Store) -> None:
-    channel = MessageRef(platform="slack", conversation_id="C1", message_id="1700.1")
-    dm = MessageRef(platform="slack", conversation_id="D1", message_id="1700.2", thread_id="1700.0")
-    await store.put_message_ref(ORG, "b1", "channel:C1", channel)
-    await store.put_message_ref(ORG, "b1", "dm:U1", dm)
-    assert await store.get_message_refs(ORG, "b1") == {"channel:C1": channel, "dm:U1": dm}
-    updated = MessageRef(platform="slack", conversation_id="C1", message_id="1700.9")
 def versioned_write(key: str, expected: int, start: str) -> EventWrite:
     write = event_write(key, job_id=f"job-{key}")
     write.booking = dataclasses.replace(
@@ -326,6 +326,14 @@ async def test_concurrent_versioned_commits_have_one_winner(store: Store) -> Non
     assert await store.outbox_depth() == 1
 
 
+# message refs, audit, kv ---------------------------------------------------------------
+async def test_message_refs(store: Store) -> None:
+    channel = MessageRef(platform="slack", conversation_id="C1", message_id="1700.1")
+    dm = MessageRef(platform="slack", conversation_id="D1", message_id="1700.2", thread_id="1700.0")
+    await store.put_message_ref(ORG, "b1", "channel:C1", channel)
+    await store.put_message_ref(ORG, "b1", "dm:U1", dm)
+    assert await store.get_message_refs(ORG, "b1") == {"channel:C1": channel, "dm:U1": dm}
+    updated = MessageRef(platform="slack", conversation_id="C1", message_id="1700.9")
     await store.put_message_ref(ORG, "b1", "channel:C1", updated)
     assert (await store.get_message_refs(ORG, "b1"))["channel:C1"] == updated
     assert await store.get_message_refs(ORG, "b2") == {}
