@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 import pycronofy
@@ -44,6 +44,9 @@ CONNECT_SCOPES: tuple[str, ...] = (
     "delete_event",
 )
 REDACTED = "[redacted]"
+# the page Slotbot serves to a candidate who has just booked through a Real-Time Scheduling
+# link (bot.cronofy.http): neutral, so a candidate never lands on a recruiter's page
+BOOKED_PATH = "/cronofy/booked"
 
 T = TypeVar("T")
 
@@ -447,7 +450,13 @@ class CronofyClient:
         callback_url: str,
         redirect_uri: str,
     ) -> str:
-        """A one-off booking link over the recruiter's availability; returns its URL."""
+        """A one-off booking link over the recruiter's availability; returns its URL.
+
+        Cronofy calls `callback_url` (the org's push URL) when a time is chosen and when none
+        suits, with `?callback=completed` / `?callback=no_times_suitable` so the push endpoint
+        can tell the two apart (the body does not say). `redirect_uri` is the page the
+        candidate is sent to afterwards (BOOKED_PATH), never Slotbot's OAuth callback.
+        """
         sdk = self._sdk(keys)
         target = {"sub": sub}
         if calendar_id:
@@ -461,11 +470,14 @@ class CronofyClient:
                     "available_periods": periods,
                 },
                 oauth={"redirect_uri": redirect_uri},
+                redirect_urls={"completed_url": redirect_uri},
                 event={"event_id": event_id, "summary": summary, "tzid": zone},
                 target_calendars=[target],
                 callback_urls={
-                    "completed_url": callback_url,
-                    "no_times_suitable_url": callback_url,
+                    "completed_url": _with_query(callback_url, "callback", "completed"),
+                    "no_times_suitable_url": _with_query(
+                        callback_url, "callback", "no_times_suitable"
+                    ),
                 },
             )
 
@@ -477,6 +489,13 @@ class CronofyClient:
                 "Cronofy gave an answer Slotbot cannot read for the scheduling link request."
             )
         return url
+
+
+def _with_query(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    query.append((name, value))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 def _failure_kwargs(failure: Exception) -> dict[str, Any]:

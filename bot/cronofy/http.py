@@ -1,4 +1,5 @@
-"""HTTP routes of the cronofy feature: the OAuth redirect of a recruiter's calendar connect."""
+"""HTTP routes of the cronofy feature: the OAuth redirect of a recruiter's calendar connect,
+and the page a candidate sees after booking through a Real-Time Scheduling link."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aiohttp import web
 
 from bot import logs
 from bot.app import SERVICES
+from bot.cronofy.client import BOOKED_PATH
 from bot.cronofy.connect import CallbackPage, handle_callback
 from bot.errors import StoreError
 
@@ -36,6 +38,16 @@ async def oauth_callback(request: web.Request) -> web.Response:
             "Please try again",
             "Slotbot could not save your connection just now. Run /schedule connect again in a minute.",
         )
+    return _page(page)
+
+
+async def booked_page(request: web.Request) -> web.Response:
+    """Where Cronofy sends a candidate after they chose a time: the same words for everyone,
+    nothing read from the request, nothing about the booking or the recruiter."""
+    return _page(CallbackPage(200, "Thanks, your interview is booked", "You can close this page."))
+
+
+def _page(page: CallbackPage) -> web.Response:
     body = _PAGE.format(title=html.escape(page.title), message=html.escape(page.message))
     return web.Response(
         status=page.status,
@@ -52,3 +64,4 @@ async def oauth_callback(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Add this feature's routes to the app."""
     app.router.add_get(CALLBACK_ROUTE, oauth_callback)
+    app.router.add_get(BOOKED_PATH, booked_page)

@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat import Actor
-from bot.cronofy.client import CronofyKeys, public_app_host
+from bot.cronofy.client import BOOKED_PATH, CronofyKeys, public_app_host
 from bot.cronofy.connect import NotConnected, NotSetUp, authorize_url_for, call_as_member
-from bot.cronofy.setup import callback_url, cronofy_client, push_url
+from bot.cronofy.setup import cronofy_client, push_url
 from bot.errors import CommandError
 from bot.services import Services
 from bot.store.records import Candidate, Member, TimelineEntry, TrackedLink
@@ -276,7 +276,7 @@ async def _real_time_link(services: Services, actor: Actor, correlation_id: str,
             minutes=RTS_MINUTES,
             periods=working_day_periods(datetime.fromtimestamp(services.clock(), UTC), zone),
             callback_url=callback,
-            redirect_uri=callback_url(services),
+            redirect_uri=services.settings.public_url.rstrip("/") + BOOKED_PATH,
         )
 
     return await call_as_member(services, actor.org_id, actor.user_id, create, client=client)

@@ -8,7 +8,15 @@ from typing import Any
 from bot.store.base import Store
 from bot.store.records import TrackedLink
 from tests.bot.alerts import payloads
-from tests.bot.alerts.pipeline import CANDIDATE_ID, ORG_ID, RECRUITER, start_pipeline
+from tests.bot.alerts.pipeline import (
+    CANDIDATE_ID,
+    ORG_ID,
+    PUSH_URL,
+    RECRUITER,
+    encode,
+    sign,
+    start_pipeline,
+)
 
 
 async def test_profile_disconnected_sends_the_recruiter_the_reconnect_message(
@@ -49,3 +57,38 @@ async def test_real_time_scheduling_completed_matches_the_tracked_link(
     [entry] = await store.list_timeline(ORG_ID, CANDIDATE_ID)
     assert (entry.kind, entry.raw_type) == ("booked", "real_time_scheduling_completed")
     assert entry.start == "2024-07-27T10:00:00Z" and entry.recruiter_id == RECRUITER
+
+
+async def test_real_time_scheduling_callbacks_are_told_apart_by_the_url_slotbot_gave(
+    aiohttp_client: Any, store: Store
+) -> None:
+    """The same body at the no-times-suitable URL is a decline: the query string decides."""
+    p = await start_pipeline(aiohttp_client, store, run_worker=False)
+    body = copy.deepcopy(payloads.RTS_COMPLETED)
+    await store.put_tracked_link(
+        TrackedLink(
+            correlation_id=body["event"]["event_id"],
+            org_id=ORG_ID,
+            member_id=RECRUITER,
+            candidate_id=CANDIDATE_ID,
+        )
+    )
+    raw = encode(body)
+    response = await p.client.post(
+        PUSH_URL + "?callback=no_times_suitable", data=raw, headers=sign(raw)
+    )
+    assert response.status == 200, await response.text()
+    [entry] = await store.list_timeline(ORG_ID, CANDIDATE_ID)
+    assert (entry.kind, entry.raw_type) == ("declined", "real_time_scheduling_no_times_suitable")
+
+
+async def test_candidates_land_on_a_neutral_thank_you_page(
+    aiohttp_client: Any, store: Store
+) -> None:
+    p = await start_pipeline(aiohttp_client, store, run_worker=False)
+    response = await p.client.get("/cronofy/booked", params={"correlation_id": "<b>x</b>"})
+    assert response.status == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    text = await response.text()
+    assert "your interview is booked" in text and "close this page" in text
+    assert "<b>x</b>" not in text and "schedule connect" not in text.lower()

@@ -196,7 +196,13 @@ async def test_real_time_scheduling_link(
     sent = fake_cronofy.rts_requests()[0]
     assert sent["event"]["event_id"] == "sb_abc"
     assert sent["availability"]["required_duration"] == {"minutes": 30}
-    assert sent["callback_urls"]["completed_url"] == "https://slotbot.example.com/cronofy/push/key"
+    assert sent["callback_urls"] == {
+        "completed_url": "https://slotbot.example.com/cronofy/push/key?callback=completed",
+        "no_times_suitable_url": (
+            "https://slotbot.example.com/cronofy/push/key?callback=no_times_suitable"
+        ),
+    }
+    assert sent["redirect_urls"] == {"completed_url": REDIRECT}
     assert sent["target_calendars"] == [{"sub": "acc_1", "calendar_id": "cal_1"}]
     # Real-Time Scheduling authenticates with the client secret
     assert fake_cronofy.last("real_time_scheduling").bearer == DEFAULT_CLIENT_SECRET

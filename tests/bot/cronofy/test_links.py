@@ -218,7 +218,15 @@ async def test_real_time_scheduling_fallback(services: Services, fake_cronofy: F
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.org_key
     push = f"{services.settings.public_url}/cronofy/push/{org.org_key}"
-    assert sent["callback_urls"] == {"completed_url": push, "no_times_suitable_url": push}
+    # the push endpoint tells the two callbacks apart by ?callback= (their bodies do not)
+    assert sent["callback_urls"] == {
+        "completed_url": push + "?callback=completed",
+        "no_times_suitable_url": push + "?callback=no_times_suitable",
+    }
+    # the candidate lands on Slotbot's neutral thank-you page, not the recruiters' OAuth page
+    booked = f"{services.settings.public_url}/cronofy/booked"
+    assert sent["oauth"] == {"redirect_uri": booked}
+    assert sent["redirect_urls"] == {"completed_url": booked}
     assert sent["event"]["event_id"] == correlation_id
     assert sent["availability"]["required_duration"] == {"minutes": 30}
     assert len(sent["availability"]["available_periods"]) == 10
