@@ -12,26 +12,31 @@ Socket Mode when SLACK_APP_TOKEN is set, and registers `services.delivery["slack
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.delivery import SlackDelivery, web_client
+from adapters.slack.delivery import SlackDelivery, configure_client, web_client
 from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
 from adapters.slack.listeners import SlackListeners, org_id_for
 from adapters.slack.verify import MAX_CLOCK_SKEW, MalformedRequest, parse_payload, verify_signature
 from bot import logs
 from bot.app import SERVICES
 from bot.errors import StoreError
+from bot.org_state import deactivate_org
+from bot.org_state import reactivate_org as reactivate
 from bot.services import Services
+from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -88,32 +93,50 @@ async def slack_events(request: web.Request) -> web.Response:
         return _rejected(request, exc.status, str(exc))
 
     store = services.store
+    claimed: list[str] = []
     try:
-        fresh = await store.claim_once(
-            f"slack:request:{verdict.timestamp}:{verdict.signature}", REPLAY_TTL
-        )
-        if not fresh:
+        request_key = f"slack:request:{verdict.timestamp}:{verdict.signature}"
+        if not await store.claim_once(request_key, REPLAY_TTL):
             log.info(logs.SLACK_REPLAYED, payload.kind)
             return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+        claimed.append(request_key)
         if payload.kind == "event" and payload.event_id:
-            first = await store.claim_once(f"slack:event:{payload.event_id}", EVENT_TTL)
-            if not first:
+            event_key = f"slack:event:{payload.event_id}"
+            if not await store.claim_once(event_key, EVENT_TTL):
                 log.info(
                     logs.SLACK_RETRY_IGNORED,
                     payload.event_id,
                     request.headers.get("X-Slack-Retry-Num", "-"),
                 )
                 return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
+            claimed.append(event_key)
     except StoreError as exc:
-        return _rejected(request, 503, f"store unavailable: {exc}")
+        log.warning(logs.STORE_DOWN, exc)
+        # the store's own message can name files or hosts: the caller learns only the outcome
+        return _rejected(request, 503, "temporarily unavailable")
 
     bolt_request = AsyncBoltRequest(
         body=body.decode("utf-8"),
         query=request.query_string,
         headers={k: v for k, v in request.headers.items()},
     )
-    bolt_response = await runtime.bolt.async_dispatch(bolt_request)
+    try:
+        bolt_response = await runtime.bolt.async_dispatch(bolt_request)
+    except BaseException:
+        await _release(store, claimed)
+        raise
+    if bolt_response.status >= 500:
+        # the work did not happen: Slack's retry of this request must not be taken for a replay
+        await _release(store, claimed)
     return await to_aiohttp_response(bolt_response)
+
+
+async def _release(store: Store, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            await store.release_claim(key)
+        except StoreError as exc:
+            log.warning(logs.STORE_DOWN, exc)
 
 
 def _oauth_settings(
@@ -153,13 +176,17 @@ def build_runtime(services: Services) -> SlackRuntime:
         )
     else:
         token = settings.slack_bot_token
+        # bolt falls back to the SLACK_BOT_TOKEN variable and warns that it is unused when a
+        # client comes too: give it the token and configure the client it makes instead
         bolt = AsyncApp(
-            client=web_client(settings.slack_api_url, token),
+            token=token,
             signing_secret=signing_secret or "unused-in-socket-mode",
             authorize=None if token else _no_token_authorize,
             request_verification_enabled=False,
             name="slotbot",
         )
+        configure_client(bolt.client, settings.slack_api_url)
+        bolt.middleware(_reactivating(services))
     listeners = SlackListeners(services)
     listeners.register(bolt)
 
@@ -191,13 +218,33 @@ def build_runtime(services: Services) -> SlackRuntime:
 
 
 async def reactivate_org(services: Services, team_id: str) -> None:
-    """The app is (re)installed in a workspace: deliveries to it may resume."""
-    org = await services.store.get_org(org_id_for(team_id))
-    if org is not None and not org.active:
-        org.active = True
-        org.updated_at = services.clock()
-        await services.store.put_org(org)
+    """The app is (re)installed in a workspace: deliveries to it resume, held alerts too."""
+    released = await reactivate(services, org_id_for(team_id))
+    if released is not None:
         log.info(logs.SLACK_REINSTALLED, team_id)
+
+
+# the events that say the app is leaving: they must not count as a sign it is installed
+_LEAVING_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+def _reactivating(services: Services) -> Callable[..., Awaitable[None]]:
+    """Single workspace: any verified request from the workspace shows the app is installed
+    there, so an org marked inactive by an uninstall becomes active again (no restart)."""
+
+    async def middleware(
+        body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
+    ) -> None:
+        event = body.get("event")
+        leaving = isinstance(event, dict) and event.get("type") in _LEAVING_EVENTS
+        if context.team_id and not leaving:
+            try:
+                await reactivate_org(services, context.team_id)
+            except StoreError as exc:
+                log.warning(logs.STORE_DOWN, exc)
+        await next_()
+
+    return middleware
 
 
 async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -206,16 +253,9 @@ async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) ->
 
 
 async def deactivate_installation(runtime: SlackRuntime, team_id: str, reason: str) -> int:
-    """The app left a workspace: mark the org inactive, dead-letter its pending jobs and
-    forget its tokens. Returns how many jobs were dead-lettered."""
-    services = runtime.services
-    org_id = org_id_for(team_id)
-    org = await services.store.get_org(org_id)
-    if org is not None and org.active:
-        org.active = False
-        org.updated_at = services.clock()
-        await services.store.put_org(org)
-    count = await services.store.dead_letter_org_jobs(org_id, reason)
+    """The app left a workspace: mark the org inactive, hold its pending jobs and forget its
+    tokens. Returns how many jobs were held."""
+    count = await deactivate_org(runtime.services, org_id_for(team_id))
     if runtime.installations is not None:
         await runtime.installations.async_delete_all(enterprise_id=None, team_id=team_id)
     log.warning(logs.SLACK_UNINSTALLED, reason, team_id, count)

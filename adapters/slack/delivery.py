@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from adapters.slack.errors import (
 from adapters.slack.render import render_message
 from bot.chat import DeliveryTarget
 from bot.errors import DeliveryError, SecretError, StoreError
+from bot.org_state import APP_UNINSTALLED
 from bot.services import Services
 from bot.store.records import MessageRef
 from cards.model import Card
@@ -31,6 +33,9 @@ from cards.model import Card
 CHANNEL_TEAMS = "slack_channel_teams"
 # one Slack call may not hold a delivery longer than this (retries included)
 CALL_TIMEOUT = 30.0
+CLIENT_TIMEOUT = 10
+# members whose direct-message channel is remembered (the least recently used are dropped)
+DM_CHANNEL_CACHE = 1024
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
 
@@ -50,9 +55,16 @@ def web_client(
         token=token,
         base_url=base_url,
         retry_handlers=retry_handlers(),
-        timeout=10,
+        timeout=CLIENT_TIMEOUT,
         session=session,
     )
+
+
+def configure_client(client: AsyncWebClient, base_url: str) -> None:
+    """Give a client made elsewhere (bolt's own) the settings of `web_client`."""
+    client.base_url = base_url
+    client.retry_handlers = retry_handlers()
+    client.timeout = CLIENT_TIMEOUT
 
 
 def team_of(org_id: str) -> str:
@@ -68,7 +80,7 @@ class SlackDelivery:
         self._services = services
         self._token_for_team = token_for_team
         self._clients: dict[str, AsyncWebClient] = {}
-        self._dm_channels: dict[tuple[str, str], str] = {}
+        self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
         # the app's shared connection pool while it runs (None: one session per call)
         self.session: aiohttp.ClientSession | None = None
 
@@ -83,7 +95,7 @@ class SlackDelivery:
             raise DeliveryError(
                 "Slotbot was uninstalled from this Slack workspace; reinstall it to resume.",
                 permanent=True,
-                reason="app uninstalled",
+                reason=APP_UNINSTALLED,
             )
         try:
             token = await self._token_for_team(team_of(org_id))
@@ -94,7 +106,7 @@ class SlackDelivery:
                 "Slotbot has no Slack bot token for this workspace. Install the Slack app "
                 "(multi-workspace) or set SLACK_BOT_TOKEN.",
                 permanent=True,
-                reason="no bot token",
+                reason="no_bot_token",
             )
         client = self._clients.get(token)
         if client is None or client.session is not self.session:
@@ -122,15 +134,17 @@ class SlackDelivery:
         doc = await self._services.store.kv_get(CHANNEL_TEAMS, channel)
         if doc is None or not isinstance(doc.get("org_id"), str):
             raise DeliveryError(
-                "Slotbot does not know which workspace this message was posted in.",
+                "Slotbot does not know which workspace this message was posted in. "
+                + PERMANENT_REASONS["message_not_found"],
                 permanent=True,
-                reason=PERMANENT_REASONS["message_not_found"],
+                reason="message_not_found",
             )
         return str(doc["org_id"])
 
     async def _dm_channel(self, client: AsyncWebClient, org_id: str, user_id: str) -> str:
         cached = self._dm_channels.get((org_id, user_id))
         if cached is not None:
+            self._dm_channels.move_to_end((org_id, user_id))
             return cached
         data = await self._call(
             "conversations.open", lambda: client.conversations_open(users=user_id)
@@ -140,6 +154,8 @@ class SlackDelivery:
         if not isinstance(channel_id, str):
             raise DeliveryError("Slack conversations.open returned no channel")
         self._dm_channels[(org_id, user_id)] = channel_id
+        while len(self._dm_channels) > DM_CHANNEL_CACHE:
+            self._dm_channels.popitem(last=False)
         return channel_id
 
     # DeliveryAdapter -------------------------------------------------------

@@ -47,11 +47,6 @@ PERMANENT_REASONS: dict[str, str] = {
     "cant_update_message": "Slack does not allow Slotbot to update that message.",
 }
 
-# errors that say the token is gone: the installation is no longer usable
-AUTH_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
-)
-
 DEFAULT_RETRY_AFTER = 1.0
 
 
@@ -66,7 +61,10 @@ def _retry_after(value: str | None) -> float:
 
 
 def delivery_error_from_slack(exc: SlackApiError, method: str) -> DeliveryError:
-    """Map a Slack API error to a permanent error with a reason, or a retryable one."""
+    """Map a Slack API error to a permanent error or a retryable one.
+
+    `reason` is Slack's error code (channel_not_found, not_in_channel, …), what the outbox
+    worker decides on; the message says in words what to do about it."""
     response = exc.response
     code = str(response.get("error") or "unknown_error")
     status = response.status_code
@@ -78,10 +76,10 @@ def delivery_error_from_slack(exc: SlackApiError, method: str) -> DeliveryError:
             retry_after=seconds,
             reason="ratelimited",
         )
-    reason = PERMANENT_REASONS.get(code)
-    if reason is not None:
+    advice = PERMANENT_REASONS.get(code)
+    if advice is not None:
         return DeliveryError(
-            f"Slack {method} failed: {code}. {reason}", permanent=True, reason=reason
+            f"Slack {method} failed: {code}. {advice}", permanent=True, reason=code
         )
     return DeliveryError(f"Slack {method} failed: {code}", reason=code)
 
@@ -94,4 +92,4 @@ def delivery_error_from_transport(exc: BaseException, method: str) -> DeliveryEr
         what = f"connection failed ({type(exc).__name__})"
     else:
         what = f"failed ({type(exc).__name__})"
-    return DeliveryError(f"Slack {method} {what}", reason=f"Slack unreachable: {what}")
+    return DeliveryError(f"Slack {method} {what}", reason="slack_unreachable")

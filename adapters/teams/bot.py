@@ -28,6 +28,7 @@ from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, run_action, run_command, submit_setup
 from bot.cronofy import views
+from bot.org_state import deactivate_org, reactivate_org
 from bot.services import Services
 from cards.text import to_text
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 SETUP_SUBMIT_ACTIONS = frozenset({"cronofy.setup.submit", "setup.submit"})
-UNINSTALLED_REASON = "Slotbot was uninstalled from Microsoft Teams"
 # button data we add to cards moved from a channel into a 1:1 chat
 ORIGIN_KEY = "slotbot_origin"
 
@@ -57,6 +57,14 @@ def invoke_body(status: int, content_type: str, value: object) -> dict[str, obje
 
 def is_setup_submission(action_id: str, data: dict[str, Any]) -> bool:
     return action_id in SETUP_SUBMIT_ACTIONS or "client_secret" in data
+
+
+def toast_for(replies: list[Reply]) -> str:
+    """The short answer to a button press: an error says what went wrong, never "Done."."""
+    for reply in replies:
+        if reply.card.status == "attention":
+            return reply.card.fallback or "That did not work."
+    return "Done." if replies else "Nothing to do."
 
 
 def command_text(activity: Activity) -> str:
@@ -82,7 +90,22 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if not self.is_removal(activity):
             # the freshest service URL and a way back into this conversation, every time
             await self.refs.remember(activity)
+            if self.is_install(activity):
+                await self.reinstalled(activity)
         await super().on_turn(turn_context)
+
+    @staticmethod
+    def is_install(activity: Activity) -> bool:
+        """An activity that shows Slotbot is installed where it came from: the install itself,
+        the bot added to a team or chat, or anyone talking to it."""
+        if activity.type == "installationUpdate":
+            return activity.action in ("add", "add-upgrade")
+        if activity.type == "conversationUpdate":
+            added = activity.members_added or []
+            return activity.recipient is not None and any(
+                m.id == activity.recipient.id for m in added
+            )
+        return activity.type in ("message", "invoke")
 
     @staticmethod
     def is_removal(activity: Activity) -> bool:
@@ -236,7 +259,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         ctx = self.command_context(activity, conversation)
         replies = await run_action(ctx, action_id, value)
         await self.deliver(turn_context, ctx, replies, public_to=target)
-        return "Done." if replies else "Nothing to do."
+        return toast_for(replies)
 
     # replies -------------------------------------------------------------------------
 
@@ -317,12 +340,14 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await self.refs.forget(activity)
         if await self.refs.tenant_has_installs(tenant):
             return
-        org_id = f"teams:{tenant}"
-        store = self.services.store
-        org = await store.get_org(org_id)
-        if org is not None:
-            org.active = False
-            org.updated_at = self.services.clock()
-            await store.put_org(org)
-        count = await store.dead_letter_org_jobs(org_id, UNINSTALLED_REASON)
+        count = await deactivate_org(self.services, f"teams:{tenant}")
         log.info(logs.TEAMS_UNINSTALLED, tenant, count)
+
+    async def reinstalled(self, activity: Activity) -> None:
+        """Slotbot is back in the tenant: an org an uninstall turned off is on again, and the
+        alerts held meanwhile go out."""
+        tenant = tenant_of(activity)
+        if tenant:
+            released = await reactivate_org(self.services, f"teams:{tenant}")
+            if released is not None:
+                log.info(logs.TEAMS_REINSTALLED, tenant, released)

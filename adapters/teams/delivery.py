@@ -18,7 +18,8 @@ from adapters.teams.refs import ConversationRefs
 from adapters.teams.render import render
 from adapters.teams.retry import with_retry
 from bot.chat import DeliveryTarget
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, StoreError
+from bot.org_state import APP_UNINSTALLED
 from bot.store.records import MessageRef
 from cards.model import Card
 
@@ -46,6 +47,7 @@ class TeamsDelivery:
 
     async def send(self, target: DeliveryTarget, card: Card) -> MessageRef:
         tenant = tenant_from_org(target.org_id)
+        await self.check_active(target.org_id)
         if target.kind == "channel":
             stored = await self.refs.conversation(target.conversation_id or "")
             if stored is None:
@@ -94,6 +96,19 @@ class TeamsDelivery:
         )
 
     # helpers used by the bot too -----------------------------------------------
+
+    async def check_active(self, org_id: str) -> None:
+        """An org Slotbot was uninstalled from gets nothing; its alerts wait for a reinstall."""
+        try:
+            org = await self.refs.store.get_org(org_id)
+        except StoreError as exc:
+            raise DeliveryError(f"store unavailable: {type(exc).__name__}") from None
+        if org is not None and not org.active:
+            raise DeliveryError(
+                "Slotbot was uninstalled from this Microsoft Teams tenant; reinstall it to resume.",
+                permanent=True,
+                reason=APP_UNINSTALLED,
+            )
 
     async def post(self, reference: ConversationReference, activity: Activity) -> str:
         """Send `activity` into the referenced conversation; return the new activity id."""

@@ -12,13 +12,14 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import serializer_helper
+from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from adapters.teams.auth import Unauthenticated, VerifierUnavailable, authenticate
 from adapters.teams.bot import SlotbotTeamsBot
 from bot import logs
+from bot.errors import StoreError
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class MessagesHandler:
             return problem(400, "activity has no type")
         if not activity.service_url:
             return problem(400, "activity has no serviceUrl")
+        if activity.conversation is None or not activity.conversation.id:
+            return problem(400, "activity has no conversation")
 
         try:
             auth_result = await authenticate(
@@ -88,17 +91,36 @@ class MessagesHandler:
             )
             return problem(503, "cannot verify the token right now")
 
+        dedupe_key = ""
         if activity.id and activity.type in ("message", "invoke"):
-            conv_id = activity.conversation.id if activity.conversation else ""
-            first = await self.services.store.claim_once(
-                f"teams.activity:{conv_id}:{activity.id}", DEDUPE_TTL_SECONDS
-            )
+            dedupe_key = f"teams.activity:{activity.conversation.id}:{activity.id}"
+            try:
+                first = await self.services.store.claim_once(dedupe_key, DEDUPE_TTL_SECONDS)
+            except StoreError as exc:
+                log.warning(logs.STORE_DOWN, exc)
+                return problem(503, "temporarily unavailable")
             if not first:
                 return web.Response(status=200 if activity.type == "invoke" else 201)
 
-        invoke_response = await self.adapter.process_activity(
-            auth_result, activity, self.bot.on_turn
-        )
+        # botbuilder hands a failed turn to on_turn_error and returns as if it had worked:
+        # note the failure, so the activity is not remembered as handled and Teams retries it
+        failed: list[BaseException] = []
+
+        async def turn(context: TurnContext) -> None:
+            try:
+                await self.bot.on_turn(context)
+            except Exception as exc:
+                failed.append(exc)
+                raise
+
+        invoke_response = await self.adapter.process_activity(auth_result, activity, turn)
+        if failed:
+            if dedupe_key:
+                try:
+                    await self.services.store.release_claim(dedupe_key)
+                except StoreError as exc:
+                    log.warning(logs.STORE_DOWN, exc)
+            return problem(500, "the activity could not be handled")
         if invoke_response is None:
             return web.Response(status=201)
         payload: Any = invoke_response.body

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from bot.org_state import APP_UNINSTALLED
 from bot.store.base import Store
 from tests.adapters.slack.support import (
     FORM,
@@ -29,6 +30,7 @@ from tests.bot.alerts.payloads import time_chosen
 from tests.fakes.cronofy import FakeCronofy
 from tests.fakes.slack import FakeSlack
 from tests.scenarios.test_slack_commands import PUBLIC_LINK, setup_submission
+from tests.scenarios.test_slack_install import eventually
 
 WAIT = 15.0  # an upper bound for the worker, never a timing assertion
 
@@ -165,7 +167,8 @@ async def test_channel_without_the_bot_is_dead_lettered_with_advice_and_admins_t
     )
     letters = await store.list_dead_letters(ORG)
     assert len(letters) == 1
-    assert "/invite @Slotbot" in letters[0].dead_reason
+    assert letters[0].dead_reason == "not_in_channel"
+    assert "/invite @Slotbot" in letters[0].last_error
     # the recruiter's DM was not held up by the channel's problem
     await fake_slack.wait_for(
         lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "D1", timeout=WAIT
@@ -194,3 +197,70 @@ async def test_app_home_lists_the_booked_interview(
     assert published[0].args["user_id"] == "U1"
     text = all_text(view)
     assert "Dr Emmet Brown" in text and PUBLIC_LINK in text
+
+
+async def test_after_app_uninstalled_callbacks_are_recorded_and_held_until_a_request_shows_it_back(
+    client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, store, fake_slack, fake_cronofy)
+    gone = await post_signed(
+        client, event_body({"type": "app_uninstalled"}, event_id="EvGone"), "application/json"
+    )
+    assert gone.status == 200
+
+    async def inactive() -> bool:
+        org = await store.get_org(ORG)
+        return org is not None and not org.active
+
+    await eventually(inactive)  # the event is handled after the ack
+
+    # Cronofy's keys still work: a 404 would make it give up, so the event is kept and acked
+    body = json.dumps(time_chosen(correlation_id=correlation_id)).encode()
+    response = await client.post(
+        path, data=body, headers=push_headers(body, fake_cronofy.client_secret)
+    )
+    assert response.status == 200, await response.text()
+    assert await store.get_booking(ORG, "srq_80f7fece4f37897d62d86d80") is not None
+    held = await store.list_dead_letters(ORG)
+    assert len(held) == 2 and {job.dead_reason for job in held} == {APP_UNINSTALLED}
+    assert not [r for r in fake_slack.calls("chat.postMessage") if r.args.get("channel") == "C1"]
+
+    # single workspace: the next verified request from the workspace shows the app is back
+    await _reply(client, fake_slack, "help", user="U1")
+    org = await store.get_org(ORG)
+    assert org is not None and org.active
+    await fake_slack.wait_for(
+        lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "C1", timeout=WAIT
+    )
+    assert "Emmet Brown" in all_text(fake_slack.messages("C1"))
+
+
+async def test_update_refused_with_channel_not_found_is_dead_lettered_not_posted_anew(
+    client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, store, fake_slack, fake_cronofy)
+    await push(client, path, time_chosen(correlation_id=correlation_id), fake_cronofy.client_secret)
+    await fake_slack.wait_for(
+        lambda r: r.name == "chat.postMessage" and r.args.get("channel") == "C1", timeout=WAIT
+    )
+    fake_slack.fail_next(
+        lambda r: r.name == "chat.update" and r.args.get("channel") == "C1",
+        slack_error="channel_not_found",
+    )
+    moved = time_chosen(
+        correlation_id=correlation_id,
+        start="2026-12-02T15:00:00Z",
+        end="2026-12-02T15:30:00Z",
+        triggered_at="2025-01-20T09:00:00Z",
+    )
+    await push(client, path, moved, fake_cronofy.client_secret)
+
+    async def dead() -> bool:
+        return bool(await store.list_dead_letters(ORG))
+
+    await eventually(dead)
+    [letter] = await store.list_dead_letters(ORG)
+    assert letter.dead_reason == "channel_not_found"
+    assert "/invite @Slotbot" in letter.last_error
+    # the channel is the problem, not the message: a new post would fail the same way
+    assert len(fake_slack.messages("C1")) == 1

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.chat import DeliveryTarget
+from bot.org_state import APP_UNINSTALLED
 from bot.outbox import notice_job
 from bot.store.base import Store
 from bot.store.records import Org
@@ -71,7 +72,7 @@ async def test_uninstall_dead_letters_pending_jobs(
 
     await eventually(dead)
     letters = await store.list_dead_letters(ORG)
-    assert all("Slack" in job.dead_reason for job in letters)
+    assert all(job.dead_reason == APP_UNINSTALLED for job in letters)
     org = await store.get_org(ORG)
     assert org is not None and not org.active
 
@@ -107,8 +108,10 @@ async def test_app_home_for_member_and_admin(
     views = {v["user_id"]: v["view"] for v in fake_slack.views("views.publish")}
     assert views["U1"]["type"] == "home"
     member_text = str(views["U1"])
-    assert "not connected" in member_text and "Workspace setup" not in member_text
-    assert "Workspace setup" in str(views["UADMIN"])
+    # Home shows what /schedule upcoming shows, and for admins what /cronofy status shows
+    assert "not connected" in member_text and "Your upcoming interviews" in member_text
+    assert "Cronofy is not set up" not in member_text
+    assert "Cronofy is not set up" in str(views["UADMIN"])
     assert "/cronofy setup" in str(views["UADMIN"])
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from adapters.slack import SLACK
 from bot.store.base import Store
 from bot.store.records import CronofyConfig, Org
 from tests.adapters.slack.support import (
@@ -167,3 +169,45 @@ async def test_shutdown_lets_an_acked_command_finish_its_work(
     await store.open()
     member = await store.get_member(ORG, "U1")
     assert member is not None and member.public_link == "https://app.cronofy.com/pls/Late123"
+
+
+async def test_event_that_failed_on_our_side_runs_when_slack_retries_it(
+    client: Any, fake_slack: FakeSlack
+) -> None:
+    failures = [RuntimeError("a bug while handling the event")]
+
+    async def breaks_once(next_: Callable[[], Awaitable[None]]) -> None:
+        if failures:
+            raise failures.pop()
+        await next_()
+
+    client.server.app[SLACK].bolt.middleware(breaks_once)
+    body = event_body({"type": "app_home_opened", "user": "U1", "tab": "home"}, event_id="EvBug")
+    first = await post_signed(client, body, "application/json")
+    assert first.status == 500
+    # the event was not handled, so it is not remembered as handled: Slack's retry runs
+    retry = await post_signed(
+        client,
+        body,
+        "application/json",
+        extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"},
+        ts=int(time.time()) - 7,
+    )
+    assert retry.status == 200
+    assert "X-Slack-No-Retry" not in retry.headers
+    [published] = await fake_slack.wait_for("views.publish")
+    assert published.args["user_id"] == "U1"
+
+
+async def test_store_outage_is_a_plain_503(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack
+) -> None:
+    client = await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    await store.close()
+    try:
+        response = await post_signed(client, command_body(fake_slack, "help"), FORM)
+        assert response.status == 503
+        answer = await response.json()
+        assert answer["reason"] == "temporarily unavailable", "no store details to the caller"
+    finally:
+        await store.open()

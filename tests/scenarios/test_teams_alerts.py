@@ -14,6 +14,7 @@ import pytest
 
 from adapters.teams.refs import NAMESPACE
 from bot.chat import DeliveryTarget
+from bot.org_state import APP_UNINSTALLED
 from bot.outbox import notice_job
 from bot.store.base import Store
 from cards.model import Card, Header
@@ -186,3 +187,36 @@ async def test_uninstall_forgets_conversations_and_dead_letters_pending_jobs(
     [dead] = await store.list_dead_letters(ORG)
     assert dead.job_id == job.job_id
     assert "uninstalled" in dead.dead_reason
+
+
+async def test_removed_then_added_again_records_callbacks_holds_and_then_delivers_alerts(
+    client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, fake_connector, fake_cronofy)
+    secret = fake_cronofy.client_secret
+    for where in (channel(fake_connector), personal(fake_connector)):
+        assert (await post(client, installed(where, action="remove"))).status == 201
+    org = await store.get_org(ORG)
+    assert org is not None and not org.active
+
+    # the keys still work: the booking is recorded and acknowledged, its alerts held
+    await push(client, path, time_chosen(correlation_id=correlation_id), secret)
+    assert await store.get_booking(ORG, "srq_80f7fece4f37897d62d86d80") is not None
+    held = await store.list_dead_letters(ORG)
+    assert held and {job.dead_reason for job in held} == {APP_UNINSTALLED}
+    assert fake_connector.calls(to_channel) == []
+
+    # added to the team again: the org is on, the held channel alert goes out
+    assert (await post(client, bot_added(channel(fake_connector)))).status == 201
+    org = await store.get_org(ORG)
+    assert org is not None and org.active
+    await fake_connector.wait_for(lambda r: to_channel(r) and r.status == 200, timeout=WAIT)
+    await outbox_drained(store)
+    assert await store.list_dead_letters(ORG) == []
+
+    # and a new callback is delivered straight away
+    posted = len(fake_connector.calls(to_channel))
+    other = time_chosen(request_id="srq_second", correlation_id=correlation_id)
+    await push(client, path, other, secret)
+    await fake_connector.wait_for(to_channel, count=posted + 1, timeout=WAIT)
+    await outbox_drained(store)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
+import adapters.slack.delivery as delivery_module
 from adapters.slack.delivery import SlackDelivery
 from adapters.slack.installations import StoreInstallationStore
 from bot.chat import DeliveryTarget
@@ -97,7 +98,8 @@ async def test_permanent_errors_say_what_to_do(
     with pytest.raises(DeliveryError) as caught:
         await delivery_for(services).send(channel(), CARD)
     assert caught.value.permanent
-    assert advice in caught.value.reason
+    assert caught.value.reason == error, "the reason is Slack's code: the worker decides on it"
+    assert advice in str(caught.value)
     assert TOKEN not in str(caught.value)
 
 
@@ -182,3 +184,20 @@ async def test_multi_workspace_uses_the_installed_token(
             DeliveryTarget("slack", "slack:T404", "channel", conversation_id="C9"), CARD
         )
     assert missing.value.permanent
+
+
+async def test_remembered_dm_channels_are_bounded_least_recently_used_first(
+    services: Services, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery_module, "DM_CHANNEL_CACHE", 2)
+    delivery = delivery_for(services)
+
+    async def dm(user: str) -> None:
+        await delivery.send(DeliveryTarget("slack", ORG, "dm", user_id=user), CARD)
+
+    for user in ("U1", "U2", "U1", "U3"):  # U2 is the least recently used when U3 arrives
+        await dm(user)
+    await dm("U1")
+    await dm("U2")
+    opened = [r.args["users"] for r in fake_slack.calls("conversations.open")]
+    assert opened == ["U1", "U2", "U3", "U2"]

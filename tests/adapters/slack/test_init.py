@@ -1,0 +1,34 @@
+"""Building the Slack runtime: bolt is configured so that it has nothing to warn about."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from adapters.slack import build_runtime
+from bot.secrets import SecretBox, generate_key
+from bot.services import Services
+from bot.store.base import Store
+from tests.adapters.slack.support import slack_settings
+from tests.fakes.slack import FakeSlack
+
+
+def test_single_workspace_bolt_does_not_warn_that_the_token_is_unused(
+    store: Store,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = slack_settings(fake_slack)
+    assert settings.slack_bot_token
+    # a deployment sets the token in the environment, where bolt looks for it too
+    monkeypatch.setenv("SLACK_BOT_TOKEN", settings.slack_bot_token)
+    services = Services(settings=settings, store=store, secrets=SecretBox([generate_key()]))
+    with caplog.at_level(logging.INFO):
+        runtime = build_runtime(services)
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == []
+    client = runtime.bolt.client
+    assert client.base_url == settings.slack_api_url and client.token == settings.slack_bot_token
+    assert client.retry_handlers, "bolt's client retries like Slotbot's own"
