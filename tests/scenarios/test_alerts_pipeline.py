@@ -12,6 +12,7 @@ import pytest
 from bot.alerts.hmac import HEADER, compute_push_hmac
 from bot.alerts.worker import SENT_NAMESPACE, OutboxWorker
 from bot.errors import DeliveryError
+from bot.org_state import last_callback_at
 from bot.store.base import Store
 from bot.store.records import MessageRef
 from cards.model import card_to_dict
@@ -72,7 +73,7 @@ async def test_signed_callback_alerts_channel_and_dm(aiohttp_client: Any, store:
     assert refs[CHANNEL_KEY] == dataclasses.replace(channel.ref, seq=1)
     assert refs[DM_KEY] == dataclasses.replace(dm.ref, seq=1)
     org = await store.get_org(ORG_ID)
-    assert org is not None and org.last_callback_at is not None
+    assert org is not None and await last_callback_at(store, org) is not None
     # the sent markers are gone once the jobs are acked
     assert await store.kv_list(SENT_NAMESPACE) == {}
 
