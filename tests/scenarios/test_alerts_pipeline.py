@@ -324,6 +324,43 @@ async def test_unknown_scheduling_type_is_recorded_and_alerted_as_other(
     await p.wait_sent(2)
     [entry] = await store.list_timeline(ORG_ID, CANDIDATE_ID)
     assert entry.kind == "other" and entry.raw_type == "scheduling_request_brand_new_stage"
+    # the alert itself: a general update naming Cronofy's type, in the channel and the DM
+    assert sorted(s.target.key for s in p.adapter.sent) == sorted([CHANNEL_KEY, DM_KEY])
+    for sent in p.adapter.sent:
+        assert sent.card.title.startswith("Scheduling update")
+        assert "scheduling_request_brand_new_stage" in to_text(sent.card)
+    # an event Slotbot does not understand makes no booking of its own
+    assert await store.get_booking(ORG_ID, "srq_80f7fece4f37897d62d86d80") is None
+
+
+async def test_unknown_event_for_a_booking_is_a_thread_note_and_leaves_the_message(
+    aiohttp_client: Any, store: Store
+) -> None:
+    p = await start_pipeline(aiohttp_client, store)
+    assert (await p.post(payloads.time_chosen())).status == 200
+    cancelled = payloads.time_chosen(
+        notification_type="scheduling_request_cancelled", triggered_at="2025-01-21T00:00:00Z"
+    )
+    assert (await p.post(cancelled)).status == 200
+    await p.wait_sent(2)
+    await p.drain()
+    updates = len(p.adapter.updates)
+    odd = payloads.time_chosen(
+        notification_type="scheduling_request_brand_new_stage",
+        start="2026-12-09T10:00:00Z",
+        triggered_at="2025-01-22T00:00:00Z",
+    )
+    assert (await p.post(odd)).status == 200
+    await p.drain()
+    # no redraw (which would drop "cancelled" and bring the buttons back), no new message
+    assert len(p.adapter.updates) == updates and len(p.adapter.sent) == 2
+    notes = [card for _ref, card, _reply in p.adapter.replies if card.fallback == "Updated"]
+    assert len(notes) == 2  # one in each thread
+    booking = await store.get_booking(ORG_ID, "srq_80f7fece4f37897d62d86d80")
+    assert booking is not None and booking.state == "cancelled"
+    assert booking.start == "2026-12-01T10:00:00Z"
+    timeline = await store.list_timeline(ORG_ID, CANDIDATE_ID)
+    assert [e.kind for e in timeline] == ["booked", "cancelled", "other"]
 
 
 # --- bad input ----------------------------------------------------------------------------

@@ -1,8 +1,11 @@
+from typing import Any
+
 from cryptography.fernet import Fernet
 
-from bot.alerts.worker import OutboxWorker
+from bot.alerts.worker import LANE_NAMESPACE, OutboxWorker
 from bot.chat import DeliveryTarget
 from bot.config import Settings
+from bot.errors import DeliveryError
 from bot.outbox import notice_job
 from bot.secrets import SecretBox
 from bot.services import Services
@@ -84,3 +87,63 @@ async def test_missing_adapter_is_retried_not_lost(store: Store) -> None:
     await store.enqueue([notice_job("teams:tenant", target, notice("Hi", "there"), now=1.0)])
     assert await OutboxWorker(services, consumer="t").run_once() == 1
     assert await store.outbox_depth() == 1 and await store.list_dead_letters() == []
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_one_conversation_keeps_its_order_across_workers(store: Store) -> None:
+    """A failed job holds back the newer jobs of its conversation, whichever worker has them;
+    waiting uses up none of their attempts; other conversations are not held back."""
+    services, adapter = _services(store)
+    clock = _Clock(1_800_000_000.0)
+    services.clock = clock
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
+    first = notice_job("teams:tenant", dm, notice("First", "-"), now=clock.now - 2)
+    second = notice_job("teams:tenant", dm, notice("Second", "-"), now=clock.now - 1)
+    elsewhere = notice_job("teams:tenant", other, notice("Elsewhere", "-"), now=clock.now)
+    await store.enqueue([first, second, elsewhere])
+    adapter.fail_for(dm.key, *[DeliveryError("busy", reason="internal_error")] * 3)
+    options: dict[str, Any] = {"batch_size": 1, "max_attempts": 4, "rng": lambda: 1.0}
+    worker_a, worker_b = (OutboxWorker(services, consumer=name, **options) for name in "ab")
+
+    async def run_until_idle() -> None:
+        while any([await worker_a.run_once(), await worker_b.run_once()]):
+            pass
+
+    await run_until_idle()  # "First" fails; "Second" waits behind it; "Elsewhere" goes
+    assert [s.card.title for s in adapter.sent] == ["Elsewhere"]
+    for _ in range(2):  # "First" fails twice more; "Second" waits each time
+        clock.now += 10
+        await run_until_idle()
+    assert [s.card.title for s in adapter.sent] == ["Elsewhere"]
+    clock.now += 10
+    assert await worker_a.run_once() == 1  # "First" goes at last
+    assert [s.card.title for s in adapter.sent] == ["Elsewhere", "First"]
+    # "Second" is claimed for the fourth time and fails: waiting used up none of its four
+    # attempts, so it is tried again rather than dead-lettered
+    adapter.fail_for(dm.key, DeliveryError("busy", reason="internal_error"))
+    assert await worker_b.run_once() == 1
+    assert await store.list_dead_letters() == [] and await store.outbox_depth() == 1
+    clock.now += 10
+    await run_until_idle()
+    assert [s.card.title for s in adapter.sent] == ["Elsewhere", "First", "Second"]
+    assert await store.outbox_depth() == 0 and await store.list_dead_letters() == []
+
+
+async def test_a_conversation_another_worker_is_sending_to_is_not_sent_to(store: Store) -> None:
+    services, adapter = _services(store)
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue([notice_job("teams:tenant", dm, notice("Hi", "-"), now=1.0)])
+    # the lease of the conversation's lane, as a worker in the middle of a send holds it
+    assert await store.claim_once(f"{LANE_NAMESPACE}:teams:tenant|{dm.key}:0", 60.0)
+    worker = OutboxWorker(services, consumer="t", max_attempts=1)
+    assert await worker.run_once() == 1
+    assert adapter.sent == [] and await store.list_dead_letters() == []
+    assert await store.outbox_depth() == 1
