@@ -251,3 +251,26 @@ async def test_alert_routes_say_what_a_channel_gets_and_keep_its_name(org_ready:
     # a channel the adapter did not resolve is refused, with the usage line
     made_up = await say(services, "cronofy alerts #C0998", user=ADMIN)
     assert "not a channel Slotbot can see" in made_up and "#channel" in made_up
+
+
+async def test_shared_link_is_under_the_recruiters_name_not_their_handle(
+    org_ready: Services,
+) -> None:
+    services = org_ready
+    await services.store.put_member(
+        Member(
+            ORG_ID,
+            RECRUITER,
+            name="Rita Recruiter",
+            display_name="",
+            public_link="https://app.cronofy.com/pls/abc",
+        )
+    )
+    who = ctx(services, actor(RECRUITER, name="u_rec"))
+    for replies in (
+        await run_command(who, "schedule link share"),
+        await run_action(who, "link.share", "own"),
+    ):
+        text = card_text(replies[0].card)
+        assert replies[0].visibility == "public"
+        assert "Book a time with Rita Recruiter" in text and "u_rec" not in text
