@@ -15,8 +15,9 @@ listed there: it is postponed to just after that job's next try, without using u
 attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
 order their callbacks were accepted. What is not promised: two jobs for one conversation that
 are both tried for the first time at the same moment by two workers go out one after the
-other, but in either order; and a job whose worker died holds its place only once it has
-been reclaimed. The message of a booking shows its newest state whatever the order (below).
+other, but in either order; a job whose worker died holds its place only once it has been
+reclaimed; and a worker that dies mid-send holds its conversation's lease until the lease
+expires (the visibility timeout). The message of a booking shows its newest state whatever the order (below).
 
 Current state. An alert job carries `seq`, the booking version its event produced, and each
 stored message reference the version the message shows: the message is drawn from the
