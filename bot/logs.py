@@ -56,6 +56,7 @@ TEAMS_APOLOGY_FAILED = "teams: could not tell the member that the turn failed"
 TEAMS_UNINSTALLED = "teams: uninstalled from tenant %s; %d pending job(s) held until a reinstall"
 TEAMS_REINSTALLED = "teams: installed again in tenant %s; %d held job(s) released"
 TEAMS_MEMBER_LOOKUP_FAILED = "teams: could not look up a mentioned member (%s)"
+TEAMS_PRIVATE_REPLY_FAILED = "teams: could not open a 1:1 chat for a private answer (%s)"
 
 # outbox -----------------------------------------------------------------------
 WORKER_STARTED = "outbox worker %s started"

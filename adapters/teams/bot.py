@@ -28,6 +28,7 @@ from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, run_action, run_command, submit_setup
 from bot.cronofy import views
+from bot.errors import DeliveryError
 from bot.org_state import deactivate_org, reactivate_org
 from bot.services import Services
 from cards.text import to_text
@@ -299,8 +300,18 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                     ctx.conversation.conversation_id,
                 )
                 message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}))
-                reference = await self.personal_for(activity)
-                await self.delivery.post(reference, message)
+                try:
+                    reference = await self.personal_for(activity)
+                    await self.delivery.post(reference, message)
+                except DeliveryError as exc:
+                    # a private answer never falls back to the channel: say how to get it
+                    log.warning(logs.TEAMS_PRIVATE_REPLY_FAILED, exc.reason)
+                    notice = MessageFactory.text(
+                        "I couldn't answer you privately: open a chat with Slotbot "
+                        "(Apps → Slotbot → Chat), say hi, then try again."
+                    )
+                    await with_retry(lambda n=notice: turn_context.send_activity(n))  # type: ignore[misc]
+                    return
                 moved_to_personal = True
         if moved_to_personal:
             name = ctx.actor.display_name or "there"

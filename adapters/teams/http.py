@@ -28,6 +28,10 @@ DEDUPE_TTL_SECONDS = 24 * 3600.0
 ROUTE = "/api/messages"
 
 
+# parts of an activity botbuilder reads as objects; anything else crashes it mid-turn
+OBJECT_FIELDS = ("from", "recipient", "conversation", "channelData", "relatesTo")
+
+
 def problem(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
@@ -64,6 +68,12 @@ class MessagesHandler:
             return problem(400, "body is not JSON")
         if not isinstance(body, dict):
             return problem(400, "body is not a JSON object")
+        for field in OBJECT_FIELDS:
+            if body.get(field) is not None and not isinstance(body[field], dict):
+                return problem(400, f"activity {field} is not an object")
+        if body.get("type") == "invoke" and not isinstance(body.get("value", {}), dict):
+            # botbuilder reads every invoke's value as an object
+            return problem(400, "invoke value is not an object")
         try:
             activity = Activity().deserialize(body)
         except Exception:
@@ -74,6 +84,10 @@ class MessagesHandler:
             return problem(400, "activity has no serviceUrl")
         if activity.conversation is None or not activity.conversation.id:
             return problem(400, "activity has no conversation")
+        if activity.from_property is None or not activity.from_property.id:
+            return problem(400, "activity has no sender (from)")
+        if activity.recipient is None or not activity.recipient.id:
+            return problem(400, "activity has no recipient")
 
         try:
             auth_result = await authenticate(

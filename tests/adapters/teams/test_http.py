@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from bot.store.base import Store
 from tests.adapters.teams.support import dev_settings, execute, make_app, message, personal
 from tests.fakes.botframework import FakeConnector
@@ -98,15 +100,33 @@ async def test_dev_mode_ignores_a_token_it_cannot_check(
     assert response.status == 201
 
 
-async def test_activity_without_a_conversation_is_400_before_any_work(
-    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"conversation": None}, "activity has no conversation"),
+        ({"from": None}, "activity has no sender (from)"),
+        ({"recipient": None}, "activity has no recipient"),
+        ({"channelData": ["not", "an", "object"]}, "activity channelData is not an object"),
+        ({"from": "29:ada"}, "activity from is not an object"),
+        (
+            {"type": "invoke", "name": "adaptiveCard/action", "value": [1]},
+            "invoke value is not an object",
+        ),
+    ],
+)
+async def test_an_activity_botbuilder_cannot_read_is_400_before_any_work(
+    aiohttp_client: Any,
+    store: Store,
+    fake_connector: FakeConnector,
+    change: dict[str, Any],
+    reason: str,
 ) -> None:
     client = await aiohttp_client(make_app(dev_settings(), store))
-    activity = dict(message(personal(fake_connector), "help"))
-    del activity["conversation"]
+    activity = {**message(personal(fake_connector), "help"), **change}
+    activity = {k: v for k, v in activity.items() if v is not None}
     response = await client.post("/api/messages", json=activity)
     assert response.status == 400
-    assert (await response.json())["error"] == "activity has no conversation"
+    assert (await response.json())["error"] == reason
     assert not fake_connector.requests
 
 
