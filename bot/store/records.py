@@ -226,6 +226,7 @@ class MessageRef:
     # the booking version the message shows: an alert job of an older version leaves it be
     seq: int = 0
 
+
 @dataclass
 class AuditEntry:
     org_id: str
@@ -270,6 +271,7 @@ class EventWrite:
     # version is this one (0: no booking stored yet); otherwise commit_event raises
     # StaleBooking and writes nothing, and the caller reads again and decides again
     booking_version: int | None = None
+
 
 # Fields holding other records, and how to rebuild each from its stored dict.
 _NESTED: dict[type[Any], dict[str, Callable[[Any], Any]]] = {
