@@ -10,6 +10,12 @@ over ORGS workspaces with a hiring channel each: alerts to one conversation go o
 the other (order per conversation), so one channel would measure that lane, not the bot.
 Every callback is a new candidate, so each writes a candidate, a timeline entry, a booking and
 an alert job, delivered by the serving process's own worker.
+
+Columns: `offered_rps` the paced rate; `requests` callbacks accepted (200); `rps` alerts
+delivered per second (first send to last post arrival); `p50_ms`/`p99_ms` send → arrival at
+the fake Slack; `ack_p99_ms` the callback's own answer; `cpu_ms_per_alert` the serving
+process's CPU (intake and delivery) per delivered alert, which sets its ceiling on one core;
+`note` whether it kept up.
 """
 
 from __future__ import annotations
@@ -68,25 +74,24 @@ def _row(store: str, sent: PacedResult, got: dict[int, float]) -> dict[str, Any]
     span = last_arrival - first_send
     delivered_rps = delivered / span if span > 0 else 0.0
     if sent.late_starts > sent.total // 20:
-        verdict = f"generator late on {sent.late_starts} sends"
+        verdict = f"load generator late on {sent.late_starts} sends ({sent.sent_rps:.0f}/s)"
     elif delivered < sent.accepted:
         verdict = f"behind: {sent.accepted - delivered} not delivered within {DRAIN_TIMEOUT:.0f}s"
     elif sent.errors:
         verdict = f"{sent.errors} callbacks refused"
     elif delivered_rps < 0.9 * sent.offered_rps:
-        verdict = "behind: delivers slower than offered"
+        verdict = f"behind: {delivered_rps:.0f}/s delivered of {sent.offered_rps:.0f}/s offered"
     else:
         verdict = "keeps up"
     return {
         "bench": "alert_latency",
         "target": "slotbot",
         "store": store,
-        "requests": sent.accepted,
-        "errors": sent.errors,
         "offered_rps": sent.offered_rps,
-        "sent_rps": round(sent.sent_rps, 1),
+        "requests": sent.accepted,  # callbacks accepted (200)
+        "errors": sent.errors,
         "delivered": delivered,
-        "delivered_rps": round(delivered_rps, 1),
+        "rps": round(delivered_rps, 1),  # alerts delivered per second, first send to last post
         "p50_ms": round(percentile(latencies, 50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 99) * 1000, 2),
         "ack_p99_ms": round(percentile(sent.ack_latencies, 99) * 1000, 2),
@@ -111,9 +116,17 @@ async def _measure_store(
             await _wait_delivered(fake_url, warm, sent.accepted)
             for rate in RATES:
                 run = f"{store[0]}{rate}"
+                cpu_before = bot.cpu_seconds()
                 sent = await paced(urls, callbacks(run), rate=rate, seconds=seconds)
                 got = await _wait_delivered(fake_url, run, sent.accepted)
-                rows.append(_row(store, sent, got))
+                row = _row(store, sent, got)
+                cpu_after = bot.cpu_seconds()
+                if cpu_before is not None and cpu_after is not None and row["delivered"]:
+                    # intake and delivery of each alert: what sets the ceiling on one core
+                    row["cpu_ms_per_alert"] = round(
+                        (cpu_after - cpu_before) * 1000 / row["delivered"], 3
+                    )
+                rows.append(row)
     return rows
 
 

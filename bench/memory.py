@@ -57,9 +57,8 @@ def _row(store: str, state: str, pid: int, **extra: Any) -> dict[str, Any]:
     memory = proc_memory_mb(pid)
     return {
         "bench": "memory",
-        "target": "slotbot",
+        "target": f"slotbot {state}",
         "store": store,
-        "state": state,
         "rss_mb": round(memory.get("VmRSS", float("nan")), 1),
         "peak_rss_mb": round(memory.get("VmHWM", float("nan")), 1),
         **extra,
@@ -87,7 +86,7 @@ async def _measure_store(
             extra: dict[str, Any] = {}
             if redis_url:
                 extra["redis_used_mb"] = await redis_used_mb(redis_url)
-            rows.append(_row(store, "idle", pid, events=0, **extra))
+            rows.append(_row(store, "idle", pid, requests=0, **extra))
             run = f"m{store[0]}{int(time.time())}"
             result = await load(
                 bot.url + orgs[0].push_path,
@@ -98,8 +97,10 @@ async def _measure_store(
                 warmup=0,
             )
             extra = {
-                "loader": f"push endpoint, {result.rps:.0f}/s",
+                "connections": CONNECTIONS,
                 "errors": result.errors,
+                "rps": round(result.rps, 1),
+                "note": "loaded through the push endpoint",
             }
             if redis_url:
                 extra["redis_used_mb"] = await redis_used_mb(redis_url)
@@ -108,10 +109,10 @@ async def _measure_store(
                     sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 2**20,
                     1,
                 )
-            state = f"after {result.requests:,} events"
             if result.requests < events:
-                state += f" (of {events:,}: load stopped at {LOAD_LIMIT:.0f}s)"
-            rows.append(_row(store, state, pid, events=result.requests, **extra))
+                extra["note"] += f"; stopped at {LOAD_LIMIT:.0f}s, short of {events:,}"
+            state = f"after {result.requests:,} events"
+            rows.append(_row(store, state, pid, requests=result.requests, **extra))
     return rows
 
 
