@@ -164,6 +164,12 @@ async def arrivals(session: aiohttp.ClientSession, fake_url: str, run: str) -> d
     return first
 
 
+async def forget_requests(session: aiohttp.ClientSession, fake_url: str) -> None:
+    """Clear the fake's request log: each later look at it then reads only what came after."""
+    async with session.post(f"{fake_url}/_fake/control", json={"op": "reset"}) as response:
+        response.raise_for_status()
+
+
 @dataclass
 class PacedResult:
     offered_rps: float
