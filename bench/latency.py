@@ -6,8 +6,9 @@ stamping each arrival with its own clock) receives the alert's chat.postMessage;
 The load is open loop: callback i leaves at start + i/rate whatever the earlier ones are
 doing, so a server that falls behind shows as latency and as a delivered rate below the
 offered one (both printed), never as a politely lowered offer. Callbacks are spread round-robin
-over ORGS workspaces with a hiring channel each: alerts to one conversation go out one after
-the other (order per conversation), so one channel would measure that lane, not the bot.
+over ORGS workspaces with a hiring channel each, as a bot serving several teams sees them
+(alerts to one conversation go out in order, one at a time; with all of them in one channel
+the figures came out the same on a 2-core machine: the serving process's CPU is the ceiling).
 Every callback is a new candidate, so each writes a candidate, a timeline entry, a booking and
 an alert job, delivered by the serving process's own worker.
 
