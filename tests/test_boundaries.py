@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAT_SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework")
-ANY_SDK = (*CHAT_SDKS, "pycronofy", "aiohttp", "redis", "aiosqlite", "requests", "msrest")
+ANY_SDK = (*CHAT_SDKS, "pycronofy", "aiohttp", "redis", "sqlite3", "requests", "msrest")
 
 
 def imported_modules(path: Path) -> set[str]:
