@@ -69,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             traceback.print_exc()
             rows.append({"bench": name, "error": "failed (see above)"})
-    print(table(rows))
+    # one table per benchmark, each with only the columns its rows fill
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(str(row.get("bench", "?")), []).append(row)
+    print("\n\n".join(f"== {name}\n{table(group)}" for name, group in groups.items()))
     results = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
