@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,8 +23,8 @@ from typing import Any
 
 import aiohttp
 
+from bench._pushload import CLIENT_SECRET, callback
 from bench.common import BareProcess, BotProcess, LoadResult, RedisProcess, load, percentile
-from bot.alerts.hmac import HEADER, compute_push_hmac
 from bot.secrets import SecretBox, generate_key
 from bot.store.base import Store
 from bot.store.records import AlertRoute, CronofyConfig, Org
@@ -34,41 +33,8 @@ CONNECTIONS = 32
 WARMUP = 50  # requests per load run before the clock starts (load()'s default)
 ORG_ID = "slack:T1"  # the fake Slack's default team
 ORG_KEY = "benchpushkey0123456789"
-CLIENT_SECRET = "CRN_bench_client_secret_000000000000"
 CHANNEL = "C0BENCH"
 PUSH_PATH = f"/cronofy/push/{ORG_KEY}"
-
-
-def callback(i: int, run: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(
-        {
-            "notification": {
-                "type": "scheduling_request_time_chosen",
-                "triggered_at": "2026-11-27T10:00:00Z",
-            },
-            "scheduling_request": {
-                "scheduling_request_id": f"srq_{run}_{i}",
-                "recipients": [
-                    {
-                        "email": f"candidate{i}.{run}@example.com",
-                        "display_name": f"Candidate {i}",
-                        "slot_selector": True,
-                    }
-                ],
-                "event": {
-                    "summary": "Interview",
-                    "start": {"time": "2026-12-01T10:00:00Z", "tzid": "Europe/London"},
-                    "end": {"time": "2026-12-01T10:30:00Z", "tzid": "Europe/London"},
-                },
-            },
-        },
-        separators=(",", ":"),
-    ).encode()
-    headers = {
-        HEADER: compute_push_hmac(CLIENT_SECRET, body),
-        "Content-Type": "application/json; charset=utf-8",
-    }
-    return body, headers
 
 
 def maker(run: str, count: int) -> Callable[[int], tuple[bytes, dict[str, str]]]:
