@@ -95,6 +95,7 @@ async def load(
     duration: float | None = 5.0,
     total: int | None = None,
     warmup: int = 50,
+    ok_statuses: tuple[int, ...] = (200,),
 ) -> LoadResult:
     """POST to `url` from `connections` concurrent clients until `duration` seconds have
     passed or `total` requests were sent (whichever first; at least one must be given)."""
@@ -127,7 +128,7 @@ async def load(
                     async with session.post(url, data=body, headers=headers) as response:
                         await response.read()
                         statuses[response.status] = statuses.get(response.status, 0) + 1
-                        if response.status != 200:
+                        if response.status not in ok_statuses:
                             errors += 1
                 except aiohttp.ClientError:
                     errors += 1

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 from aiohttp import web
 
-from bench.common import free_port
+from bench.common import free_port, load
 
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-token"
@@ -201,45 +200,17 @@ def _body(sink_port: int, n: int) -> str:
 
 
 async def _load(url: str, sink_port: int, seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    counter = iter(range(10**9))
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    def make(n: int) -> tuple[bytes, dict[str, str]]:
+        body = _body(sink_port, n)
+        return body.encode(), _signed(body)
 
-        async def one_connection() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                body = _body(sink_port, next(counter))
-                headers = _signed(body)
-                started = time.perf_counter()
-                try:
-                    async with session.post(url, data=body.encode(), headers=headers) as resp:
-                        await resp.read()
-                        ok = resp.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-                latencies.append(time.perf_counter() - started)
-                if not ok:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one_connection() for _ in range(CONNECTIONS)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return (
-            latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
-        )
-
+    result = await load(url, make, connections=CONNECTIONS, duration=seconds)
     return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(pct(0.50), 2),
-        "p99_ms": round(pct(0.99), 2),
+        "requests": result.requests,
+        "errors": result.errors,
+        "rps": round(result.rps, 1),
+        "p50_ms": round(result.p50_ms, 2),
+        "p99_ms": round(result.p99_ms, 2),
     }
 
 

@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
+
+from bench.common import load
 
 CONNECTIONS = 32
 TENANT = "bench-tenant"
@@ -134,45 +135,21 @@ def _activity(sink_port: int, n: int) -> bytes:
 
 
 async def _load(url: str, sink_port: int, seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    counter = itertools.count()
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
     headers = {"Content-Type": "application/json"}
-    async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def one_connection() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                body = _activity(sink_port, next(counter))
-                started = time.perf_counter()
-                try:
-                    async with session.post(url, data=body, headers=headers) as resp:
-                        await resp.read()
-                        ok = resp.status in (200, 201)
-                except aiohttp.ClientError:
-                    ok = False
-                latencies.append(time.perf_counter() - started)
-                if not ok:
-                    errors += 1
+    def make(n: int) -> tuple[bytes, dict[str, str]]:
+        return _activity(sink_port, n), headers
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one_connection() for _ in range(CONNECTIONS)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        if not latencies:
-            return 0.0
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
-
+    # Bot Framework answers a message activity with 200 or 201
+    result = await load(
+        url, make, connections=CONNECTIONS, duration=seconds, ok_statuses=(200, 201)
+    )
     return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(pct(0.50), 2),
-        "p99_ms": round(pct(0.99), 2),
+        "requests": result.requests,
+        "errors": result.errors,
+        "rps": round(result.rps, 1),
+        "p50_ms": round(result.p50_ms, 2),
+        "p99_ms": round(result.p99_ms, 2),
     }
 
 
