@@ -34,6 +34,19 @@ class StoreUnavailable(StoreError):
     """The store is not answering (connection refused, timeout)."""
 
 
+class StoreTooNew(StoreError):
+    """The store was written by a newer Slotbot (a higher schema version than this one knows):
+    opening it could lose what that version keeps, so it is refused."""
+
+
+class MigrationFailed(StoreError):
+    """A migration step failed; the message names the step and says where the store was left."""
+
+
+class TransferError(StoreError):
+    """A copy, backup or restore was refused (non-empty target, a foreign or damaged file)."""
+
+
 class SecretError(SlotbotError):
     """A stored secret cannot be decrypted."""
 

@@ -32,6 +32,8 @@ TEAMS_DEV_MODE = (
 # store ------------------------------------------------------------------------
 STORE_UP = "store reachable again"
 STORE_DOWN = "store unreachable: %s"
+STORE_WAITING = "%s does not answer yet; waiting up to %.0fs for it"
+STORE_MIGRATED = "%s migrated from schema version %d to %d (steps: %s)"
 
 # http -------------------------------------------------------------------------
 REQUEST_REJECTED = "rejected %s %s: %s"

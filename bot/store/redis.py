@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import update_wrapper
@@ -53,7 +54,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 
+from bot import logs
 from bot.errors import StaleBooking, StoreError, StoreUnavailable
+from bot.store.migrations import MigrationReport, SchemaStatus, log_migration, redis_steps
+from bot.store.migrations.redis_steps import RedisStep
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -70,11 +74,16 @@ from bot.store.records import (
     to_json,
 )
 
+log = logging.getLogger(__name__)
+
 CONSUMER_GROUP = "workers"
 SOCKET_TIMEOUT = 5.0  # seconds: an unreachable Redis fails a call, it does not hang it
 CONNECT_TIMEOUT = 3.0
 OAUTH_STATE_GRACE = 86400.0  # expired states stay readable a day, to say "expired" not "unknown"
 MOVE_DUE_BATCH = 1000  # at most this many delayed jobs move to the stream per claim
+# At start, how long to wait for a Redis that does not answer yet (it may be starting beside
+# Slotbot) before giving up: its schema version must be known before anything is served.
+START_WAIT = 30.0
 
 _BOOKING_SEPARATOR = "\x1f"  # below every character of an ISO date, so prefixes sort first
 _NO_START = "~"  # above every character of an ISO date
@@ -380,9 +389,18 @@ def _ms(seconds: float) -> int:
 
 
 class RedisStore:
-    def __init__(self, url: str, prefix: str = "slotbot:") -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "slotbot:",
+        *,
+        steps: tuple[RedisStep, ...] = redis_steps.STEPS,
+        start_wait: float = START_WAIT,
+    ) -> None:
         self._url = url
         self._prefix = prefix
+        self._steps = steps  # the migrations; tests give their own to exercise the runner
+        self._start_wait = start_wait
         self._redis: aioredis.Redis | None = None
         self.display_url = _mask_password(url)
         self._queued: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
@@ -416,11 +434,48 @@ class RedisStore:
         return self._key("outbox", "org", "")
 
     # lifecycle -------------------------------------------------------------
-    async def open(self) -> None:
-        """Builds the client; it connects on first use, so a Redis that is down shows up in
-        ping() (and /readyz) rather than stopping Slotbot from starting."""
+    async def open(self, *, migrate: bool = True) -> None:
+        """Build the client and bring the store to the current schema version (waiting up to
+        `start_wait` for a Redis that is still starting); a store written by a newer Slotbot
+        is refused. `migrate=False` only builds the client, which connects on first use."""
         if self._redis is not None:
             return
+        self._connect()
+        if not migrate:
+            return
+        deadline = time.monotonic() + self._start_wait
+        waiting = False
+        while True:
+            try:
+                log_migration(self.where, await self.migrate())
+                return
+            except StoreUnavailable:
+                if time.monotonic() >= deadline:
+                    await self.close()
+                    raise
+                if not waiting:
+                    log.warning(logs.STORE_WAITING, self.where, self._start_wait)
+                    waiting = True
+                await asyncio.sleep(0.5)
+            except BaseException:
+                await self.close()
+                raise
+
+    @property
+    def where(self) -> str:
+        return f"Redis store {self.display_url} (prefix {self._prefix!r})"
+
+    @_translating
+    async def schema_status(self) -> SchemaStatus:
+        return await redis_steps.status(self._r, self._prefix, self.where, self._steps)
+
+    @_translating
+    async def migrate(self, *, dry_run: bool = False) -> MigrationReport:
+        return await redis_steps.migrate(
+            self._r, self._prefix, self.where, steps=self._steps, dry_run=dry_run
+        )
+
+    def _connect(self) -> None:
         try:
             client = aioredis.Redis.from_url(
                 self._url,

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -29,6 +30,9 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.errors import StaleBooking, StoreError, StoreUnavailable
+from bot.store import sqlite_rows as stmt
+from bot.store.migrations import MigrationReport, SchemaStatus, log_migration, sqlite_steps
+from bot.store.migrations.sqlite_steps import SQLiteStep
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -44,8 +48,6 @@ from bot.store.records import (
     from_json,
     to_json,
 )
-
-SCHEMA_VERSION = 1
 
 # Expired dedupe keys are swept once every this many claims (each claim also drops its own
 # expired key), so the table stays small without a background task.
@@ -63,92 +65,14 @@ COMMIT_BATCH = 256
 # and acks included, all on the store's one thread.
 SYNCHRONOUS = "NORMAL"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS orgs (
-    org_id TEXT PRIMARY KEY,
-    org_key TEXT UNIQUE,
-    doc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS members (
-    org_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (org_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS candidates (
-    org_id TEXT NOT NULL,
-    candidate_id TEXT NOT NULL,
-    email_lower TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (org_id, candidate_id)
-);
--- with candidate_id in it, a lookup by email (ORDER BY candidate_id LIMIT 1) is one index
--- search; without, the planner walked every candidate of the org by primary key instead
-DROP INDEX IF EXISTS candidates_by_email;
-CREATE INDEX IF NOT EXISTS candidates_by_email_id ON candidates (org_id, email_lower, candidate_id);
-CREATE TABLE IF NOT EXISTS timeline (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    org_id TEXT NOT NULL,
-    candidate_id TEXT NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS timeline_by_candidate ON timeline (org_id, candidate_id, seq);
-CREATE TABLE IF NOT EXISTS bookings (
-    org_id TEXT NOT NULL,
-    booking_id TEXT NOT NULL,
-    recruiter_id TEXT,
-    start TEXT,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (org_id, booking_id)
-);
-CREATE INDEX IF NOT EXISTS bookings_by_start ON bookings (org_id, start);
-CREATE TABLE IF NOT EXISTS tracked_links (
-    correlation_id TEXT PRIMARY KEY,
-    doc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS oauth_states (
-    state TEXT PRIMARY KEY,
-    doc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dedupe (
-    key TEXT PRIMARY KEY,
-    expires_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS message_refs (
-    org_id TEXT NOT NULL,
-    booking_id TEXT NOT NULL,
-    target TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (org_id, booking_id, target)
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    org_id TEXT NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_by_org ON audit (org_id, seq);
-CREATE TABLE IF NOT EXISTS kv (
-    namespace TEXT NOT NULL,
-    key TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (namespace, key)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id TEXT NOT NULL UNIQUE,
-    org_id TEXT NOT NULL,
-    not_before REAL NOT NULL,
-    claimed_by TEXT,
-    claimed_at REAL,
-    dead INTEGER NOT NULL DEFAULT 0,
-    dead_seq INTEGER,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (dead, not_before);
-CREATE INDEX IF NOT EXISTS outbox_by_org ON outbox (org_id, dead);
-"""
+# How long a statement waits for a lock another process holds (a backup, a second process
+# reading): long enough for them, short enough that a stuck lock is reported, not waited out.
+BUSY_TIMEOUT = 5.0
 
+# The database holds candidates' personal data and members' (encrypted) tokens: the file, and
+# the WAL and shared-memory files SQLite makes beside it with the same mode, are the owner's.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -176,19 +100,6 @@ def _translating(
     return wrapper
 
 
-def _transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """BEGIN IMMEDIATE takes the write lock up front, so read-then-write is atomic."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(db)
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return result
-
-
 @dataclass
 class _EventRows:
     """One EventWrite as the parameters of its statements, serialised on the event loop."""
@@ -201,41 +112,6 @@ class _EventRows:
     jobs: list[tuple[str, str, float, str]]
     audit: tuple[str, str] | None
     booking_version: int | None = None  # EventWrite.booking_version
-
-
-def _candidate_row(candidate: Candidate) -> tuple[str, str, str, str]:
-    return (
-        candidate.org_id,
-        candidate.candidate_id,
-        candidate.email.strip().lower(),
-        to_json(candidate),
-    )
-
-
-def _booking_row(booking: Booking) -> tuple[str, str, str | None, str | None, str]:
-    return (
-        booking.org_id,
-        booking.booking_id,
-        booking.recruiter_id,
-        booking.start,
-        to_json(booking),
-    )
-
-
-def _job_rows(jobs: list[Job]) -> list[tuple[str, str, float, str]]:
-    return [(job.job_id, job.org_id, job.not_before, to_json(job)) for job in jobs]
-
-
-_INSERT_CANDIDATE = (
-    "INSERT OR REPLACE INTO candidates (org_id, candidate_id, email_lower, doc) VALUES (?, ?, ?, ?)"
-)
-_INSERT_BOOKING = (
-    "INSERT OR REPLACE INTO bookings (org_id, booking_id, recruiter_id, start, doc) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-_INSERT_TIMELINE = "INSERT INTO timeline (org_id, candidate_id, doc) VALUES (?, ?, ?)"
-_INSERT_AUDIT = "INSERT INTO audit (org_id, doc) VALUES (?, ?)"
-_INSERT_JOB = "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc) VALUES (?, ?, ?, ?)"
 
 
 class _StoreThread:
@@ -315,8 +191,9 @@ def _settle(outcomes: list[_Outcome]) -> None:
 
 
 class SQLiteStore:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, steps: tuple[SQLiteStep, ...] = sqlite_steps.STEPS) -> None:
         self._path = path
+        self._steps = steps  # the migrations; tests give their own to exercise the runner
         # the connection is only ever used on the store's own thread
         self._db: sqlite3.Connection | None = None
         self._thread: _StoreThread | None = None
@@ -325,17 +202,49 @@ class SQLiteStore:
         self._committer: asyncio.Task[None] | None = None
 
     # lifecycle -------------------------------------------------------------
-    async def open(self) -> None:
+    async def open(self, *, migrate: bool = True) -> None:
+        """Open the file (created, 0600, when missing) and bring it to the current schema
+        version; a store written by a newer Slotbot is refused. `migrate=False` only opens:
+        for `migrate --status` and `--dry-run`, which report before they change anything."""
         if self._db is not None:
             return
         await asyncio.to_thread(_prepare_path, self._path)
         thread = _StoreThread("slotbot-sqlite")
         try:
             db = await thread.submit(partial(_connect, self._path))
+            if migrate:
+                try:
+                    report = await thread.submit(
+                        partial(self._migrate_on_thread, db, dry_run=False)
+                    )
+                except BaseException:
+                    await thread.submit(db.close)
+                    raise
+                log_migration(self.where, report)
         except BaseException:
             thread.stop()
             raise
         self._db, self._thread = db, thread
+
+    @property
+    def where(self) -> str:
+        return f"SQLite store {self._path}"
+
+    def _migrate_on_thread(self, db: sqlite3.Connection, *, dry_run: bool) -> MigrationReport:
+        try:
+            return sqlite_steps.migrate(
+                db, self.where, steps=self._steps, dry_run=dry_run, busy_timeout=BUSY_TIMEOUT
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot migrate {self.where}: {exc}") from None
+
+    @_translating
+    async def schema_status(self) -> SchemaStatus:
+        return await self._call(partial(sqlite_steps.status, steps=self._steps))
+
+    @_translating
+    async def migrate(self, *, dry_run: bool = False) -> MigrationReport:
+        return await self._call(partial(self._migrate_on_thread, dry_run=dry_run))
 
     async def close(self) -> None:
         committer = self._committer
@@ -373,7 +282,7 @@ class SQLiteStore:
         return await future
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._call(partial(_transaction, work=work))
+        return await self._call(partial(stmt.transaction, work=work))
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
         args = tuple(params)
@@ -402,19 +311,7 @@ class SQLiteStore:
     async def put_org(self, org: Org) -> None:
         doc = to_json(org)
 
-        def work(db: sqlite3.Connection) -> None:
-            if org.org_key is not None:
-                # a key belongs to one org: whoever held it before lets go of it
-                db.execute(
-                    "UPDATE orgs SET org_key = NULL WHERE org_key = ? AND org_id != ?",
-                    (org.org_key, org.org_id),
-                )
-            db.execute(
-                "INSERT OR REPLACE INTO orgs (org_id, org_key, doc) VALUES (?, ?, ?)",
-                (org.org_id, org.org_key, doc),
-            )
-
-        await self._write(work)
+        await self._write(lambda db: stmt.write_org(db, org.org_id, org.org_key, doc))
 
     @_translating
     async def list_orgs(self) -> list[Org]:
@@ -432,7 +329,7 @@ class SQLiteStore:
     @_translating
     async def put_member(self, member: Member) -> None:
         await self._execute(
-            "INSERT OR REPLACE INTO members (org_id, user_id, doc) VALUES (?, ?, ?)",
+            stmt.INSERT_MEMBER,
             (member.org_id, member.user_id, to_json(member)),
         )
 
@@ -469,11 +366,11 @@ class SQLiteStore:
 
     @_translating
     async def put_candidate(self, candidate: Candidate) -> None:
-        await self._execute(_INSERT_CANDIDATE, _candidate_row(candidate))
+        await self._execute(stmt.INSERT_CANDIDATE, stmt.candidate_row(candidate))
 
     @_translating
     async def append_timeline(self, org_id: str, candidate_id: str, entry: TimelineEntry) -> None:
-        await self._execute(_INSERT_TIMELINE, (org_id, candidate_id, to_json(entry)))
+        await self._execute(stmt.INSERT_TIMELINE, (org_id, candidate_id, to_json(entry)))
 
     @_translating
     async def list_timeline(
@@ -498,7 +395,7 @@ class SQLiteStore:
 
     @_translating
     async def put_booking(self, booking: Booking) -> None:
-        await self._execute(_INSERT_BOOKING, _booking_row(booking))
+        await self._execute(stmt.INSERT_BOOKING, stmt.booking_row(booking))
 
     @_translating
     async def list_bookings(
@@ -521,7 +418,7 @@ class SQLiteStore:
     @_translating
     async def put_tracked_link(self, link: TrackedLink) -> None:
         await self._execute(
-            "INSERT OR REPLACE INTO tracked_links (correlation_id, doc) VALUES (?, ?)",
+            stmt.INSERT_LINK,
             (link.correlation_id, to_json(link)),
         )
 
@@ -536,7 +433,7 @@ class SQLiteStore:
     @_translating
     async def put_oauth_state(self, state: OAuthState) -> None:
         await self._execute(
-            "INSERT OR REPLACE INTO oauth_states (state, doc) VALUES (?, ?)",
+            stmt.INSERT_OAUTH_STATE,
             (state.state, to_json(state)),
         )
 
@@ -581,14 +478,14 @@ class SQLiteStore:
         rows = _EventRows(
             dedupe_key=write.dedupe_key,
             dedupe_ttl=write.dedupe_ttl,
-            candidate=None if candidate is None else _candidate_row(candidate),
+            candidate=None if candidate is None else stmt.candidate_row(candidate),
             timeline=(
                 None
                 if write.timeline is None or candidate is None
                 else (candidate.org_id, candidate.candidate_id, to_json(write.timeline))
             ),
-            booking=None if write.booking is None else _booking_row(write.booking),
-            jobs=_job_rows(write.jobs),
+            booking=None if write.booking is None else stmt.booking_row(write.booking),
+            jobs=stmt.job_rows(write.jobs),
             audit=None if write.audit is None else (write.audit.org_id, to_json(write.audit)),
             booking_version=write.booking_version,
         )
@@ -646,7 +543,7 @@ class SQLiteStore:
                     outcomes.append(exc)
                 db.execute("RELEASE event")
 
-        _transaction(db, work)
+        stmt.transaction(db, work)
         return outcomes
 
     def _write_event(self, db: sqlite3.Connection, rows: _EventRows, now: float) -> bool:
@@ -666,15 +563,15 @@ class SQLiteStore:
                     f"booking {rows.booking[1]} is at version {stored}, not {rows.booking_version}"
                 )
         if rows.candidate is not None:
-            db.execute(_INSERT_CANDIDATE, rows.candidate)
+            db.execute(stmt.INSERT_CANDIDATE, rows.candidate)
         if rows.timeline is not None:
-            db.execute(_INSERT_TIMELINE, rows.timeline)
+            db.execute(stmt.INSERT_TIMELINE, rows.timeline)
         if rows.booking is not None:
-            db.execute(_INSERT_BOOKING, rows.booking)
+            db.execute(stmt.INSERT_BOOKING, rows.booking)
         if rows.jobs:
-            db.executemany(_INSERT_JOB, rows.jobs)
+            db.executemany(stmt.INSERT_JOB, rows.jobs)
         if rows.audit is not None:
-            db.execute(_INSERT_AUDIT, rows.audit)
+            db.execute(stmt.INSERT_AUDIT, rows.audit)
         return True
 
     # message references ----------------------------------------------------
@@ -683,8 +580,7 @@ class SQLiteStore:
         self, org_id: str, booking_id: str, target: str, ref: MessageRef
     ) -> None:
         await self._execute(
-            "INSERT OR REPLACE INTO message_refs (org_id, booking_id, target, doc) "
-            "VALUES (?, ?, ?, ?)",
+            stmt.INSERT_MESSAGE_REF,
             (org_id, booking_id, target, to_json(ref)),
         )
 
@@ -700,7 +596,7 @@ class SQLiteStore:
     # audit -----------------------------------------------------------------
     @_translating
     async def append_audit(self, entry: AuditEntry) -> None:
-        await self._execute(_INSERT_AUDIT, (entry.org_id, to_json(entry)))
+        await self._execute(stmt.INSERT_AUDIT, (entry.org_id, to_json(entry)))
 
     @_translating
     async def list_audit(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
@@ -722,7 +618,7 @@ class SQLiteStore:
     @_translating
     async def kv_put(self, namespace: str, key: str, value: dict[str, object]) -> None:
         await self._execute(
-            "INSERT OR REPLACE INTO kv (namespace, key, doc) VALUES (?, ?, ?)",
+            stmt.INSERT_KV,
             (namespace, key, json.dumps(value, separators=(",", ":"), sort_keys=True)),
         )
 
@@ -742,9 +638,9 @@ class SQLiteStore:
     # outbox ----------------------------------------------------------------
     @_translating
     async def enqueue(self, jobs: list[Job]) -> None:
-        rows = _job_rows(jobs)
+        rows = stmt.job_rows(jobs)
         if rows:
-            await self._write(lambda db: db.executemany(_INSERT_JOB, rows))
+            await self._write(lambda db: db.executemany(stmt.INSERT_JOB, rows))
 
     @_translating
     async def claim_jobs(
@@ -799,13 +695,7 @@ class SQLiteStore:
         doc = to_json(dead)
 
         def work(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO outbox (job_id, org_id, not_before, dead, dead_seq, doc) "
-                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
-                "dead = 1, dead_seq = excluded.dead_seq, doc = excluded.doc, "
-                "claimed_by = NULL, claimed_at = NULL",
-                (dead.job_id, dead.org_id, dead.not_before, _next_dead_seq(db), doc),
-            )
+            stmt.write_dead_job(db, dead.job_id, dead.org_id, dead.not_before, doc)
 
         await self._write(work)
 
@@ -816,7 +706,7 @@ class SQLiteStore:
                 "SELECT job_id, doc FROM outbox WHERE org_id = ? AND dead = 0 ORDER BY seq",
                 (org_id,),
             ).fetchall()
-            seq = _next_dead_seq(db)
+            seq = stmt.next_dead_seq(db)
             updates = []
             for offset, (job_id, doc) in enumerate(rows):
                 job = from_json(Job, doc)
@@ -879,37 +769,20 @@ class SQLiteStore:
         return int(row[0]) if row is not None else 0
 
 
-def _next_dead_seq(db: sqlite3.Connection) -> int:
-    row = db.execute("SELECT COALESCE(MAX(dead_seq), 0) + 1 FROM outbox").fetchone()
-    return int(row[0]) if row is not None else 1
-
-
 def _connect(path: str) -> sqlite3.Connection:
-    """On the store's thread: open the file, set it up, check the schema version."""
+    """On the store's thread: open the file and set the connection up (no schema yet)."""
     try:
         # autocommit (isolation_level None): transactions are explicit BEGIN IMMEDIATE
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open SQLite store {path}: {exc}") from None
     try:
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
-        db.execute("PRAGMA busy_timeout=5000")
-        db.executescript(_SCHEMA)
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-        if row is None:
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif row[0] > SCHEMA_VERSION:
-            raise StoreError(
-                f"SQLite store {path} has schema version {row[0]}, newer than this "
-                f"Slotbot understands ({SCHEMA_VERSION})"
-            )
     except sqlite3.Error as exc:
         db.close()
         raise StoreError(f"cannot open SQLite store {path}: {exc}") from None
-    except StoreError:
-        db.close()
-        raise
     return db
 
 
@@ -921,12 +794,26 @@ def _json_object(text: str) -> dict[str, object]:
 
 
 def _prepare_path(path: str) -> None:
-    """Create the parent folder; refuse what SQLite could only fail on obscurely."""
+    """Create the parent folder (0700) and the file (0600); tighten the mode of files an
+    earlier Slotbot made readable to others; refuse what SQLite could only fail on obscurely."""
+    file = Path(path)
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        file.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(
             f"cannot create the folder for SQLite store {path}: {exc.strerror}"
         ) from None
-    if Path(path).is_dir():
+    if file.is_dir():
         raise StoreError(f"cannot open SQLite store {path}: it is a folder")
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        for each in (file, *sidecar_files(file)):
+            if each.exists() and each.stat().st_mode & 0o777 != FILE_MODE:
+                each.chmod(FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"cannot open SQLite store {path}: {exc.strerror}") from None
+
+
+def sidecar_files(path: Path) -> tuple[Path, ...]:
+    """The files SQLite keeps beside a database in WAL mode."""
+    return (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))

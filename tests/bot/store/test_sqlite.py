@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError, StoreUnavailable
+from bot.store.migrations import SCHEMA_VERSION
 from bot.store.records import Booking, Candidate, EventWrite, Job, Org, TimelineEntry
-from bot.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from bot.store.sqlite import SQLiteStore
 
 
 async def test_missing_parent_folders_are_created(tmp_path: Path) -> None:
@@ -198,3 +199,40 @@ def test_a_store_answers_whichever_event_loop_calls_it(tmp_path: Path) -> None:
         assert found is not None and found.org_id == "slack:T1"
     finally:
         asyncio.run(store.close())
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_database_and_its_wal_are_the_owners_alone(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "slotbot.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    try:
+        await store.put_org(Org(org_id="slack:T1", platform="slack"))
+        wal = path.with_name("slotbot.db-wal")
+        shm = path.with_name("slotbot.db-shm")
+        assert wal.exists() and shm.exists()
+        assert (_mode(path), _mode(wal), _mode(shm)) == (0o600, 0o600, 0o600)
+        assert _mode(path.parent) == 0o700
+    finally:
+        await store.close()
+
+
+async def test_files_an_earlier_version_left_readable_are_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "slotbot.db"
+    store = SQLiteStore(str(path))
+    await store.open()
+    await store.put_org(Org(org_id="slack:T1", platform="slack"))
+    await store.close()
+    for each in (path, path.with_name("slotbot.db-wal")):
+        if each.exists():
+            each.chmod(0o644)
+    reopened = SQLiteStore(str(path))
+    await reopened.open()
+    try:
+        assert _mode(path) == 0o600
+        assert _mode(path.with_name("slotbot.db-wal")) == 0o600
+    finally:
+        await reopened.close()

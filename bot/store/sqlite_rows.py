@@ -1,0 +1,97 @@
+"""The SQLite store's statements and row builders, shared by the store's operations and by
+copies into it (`sqlite_transfer`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+from bot.store.records import Booking, Candidate, Job, to_json
+
+T = TypeVar("T")
+
+INSERT_MEMBER = "INSERT OR REPLACE INTO members (org_id, user_id, doc) VALUES (?, ?, ?)"
+INSERT_CANDIDATE = (
+    "INSERT OR REPLACE INTO candidates (org_id, candidate_id, email_lower, doc) VALUES (?, ?, ?, ?)"
+)
+INSERT_BOOKING = (
+    "INSERT OR REPLACE INTO bookings (org_id, booking_id, recruiter_id, start, doc) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+INSERT_TIMELINE = "INSERT INTO timeline (org_id, candidate_id, doc) VALUES (?, ?, ?)"
+INSERT_LINK = "INSERT OR REPLACE INTO tracked_links (correlation_id, doc) VALUES (?, ?)"
+INSERT_OAUTH_STATE = "INSERT OR REPLACE INTO oauth_states (state, doc) VALUES (?, ?)"
+INSERT_MESSAGE_REF = (
+    "INSERT OR REPLACE INTO message_refs (org_id, booking_id, target, doc) VALUES (?, ?, ?, ?)"
+)
+INSERT_AUDIT = "INSERT INTO audit (org_id, doc) VALUES (?, ?)"
+INSERT_KV = "INSERT OR REPLACE INTO kv (namespace, key, doc) VALUES (?, ?, ?)"
+INSERT_CLAIM = "INSERT OR REPLACE INTO dedupe (key, expires_at) VALUES (?, ?)"
+INSERT_JOB = "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc) VALUES (?, ?, ?, ?)"
+
+
+def transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """BEGIN IMMEDIATE takes the write lock up front, so read-then-write is atomic."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
+
+
+def candidate_row(candidate: Candidate) -> tuple[str, str, str, str]:
+    return (
+        candidate.org_id,
+        candidate.candidate_id,
+        candidate.email.strip().lower(),
+        to_json(candidate),
+    )
+
+
+def booking_row(booking: Booking) -> tuple[str, str, str | None, str | None, str]:
+    return (
+        booking.org_id,
+        booking.booking_id,
+        booking.recruiter_id,
+        booking.start,
+        to_json(booking),
+    )
+
+
+def job_rows(jobs: list[Job]) -> list[tuple[str, str, float, str]]:
+    return [(job.job_id, job.org_id, job.not_before, to_json(job)) for job in jobs]
+
+
+def write_org(db: sqlite3.Connection, org_id: str, org_key: str | None, doc: str) -> None:
+    if org_key is not None:
+        # a key belongs to one org: whoever held it before lets go of it
+        db.execute(
+            "UPDATE orgs SET org_key = NULL WHERE org_key = ? AND org_id != ?", (org_key, org_id)
+        )
+    db.execute(
+        "INSERT OR REPLACE INTO orgs (org_id, org_key, doc) VALUES (?, ?, ?)",
+        (org_id, org_key, doc),
+    )
+
+
+def next_dead_seq(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT COALESCE(MAX(dead_seq), 0) + 1 FROM outbox").fetchone()
+    return int(row[0]) if row is not None else 1
+
+
+def write_dead_job(
+    db: sqlite3.Connection, job_id: str, org_id: str, not_before: float, doc: str
+) -> None:
+    """Dead-letter a job (queued or not), after every other dead letter."""
+    db.execute(
+        "INSERT INTO outbox (job_id, org_id, not_before, dead, dead_seq, doc) "
+        "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+        "dead = 1, dead_seq = excluded.dead_seq, doc = excluded.doc, "
+        "claimed_by = NULL, claimed_at = NULL",
+        (job_id, org_id, not_before, next_dead_seq(db), doc),
+    )
