@@ -7,8 +7,10 @@ times are epoch seconds; `now` parameters exist so tests can drive the clock.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
+from bot.store.migrations import MigrationReport, SchemaStatus
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -22,15 +24,40 @@ from bot.store.records import (
     TimelineEntry,
     TrackedLink,
 )
+from bot.store.transfer import Counts, Item
 
 
 @runtime_checkable
 class Store(Protocol):
     # lifecycle -------------------------------------------------------------
-    async def open(self) -> None: ...
+    async def open(self, *, migrate: bool = True) -> None:
+        """Connect, and bring the store to this Slotbot's schema version under a lock
+        (StoreTooNew for a store a newer Slotbot wrote). migrate=False only connects."""
+
     async def close(self) -> None: ...
     async def ping(self) -> None:
         """Raise StoreUnavailable when the store does not answer."""
+
+    @property
+    def where(self) -> str:
+        """The store in words, for messages (no password)."""
+
+    # schema ----------------------------------------------------------------
+    async def schema_status(self) -> SchemaStatus: ...
+    async def migrate(self, *, dry_run: bool = False) -> MigrationReport: ...
+
+    # everything at once: copies, backups, restores (bot.store.transfer) -----
+    def export_records(self) -> AsyncIterator[list[Item]]:
+        """Every record in batches, kind by kind in transfer.KINDS order, each kind in its
+        own order (timelines and audit logs oldest first, dead letters in the order they
+        died). Memory does not grow with the store."""
+
+    async def import_records(self, items: list[Item]) -> None:
+        """Write a batch of items as export_records gives them."""
+
+    async def count_records(self) -> Counts: ...
+    async def clear(self) -> None:
+        """Delete every record; the store stays at its schema version."""
 
     # orgs ------------------------------------------------------------------
     async def get_org(self, org_id: str) -> Org | None: ...

@@ -43,7 +43,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from functools import update_wrapper
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -56,6 +56,7 @@ from redis.commands.core import AsyncScript
 
 from bot import logs
 from bot.errors import StaleBooking, StoreError, StoreUnavailable
+from bot.store import redis_transfer
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration, redis_steps
 from bot.store.migrations.redis_steps import RedisStep
 from bot.store.records import (
@@ -73,6 +74,7 @@ from bot.store.records import (
     from_json,
     to_json,
 )
+from bot.store.transfer import Counts, Item
 
 log = logging.getLogger(__name__)
 
@@ -577,6 +579,29 @@ class RedisStore:
         doc = await self._send("HGET", key, field)
         return None if doc is None else str(doc)
 
+    # everything, for copies and backups (bot.store.transfer) ---------------
+    async def export_records(self) -> AsyncIterator[list[Item]]:
+        """Every record, kind after kind in `transfer.KINDS` order, in batches."""
+        try:
+            async for batch in redis_transfer.export(self):
+                yield batch
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"{self.where} does not answer: {exc}") from exc
+
+    @_translating
+    async def import_records(self, items: list[Item]) -> None:
+        """Write the items: the records in one script call (all or none), then dead letters."""
+        await redis_transfer.write_batch(self, items)
+
+    @_translating
+    async def count_records(self) -> Counts:
+        return await redis_transfer.count(self)
+
+    @_translating
+    async def clear(self) -> None:
+        """Delete every record (the schema version stays): `--force` copies."""
+        await redis_transfer.clear(self)
+
     # orgs ------------------------------------------------------------------
     @_translating
     async def get_org(self, org_id: str) -> Org | None:
@@ -591,20 +616,21 @@ class RedisStore:
         org = from_json(Org, doc)
         return org if org.org_key == org_key else None
 
+    def _org_ops(self, org: Org) -> list[list[Any]]:
+        return [
+            ["HSET", self._key("orgs"), org.org_id, to_json(org)],
+            [
+                "INDEX",
+                self._key("org_keys"),
+                self._key("org_key_of"),
+                org.org_id,
+                org.org_key or "",
+            ],
+        ]
+
     @_translating
     async def put_org(self, org: Org) -> None:
-        await self._run(
-            [
-                ["HSET", self._key("orgs"), org.org_id, to_json(org)],
-                [
-                    "INDEX",
-                    self._key("org_keys"),
-                    self._key("org_key_of"),
-                    org.org_id,
-                    org.org_key or "",
-                ],
-            ]
-        )
+        await self._run(self._org_ops(org))
 
     @_translating
     async def list_orgs(self) -> list[Org]:
@@ -738,8 +764,12 @@ class RedisStore:
     # OAuth states ----------------------------------------------------------
     @_translating
     async def put_oauth_state(self, state: OAuthState) -> None:
+        await self._send("SET", *self._oauth_state_args(state))
+
+    def _oauth_state_args(self, state: OAuthState) -> tuple[str, str, str, int]:
+        """SET arguments: expired states stay readable a while, to say "expired"."""
         keep = max(state.expires_at - time.time(), 0.0) + OAUTH_STATE_GRACE
-        await self._r.set(self._key("oauth_state", state.state), to_json(state), px=_ms(keep))
+        return self._key("oauth_state", state.state), to_json(state), "PX", _ms(keep)
 
     @_translating
     async def consume_oauth_state(self, state: str) -> OAuthState | None:

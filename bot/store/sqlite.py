@@ -23,7 +23,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial, update_wrapper
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from bot.errors import StaleBooking, StoreError, StoreUnavailable
 from bot.store import sqlite_rows as stmt
+from bot.store import sqlite_transfer
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration, sqlite_steps
 from bot.store.migrations.sqlite_steps import SQLiteStep
 from bot.store.records import (
@@ -48,6 +49,7 @@ from bot.store.records import (
     from_json,
     to_json,
 )
+from bot.store.transfer import KINDS, Counts, Item
 
 # Expired dedupe keys are swept once every this many claims (each claim also drops its own
 # expired key), so the table stays small without a background task.
@@ -295,6 +297,38 @@ class SQLiteStore:
     async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         args = tuple(params)
         return await self._call(lambda db: db.execute(sql, args).rowcount)
+
+    # everything, for copies and backups (bot.store.transfer) ---------------
+    async def export_records(self) -> AsyncIterator[list[Item]]:
+        """Every record, a page at a time, kind after kind in `transfer.KINDS` order. Pages
+        are read one by one: a copy never holds more than a page of the store in memory."""
+        now = time.time()
+        for kind in KINDS:
+            after: Any = None
+            while True:
+                items, after = await self._read_page(kind, after, now)
+                if items:
+                    yield items
+                if after is None:
+                    break
+
+    @_translating
+    async def _read_page(self, kind: str, after: Any, now: float) -> tuple[list[Item], Any]:
+        return await self._call(partial(sqlite_transfer.read_page, kind=kind, after=after, now=now))
+
+    @_translating
+    async def import_records(self, items: list[Item]) -> None:
+        """Write the items in one transaction (all of them, or none)."""
+        await self._call(partial(sqlite_transfer.write_batch, items=items))
+
+    @_translating
+    async def count_records(self) -> Counts:
+        return await self._call(partial(sqlite_transfer.count, now=time.time()))
+
+    @_translating
+    async def clear(self) -> None:
+        """Delete every record (the schema and its version stay): `--force` copies."""
+        await self._call(sqlite_transfer.clear)
 
     # orgs ------------------------------------------------------------------
     @_translating
@@ -619,7 +653,7 @@ class SQLiteStore:
     async def kv_put(self, namespace: str, key: str, value: dict[str, object]) -> None:
         await self._execute(
             stmt.INSERT_KV,
-            (namespace, key, json.dumps(value, separators=(",", ":"), sort_keys=True)),
+            (namespace, key, stmt.kv_doc(value)),
         )
 
     @_translating

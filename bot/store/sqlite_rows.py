@@ -3,9 +3,10 @@ copies into it (`sqlite_transfer`)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.store.records import Booking, Candidate, Job, to_json
 
@@ -95,3 +96,14 @@ def write_dead_job(
         "claimed_by = NULL, claimed_at = NULL",
         (job_id, org_id, not_before, next_dead_seq(db), doc),
     )
+
+
+def kv_doc(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def kv_value(doc: str) -> dict[str, Any]:
+    value = json.loads(doc)
+    if not isinstance(value, dict):
+        raise ValueError("a stored kv document is not a JSON object")
+    return value
