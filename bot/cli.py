@@ -31,6 +31,10 @@ EXTERNAL: dict[str, str] = {
     "deadletters": "bot.alerts.cli:deadletters_main",
     "worker": "bot.alerts.cli:worker_main",
     "manifest": "bot.manifests:main",
+    "migrate": "bot.store.cli:migrate_main",
+    "store": "bot.store.cli:store_main",
+    "backup": "bot.store.cli:backup_main",
+    "restore": "bot.store.cli:restore_main",
 }
 
 
@@ -134,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="serve: run the bot; worker: run only the outbox worker; doctor: check "
         "configuration and store; genkey: print a new BOT_SECRET_KEYS key; cards: print the "
         "message cards; deadletters: list or replay failed deliveries; manifest: print or "
-        "write the Slack / Teams app manifest",
+        "write the Slack / Teams app manifest; migrate: bring the store to this version's "
+        "schema; store copy: copy every record to another store; backup / restore: the "
+        "store to a file and back",
     )
     if not args or args[0] in ("-h", "--help"):
         parser.print_help()

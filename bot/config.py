@@ -65,13 +65,14 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
-def _store_url(value: str) -> str:
+def check_store_url(value: str, name: str = "BOT_STORE_URL") -> str:
     if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
         return value
     if value.startswith(("redis://", "rediss://", "unix://")):
         return value
     raise ConfigError(
-        f"BOT_STORE_URL must be sqlite:///path/to/file.db or redis://host:port/db, got {value!r}"
+        f"{name} must be sqlite:///path/to/file.db or redis://host:port/db, got "
+        f"{_mask_url_password(value)!r}"
     )
 
 
@@ -150,7 +151,7 @@ class Settings:
             public_url=public_url.rstrip("/"),
             host=get("BOT_HOST") or "0.0.0.0",  # noqa: S104
             port=_port("BOT_PORT", get("BOT_PORT") or "3978"),
-            store_url=_store_url(get("BOT_STORE_URL") or DEFAULT_STORE_URL),
+            store_url=check_store_url(get("BOT_STORE_URL") or DEFAULT_STORE_URL),
             secret_keys=_csv(get("BOT_SECRET_KEYS") or ""),
             admins=_csv(get("BOT_ADMINS") or ""),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),

@@ -42,7 +42,7 @@ async def make_room(target: Store, *, force: bool) -> None:
     if not force:
         summary = ", ".join(f"{n} {kind}" for kind, n in held.items())
         raise TransferError(
-            f"{target.where} is not empty ({summary}); nothing was copied. Use --force to "
+            f"{target.where} is not empty ({summary}); nothing was written. Use --force to "
             "replace what it holds."
         )
     await target.clear()

@@ -587,6 +587,10 @@ class RedisStore:
                 yield batch
         except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
             raise StoreUnavailable(f"{self.where} does not answer: {exc}") from exc
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{self.where} holds a record that does not read back: {exc}"
+            ) from None
 
     @_translating
     async def import_records(self, items: list[Item]) -> None:

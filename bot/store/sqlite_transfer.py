@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from bot.errors import StoreError
 from bot.store import sqlite_rows as stmt
 from bot.store.records import (
     AuditEntry,
@@ -173,7 +174,10 @@ def read_page(db: sqlite3.Connection, kind: str, after: Any, now: float) -> tupl
     sql, build = _READERS[kind]
     params = {"after": -1 if after is None else after, "limit": PAGE, "now": now}
     rows = db.execute(sql, params).fetchall()
-    items = [build(row) for row in rows]
+    try:
+        items = [build(row) for row in rows]
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"a stored {kind} record does not read back: {exc}") from None
     return items, (rows[-1][0] if len(rows) == PAGE else None)
 
 

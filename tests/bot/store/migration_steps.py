@@ -30,7 +30,8 @@ def _sqlite_counting(db: sqlite3.Connection) -> None:
 
 def _sqlite_adds_a_table(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE added_by_step (x INTEGER)")
-    db.execute("INSERT INTO orgs (org_id, org_key, doc) VALUES ('slack:TNEW', NULL, '{}')")
+    doc = '{"org_id": "slack:TNEW", "platform": "slack"}'
+    db.execute("INSERT INTO orgs (org_id, org_key, doc) VALUES ('slack:TNEW', NULL, ?)", (doc,))
 
 
 def _sqlite_fails(db: sqlite3.Connection) -> None:
