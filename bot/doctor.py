@@ -74,10 +74,27 @@ async def check_services(settings: Settings) -> Findings:
         secret_box_for(settings.secret_keys, settings.data_dir)
     except SlotbotError as exc:
         found.problems.append(str(exc))
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        found.warnings.append(f"store: no SQLite store at {path} yet; `serve` creates it")
+        return found
     store = open_store(settings)
     try:
-        await store.open()
+        await store.open(migrate=False)  # doctor looks; it does not migrate
         await store.ping()
+        status = await store.schema_status()
+        if status.too_new:
+            found.problems.append(
+                f"store: schema version {status.store_version} was written by a newer "
+                f"Slotbot (this one knows up to {status.code_version}); it will not start"
+            )
+        elif not status.current and status.store_version > 0:
+            steps = ", ".join(str(step) for step in status.pending)
+            found.warnings.append(
+                f"store: schema version {status.store_version}; `serve` will migrate it to "
+                f"{status.code_version} at start (steps {steps}); back it up first "
+                "(`python -m bot backup <file>`)"
+            )
     except StoreError as exc:
         found.problems.append(f"store: {exc}")
     finally:

@@ -62,6 +62,9 @@ def worker_main(argv: list[str]) -> int:
 
 
 async def _list(settings: Settings, org_id: str | None, limit: int) -> int:
+    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
+        print(f"no dead letters (no store at {settings.sqlite_path} yet)")
+        return 0
     store = open_store(settings)
     await store.open()
     try:

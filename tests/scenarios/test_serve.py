@@ -88,10 +88,10 @@ def test_serve_starts_on_sqlite_logs_what_is_on_and_stops_cleanly(tmp_path: Path
     assert stderr.count("Slack: off") == 1
 
 
-def run_cli(cwd: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot <command>` to completion, as a user would from a shell."""
+def run_cli(cwd: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot <command…>` to completion, as a user would from a shell."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", command],
+        [sys.executable, "-m", "bot", *command],
         cwd=cwd,
         env={**clean_env(**env), "PYTHONPATH": str(ROOT)},
         capture_output=True,
