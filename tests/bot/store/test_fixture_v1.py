@@ -36,6 +36,7 @@ from bot.config import Settings
 from bot.org_state import ACTIVITY, last_callback_at
 from bot.secrets import SecretBox
 from bot.store.base import Store
+from bot.store.copying import copy_store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore
 from tests.bot.alerts.payloads import time_chosen
@@ -101,7 +102,7 @@ STORE_KINDS = [
 ]
 
 
-def fixture_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def fixture_store(request: pytest.FixtureRequest | _Param, tmp_path: Path) -> Store:
     """The fixture in a store of this test's own (not opened yet): the SQLite file copied to
     tmp_path (the committed file is never opened), the Redis dump loaded under the test's
     prefix."""
@@ -122,15 +123,55 @@ def fixture_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return RedisStore(url, prefix=prefix)
 
 
-@pytest.fixture(params=STORE_KINDS)
+# and the SQLite fixture after `store copy` to Redis and back: the copy keeps every record
+COPIED = pytest.param("copied", id="sqlite-to-redis-to-sqlite", marks=pytest.mark.redis)
+
+
+@pytest.fixture(params=[*STORE_KINDS, COPIED])
 async def v1(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[V1]:
     """The fixture opened with the current code (migrated to its schema version)."""
-    store = fixture_store(request, tmp_path)
-    await store.open()
+    if request.param == "copied":
+        store = await copied_there_and_back(request, tmp_path)
+        kind = "sqlite"
+    else:
+        store = fixture_store(request, tmp_path)
+        await store.open()
+        kind = request.param
     try:
-        yield V1(request.param, store, expected_for(request.param))
+        yield V1(kind, store, expected_for(kind))
     finally:
         await store.close()
+
+
+async def copied_there_and_back(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The SQLite fixture copied into Redis, and from there into a new SQLite store (open)."""
+    source = fixture_store(_Param("sqlite", request), tmp_path)
+    await source.open()
+    middle = RedisStore(
+        request.getfixturevalue("redis_url"), prefix=request.getfixturevalue("redis_prefix")
+    )
+    await middle.open()
+    back = SQLiteStore(str(tmp_path / "back" / "slotbot.db"))
+    await back.open()
+    try:
+        for there in ((source, middle), (middle, back)):
+            report = await copy_store(*there)
+            assert report.problems == [], report.problems
+    finally:
+        await source.close()
+        await middle.close()
+    return back
+
+
+@dataclass
+class _Param:
+    """A fixture request that asks for another store kind."""
+
+    param: str
+    request: pytest.FixtureRequest
+
+    def getfixturevalue(self, name: str) -> Any:
+        return self.request.getfixturevalue(name)
 
 
 @pytest.fixture(params=STORE_KINDS)
