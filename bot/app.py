@@ -19,17 +19,13 @@ from bot import logs
 from bot.config import Settings
 from bot.errors import StoreError
 from bot.metrics import Metrics
+from bot.runtime import METRICS, READINESS, RUN_WORKER, SERVICES, Services
 from bot.secrets import SecretBox, secret_box_for
-from bot.services import Services
 from bot.store import open_store
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
-SERVICES = web.AppKey("services", Services)
-METRICS = web.AppKey("metrics", Metrics)
-READINESS = web.AppKey("readiness", dict[str, bool])
-RUN_WORKER = web.AppKey("run_worker", bool)
 
 # Feature modules of the core: each has `setup(app: web.Application) -> None`.
 FEATURES: tuple[str, ...] = (

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.base import Store
 from bot.store.records import Org
 

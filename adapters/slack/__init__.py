@@ -31,11 +31,10 @@ from adapters.slack.installations import StoreInstallationStore, StoreOAuthState
 from adapters.slack.listeners import SlackListeners, org_id_for
 from adapters.slack.verify import MAX_CLOCK_SKEW, MalformedRequest, parse_payload, verify_signature
 from bot import logs
-from bot.app import SERVICES
 from bot.errors import StoreError
 from bot.org_state import deactivate_org
 from bot.org_state import reactivate_org as reactivate
-from bot.services import Services
+from bot.runtime import SERVICES, Services
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)

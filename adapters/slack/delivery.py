@@ -25,7 +25,7 @@ from adapters.slack.render import render_message
 from bot.chat import DeliveryTarget
 from bot.errors import DeliveryError, SecretError, StoreError
 from bot.org_state import APP_UNINSTALLED
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.records import MessageRef
 from cards.model import Card
 

@@ -9,7 +9,7 @@ from bot.chat import Actor, Conversation
 from bot.commands import CommandContext, run_command
 from bot.cronofy.connect import authorize_url_for
 from bot.errors import SlotbotError
-from bot.services import Services
+from bot.runtime import Services
 from cards.model import (
     Actions,
     Button,

@@ -35,7 +35,7 @@ from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, SetupOutcome, run_action, run_command, submit_setup
 from bot.errors import SlotbotError, StoreError
-from bot.services import Services
+from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 

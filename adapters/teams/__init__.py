@@ -20,7 +20,7 @@ from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.http import ROUTE, MessagesHandler
 from adapters.teams.refs import ConversationRefs
 from bot import logs
-from bot.app import SERVICES
+from bot.runtime import SERVICES
 
 log = logging.getLogger(__name__)
 

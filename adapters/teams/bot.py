@@ -30,7 +30,7 @@ from bot.commands import CommandContext, run_action, run_command, submit_setup
 from bot.cronofy import views
 from bot.errors import DeliveryError
 from bot.org_state import deactivate_org, reactivate_org
-from bot.services import Services
+from bot.runtime import Services
 from cards.text import to_text
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from adapters.teams.auth import Unauthenticated, VerifierUnavailable, authentica
 from adapters.teams.bot import SlotbotTeamsBot
 from bot import logs
 from bot.errors import StoreError
-from bot.services import Services
+from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,9 @@ from bot.alerts.hmac import HEADER, verify_push_hmac
 from bot.alerts.intake import record_event
 from bot.alerts.parse import parse_notification
 from bot.alerts.worker import OutboxWorker
-from bot.app import METRICS, RUN_WORKER, SERVICES
 from bot.errors import SecretKeyRetired, StoreError
 from bot.org_state import hold_jobs, record_callback
-from bot.services import Services
+from bot.runtime import METRICS, RUN_WORKER, SERVICES, Services
 from bot.store.records import Org
 
 log = logging.getLogger(__name__)

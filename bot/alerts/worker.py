@@ -47,7 +47,7 @@ from bot.alerts.routing import ALERT_JOB
 from bot.chat import DeliveryAdapter, DeliveryTarget
 from bot.errors import DeliveryError, SlotbotError
 from bot.outbox import notice_job, target_from_dict
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.records import Booking, Job, MessageRef, from_dict
 from cards.model import card_from_dict
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.chat import Actor, Conversation, Reply
-from bot.services import Services
+from bot.runtime import Services
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from bot.cronofy.client import (
 from bot.cronofy.setup import callback_url, cronofy_client, org_keys
 from bot.errors import CommandError, CronofyAuthExpired, CronofyUnreachable, SecretKeyRetired
 from bot.outbox import notice_job
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.records import Member, OAuthState, Org
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ import logging
 from aiohttp import web
 
 from bot import logs
-from bot.app import SERVICES
 from bot.cronofy.client import BOOKED_PATH
 from bot.cronofy.connect import CallbackPage, handle_callback
 from bot.errors import StoreError
+from bot.runtime import SERVICES
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from bot.cronofy.client import BOOKED_PATH, CronofyKeys, public_app_host
 from bot.cronofy.connect import NotConnected, NotSetUp, authorize_url_for, call_as_member
 from bot.cronofy.setup import cronofy_client, push_url
 from bot.errors import CommandError
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.records import Candidate, Member, TimelineEntry, TrackedLink
 
 RTS_MINUTES = 30

@@ -18,7 +18,7 @@ from bot.cronofy.client import (
     timeout_from,
 )
 from bot.errors import CommandError, CronofyUnreachable, PermissionDenied
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.records import DATA_CENTERS, AuditEntry, CronofyConfig, Org
 
 log = logging.getLogger(__name__)

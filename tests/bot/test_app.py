@@ -9,9 +9,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.app import SERVICES, create_app
+from bot.app import create_app
 from bot.config import Settings
 from bot.errors import StoreUnavailable
+from bot.runtime import SERVICES
 from bot.secrets import SecretBox, generate_key
 from bot.store.sqlite import SQLiteStore
 

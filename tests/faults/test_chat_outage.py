@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.alerts.http import ALERTS
-from bot.app import SERVICES
+from bot.runtime import SERVICES
 from bot.store.base import Store
 from bot.store.records import AlertRoute
 from tests.adapters.slack.support import all_text, make_app, slack_settings

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.commands import run_command
-from bot.services import Services
+from bot.runtime import Services
 from tests.bot.cronofy.support import (
     ORG_ID,
     Clock,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.alerts.hmac import HEADER, compute_push_hmac
-from bot.app import METRICS
+from bot.runtime import METRICS
 from bot.store.base import Store
 from tests.bot.alerts import payloads
 from tests.bot.alerts.pipeline import CLIENT_SECRET, ORG_ID, ORG_KEY, start_pipeline

@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bot.alerts.http import ALERTS
-from bot.app import SERVICES, create_app
+from bot.app import create_app
 from bot.chat import Actor, Conversation
 from bot.commands import CommandContext, run_command, submit_setup
 from bot.config import Settings
+from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox, generate_key
-from bot.services import Services
 from bot.store.base import Store
 from cards.model import card_to_dict
 from cards.text import to_text

@@ -23,8 +23,9 @@ import adapters.slack
 import adapters.teams
 from adapters.teams.refs import NAMESPACE as TEAMS_REFS
 from bot.alerts.hmac import HEADER, compute_push_hmac
-from bot.app import SERVICES, create_app
+from bot.app import create_app
 from bot.config import Settings
+from bot.runtime import SERVICES
 from bot.secrets import SecretBox, generate_key
 from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.support import (

@@ -19,12 +19,12 @@ import pytest
 import redis
 from aiohttp.test_utils import TestClient
 
-from bot.app import SERVICES, create_app
+from bot.app import create_app
 from bot.chat import Actor, Conversation
 from bot.commands import CommandContext, run_command, submit_setup
 from bot.config import Settings
+from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox, generate_key
-from bot.services import Services
 from bot.store.base import Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore

@@ -15,8 +15,8 @@ from adapters.slack.installations import StoreInstallationStore
 from bot.chat import DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
+from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
-from bot.services import Services
 from bot.store.records import Org
 from bot.store.sqlite import SQLiteStore
 from cards.model import Card, Header, Section

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from adapters.slack import build_runtime
+from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
-from bot.services import Services
 from bot.store.base import Store
 from tests.adapters.slack.support import slack_settings
 from tests.fakes.slack import FakeSlack

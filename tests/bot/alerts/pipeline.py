@@ -14,10 +14,10 @@ from cryptography.fernet import Fernet
 from bot.alerts.hmac import HEADER, compute_push_hmac
 from bot.alerts.http import ALERTS
 from bot.alerts.worker import OutboxWorker
-from bot.app import SERVICES, create_app
+from bot.app import create_app
 from bot.config import Settings
+from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox
-from bot.services import Services
 from bot.store.base import Store
 from bot.store.records import (
     AlertRoute,

@@ -7,8 +7,8 @@ from bot.chat import DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.outbox import notice_job
+from bot.runtime import Services
 from bot.secrets import SecretBox
-from bot.services import Services
 from bot.store.base import Store
 from bot.store.records import Job
 from cards.library import notice

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services import Services
+from bot.runtime import Services
 from bot.store.base import Store
 from tests.bot.cronofy.support import Clock, make_services
 from tests.fakes.cronofy import FakeCronofy

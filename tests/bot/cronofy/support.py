@@ -8,8 +8,8 @@ from typing import Any
 from bot.chat import Actor, Conversation
 from bot.commands import CommandContext, Mentions
 from bot.config import Settings
+from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
-from bot.services import Services
 from bot.store.base import Store
 from bot.store.records import Job
 from cards.model import Card, card_from_dict

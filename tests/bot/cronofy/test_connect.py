@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import SERVICES, create_app
+from bot.app import create_app
 from bot.commands import run_command, submit_setup
 from bot.cronofy import connect
 from bot.cronofy.client import CronofyClient, CronofyKeys
-from bot.services import Services
+from bot.runtime import SERVICES, Services
 from bot.store.base import Store
 from bot.store.records import Member
 from tests.bot.cronofy.support import (

@@ -1,4 +1,6 @@
-"""The running service's shared parts, handed to every feature and adapter."""
+"""What every part of a running Slotbot shares, in a module nobody imports the app for:
+the services handed to features and platforms, and the keys they are kept under on the
+aiohttp application."""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from aiohttp import web
+
 from bot.chat import DeliveryAdapter
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.secrets import SecretBox
 from bot.store.base import Store
 
@@ -20,3 +25,9 @@ class Services:
     # platform name -> adapter; filled by the enabled adapters at start-up
     delivery: dict[str, DeliveryAdapter] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+
+
+SERVICES = web.AppKey("services", Services)
+METRICS = web.AppKey("metrics", Metrics)
+READINESS = web.AppKey("readiness", dict[str, bool])
+RUN_WORKER = web.AppKey("run_worker", bool)
