@@ -37,6 +37,7 @@ STORE_MIGRATED = "%s migrated from schema version %d to %d (steps: %s)"
 
 # http -------------------------------------------------------------------------
 REQUEST_REJECTED = "rejected %s %s: %s"
+REQUEST_DUPLICATE = "%s: duplicate ignored (%s)"
 UNHANDLED = "unhandled error on %s %s"
 
 # slack ------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """HTTP side of alerts: the Cronofy push URL, and the outbox worker's lifecycle.
 
-`POST /cronofy/push/{org_key}` runs one ordered chain, cheapest check first and nothing
-parsed before it is authenticated: size cap (413) → org lookup (404) → HMAC over the raw
-bytes with the org's client secret (401) → content type (415) and JSON (400) → dedupe and
-store everything in one step → 200. Only the store being down answers 5xx (503, so that
-Cronofy retries); any other problem with a request is a 4xx with its reason.
+`POST /cronofy/push/{org_key}` runs the ingress chain (bot.ingress), cheapest check first
+and nothing parsed before it is authenticated: size cap (413) → org lookup (404) → HMAC
+over the raw bytes with the org's client secret (401) → content type (415) and JSON (400) →
+dedupe and store everything in one step → 200. Only the store being down answers 5xx (503,
+so that Cronofy retries); any other problem with a request is a 4xx with its reason.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import logs
+from bot import ingress, logs
 from bot.alerts.hmac import HEADER, verify_push_hmac
 from bot.alerts.intake import record_event
-from bot.alerts.parse import parse_notification
+from bot.alerts.parse import Notification, parse_notification
 from bot.alerts.worker import OutboxWorker
 from bot.errors import SecretKeyRetired, StoreError
+from bot.ingress import Call, EndpointBase, Rejected, Unavailable
 from bot.org_state import hold_jobs, record_callback
 from bot.runtime import METRICS, RUN_WORKER, SERVICES, Services
 from bot.store.records import Org
@@ -59,12 +60,6 @@ class AlertsState:
 
 
 ALERTS = web.AppKey("alerts", AlertsState)
-
-
-def _reject(request: web.Request, status: int, reason: str, org_id: str = "-") -> web.Response:
-    request.app[METRICS].callbacks.labels("rejected").inc()
-    log.info(logs.PUSH_REJECTED, org_id, reason)
-    return web.json_response({"error": reason}, status=status)
 
 
 def _client_secret(state: AlertsState, services: Services, org: Org) -> str:
@@ -105,71 +100,85 @@ def _json_object(body: bytes) -> dict[str, Any] | str:
     return value
 
 
-async def push(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    state = request.app[ALERTS]
-    metrics = request.app[METRICS]
-    limit = services.settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return _reject(request, 413, f"body larger than {limit} bytes")
+class PushEndpoint(EndpointBase[Notification]):
+    """`POST /cronofy/push/{org_key}` on the ingress chain: the org is found from the URL
+    before the body is read, the HMAC checked on the raw bytes before anything is parsed, and
+    the event deduped in the same store write that records it (`record_event`)."""
 
-    org_key = request.match_info.get("org_key", "")
-    if not ORG_KEY.fullmatch(org_key):
-        return _reject(request, 404, "unknown push URL")
-    try:
-        org = await services.store.get_org_by_key(org_key)
-    except StoreError:
-        return _reject(request, 503, "store unavailable")
-    # an org whose chat app is uninstalled still has valid keys: its callbacks are recorded
-    # (a 404 would make Cronofy give up on them) and their alerts held until a reinstall
-    if org is None or org.cronofy is None:
-        return _reject(request, 404, "unknown push URL")
+    name = PUSH_PATH
 
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _reject(request, 413, f"body larger than {limit} bytes", org.org_id)
-    if len(body) > limit:
-        return _reject(request, 413, f"body larger than {limit} bytes", org.org_id)
+    def on_rejected(self, call: Call, rejected: Rejected) -> None:
+        call.request.app[METRICS].callbacks.labels("rejected").inc()
 
-    try:
-        secret = _client_secret(state, services, org)
-    except SecretKeyRetired:
-        log.error(logs.PUSH_SECRET_RETIRED, org.org_id)
-        return _reject(request, 401, "signature cannot be checked", org.org_id)
-    header = request.headers.get(HEADER)
-    if header is None:
-        return _reject(request, 401, f"missing {HEADER} header", org.org_id)
-    if not verify_push_hmac(secret, body, header):
-        return _reject(request, 401, f"{HEADER} does not match the body", org.org_id)
-
-    if not _content_type_ok(request.headers.get("Content-Type")):
-        return _reject(request, 415, "content type must be application/json", org.org_id)
-    payload = _json_object(body)
-    if isinstance(payload, str):
-        return _reject(request, 400, payload, org.org_id)
-
-    note = parse_notification(payload, callback=request.query.get("callback"))
-    now = services.clock()
-    try:
-        committed, write = await record_event(services.store, org, note, body, now=now)
-    except StoreError:
-        return _reject(request, 503, "store unavailable", org.org_id)
-    if not committed:
-        metrics.callbacks.labels("duplicate").inc()
-        log.info(logs.PUSH_DUPLICATE, org.org_id)
-        return web.json_response({"status": "duplicate"})
-    metrics.callbacks.labels("accepted").inc()
-    log.info(logs.PUSH_ACCEPTED, org.org_id, note.raw_type, len(write.jobs))
-    if not org.active and write.jobs:
+    async def before_read(self, call: Call) -> None:
+        services = call.request.app[SERVICES]
+        org_key = call.request.match_info.get("org_key", "")
+        if not ORG_KEY.fullmatch(org_key):
+            raise Rejected(404, "unknown push URL")
         try:
-            await hold_jobs(services.store, org.org_id)
+            org = await services.store.get_org_by_key(org_key)
         except StoreError:
-            pass  # the adapters refuse to deliver for an inactive org: the jobs end held anyway
-    elif write.jobs and state.worker is not None:
-        state.worker.wake()
-    await _touch_last_callback(state, services, org.org_id, now)
-    return web.json_response({"status": "accepted", "type": note.raw_type})
+            raise Unavailable("store unavailable") from None
+        # an org whose chat app is uninstalled still has valid keys: its callbacks are
+        # recorded (a 404 would make Cronofy give up on them) and their alerts held
+        if org is None or org.cronofy is None:
+            raise Rejected(404, "unknown push URL")
+        call.state[_ORG] = org
+
+    async def verify(self, call: Call) -> None:
+        org: Org = call.state[_ORG]
+        app = call.request.app
+        try:
+            secret = _client_secret(app[ALERTS], app[SERVICES], org)
+        except SecretKeyRetired:
+            log.error(logs.PUSH_SECRET_RETIRED, org.org_id)
+            raise Rejected(401, "signature cannot be checked") from None
+        header = call.request.headers.get(HEADER)
+        if header is None:
+            raise Rejected(401, f"missing {HEADER} header")
+        if not verify_push_hmac(secret, call.body, header):
+            raise Rejected(401, f"{HEADER} does not match the body")
+
+    def parse(self, call: Call) -> Notification:
+        if not _content_type_ok(call.request.headers.get("Content-Type")):
+            raise Rejected(415, "content type must be application/json")
+        payload = _json_object(call.body)
+        if isinstance(payload, str):
+            raise Rejected(400, payload)
+        return parse_notification(payload, callback=call.request.query.get("callback"))
+
+    async def handle(self, call: Call, note: Notification) -> web.Response:
+        app = call.request.app
+        services, state, metrics = app[SERVICES], app[ALERTS], app[METRICS]
+        org: Org = call.state[_ORG]
+        now = services.clock()
+        try:
+            committed, write = await record_event(services.store, org, note, call.body, now=now)
+        except StoreError:
+            raise Unavailable("store unavailable") from None
+        if not committed:
+            metrics.callbacks.labels("duplicate").inc()
+            log.info(logs.PUSH_DUPLICATE, org.org_id)
+            return web.json_response({"status": "duplicate"})
+        metrics.callbacks.labels("accepted").inc()
+        log.info(logs.PUSH_ACCEPTED, org.org_id, note.raw_type, len(write.jobs))
+        if not org.active and write.jobs:
+            try:
+                await hold_jobs(services.store, org.org_id)
+            except StoreError:
+                pass  # the adapters refuse to deliver for an inactive org: held anyway
+        elif write.jobs and state.worker is not None:
+            state.worker.wake()
+        await _touch_last_callback(state, services, org.org_id, now)
+        return web.json_response({"status": "accepted", "type": note.raw_type})
+
+
+_ORG = "org"
+_PUSH = PushEndpoint()
+
+
+async def push(request: web.Request) -> web.StreamResponse:
+    return await ingress.run(_PUSH, request)
 
 
 async def _touch_last_callback(
