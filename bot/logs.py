@@ -42,8 +42,6 @@ UNHANDLED = "unhandled error on %s %s"
 
 # slack ------------------------------------------------------------------------
 SLACK_MODE = "slack: %s"
-SLACK_REPLAYED = "slack: replayed request ignored (%s)"
-SLACK_RETRY_IGNORED = "slack: event %s already handled; retry %s ignored"
 SLACK_USERS_INFO_FAILED = "slack: users.info for %s failed (%s); treating as a member"
 SLACK_REPLY_FAILED = "slack: could not reply: %s"
 SLACK_HOME_FAILED = "slack: App Home not published: %s"
@@ -72,7 +70,6 @@ WORKER_STORE_ERROR = "outbox worker %s: store error, backing off: %s"
 WORKER_STOP_TIMEOUT = "outbox worker %s did not finish its job within %.0fs; cancelled"
 
 # cronofy push -----------------------------------------------------------------
-PUSH_REJECTED = "cronofy push rejected for org %s: %s"
 PUSH_SECRET_RETIRED = (
     "cronofy push for org %s: the stored client secret was encrypted under a key no longer "
     "in BOT_SECRET_KEYS; an admin must run /cronofy setup again"

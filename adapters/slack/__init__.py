@@ -1,7 +1,8 @@
 """The Slack adapter: slash commands, the setup modal, buttons, App Home, installs, delivery.
 
-`setup(app)` mounts a slack-bolt `AsyncApp` at `POST /slack/events` behind our own aiohttp
-handler, which verifies, parses and dedupes every request before bolt sees it:
+`setup(app)` mounts a slack-bolt `AsyncApp` at `POST /slack/events` behind the core's
+ingress chain (bot.ingress), which verifies, parses and dedupes every request before bolt
+sees it:
 
     size cap -> signature (401) -> parse (400) -> replay / retried-event dedupe -> bolt
 
@@ -29,13 +30,20 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.delivery import SlackDelivery, configure_client, web_client
 from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
 from adapters.slack.listeners import SlackListeners, org_id_for
-from adapters.slack.verify import MAX_CLOCK_SKEW, MalformedRequest, parse_payload, verify_signature
-from bot import logs
+from adapters.slack.verify import (
+    MAX_CLOCK_SKEW,
+    MalformedRequest,
+    SlackPayload,
+    Verdict,
+    parse_payload,
+    verify_signature,
+)
+from bot import ingress, logs
 from bot.errors import StoreError
+from bot.ingress import Call, Claim, EndpointBase, Rejected
 from bot.org_state import deactivate_org
 from bot.org_state import reactivate_org as reactivate
 from bot.runtime import SERVICES, Services
-from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -65,77 +73,75 @@ class SlackRuntime:
 SLACK = web.AppKey("slack", SlackRuntime)
 
 
-def _rejected(request: web.Request, status: int, reason: str) -> web.Response:
-    log.info(logs.REQUEST_REJECTED, request.method, request.path, reason)
-    return web.json_response({"error": "invalid request", "reason": reason}, status=status)
+class SlackEventsEndpoint(EndpointBase[SlackPayload]):
+    """`POST /slack/events` on the core's ingress chain: the signature is checked on the raw
+    bytes, the payload parsed, and each request (and each event, which Slack retries) taken
+    once before bolt sees it."""
 
+    name = EVENTS_PATH
 
-async def slack_events(request: web.Request) -> web.Response:
-    runtime = request.app[SLACK]
-    services = runtime.services
-    if runtime.signing_secret is None:
-        return _rejected(request, 404, "Slack HTTP requests are off (Socket Mode only)")
-    cap = services.settings.max_body_bytes
-    if request.content_length is not None and request.content_length > cap:
-        return _rejected(request, 413, f"body larger than {cap} bytes")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _rejected(request, 413, f"body larger than {cap} bytes")
+    def __init__(self, runtime: SlackRuntime) -> None:
+        self.runtime = runtime
 
-    verdict = verify_signature(runtime.signing_secret, request.headers, body, now=services.clock)
-    if not verdict.ok:
-        return _rejected(request, 401, verdict.reason)
-    try:
-        payload = parse_payload(request.headers.get("Content-Type", ""), body)
-    except MalformedRequest as exc:
-        return _rejected(request, exc.status, str(exc))
+    def rejection_body(self, rejected: Rejected) -> dict[str, Any]:
+        return {"error": "invalid request", "reason": rejected.reason}
 
-    store = services.store
-    claimed: list[str] = []
-    try:
-        request_key = f"slack:request:{verdict.timestamp}:{verdict.signature}"
-        if not await store.claim_once(request_key, REPLAY_TTL):
-            log.info(logs.SLACK_REPLAYED, payload.kind)
-            return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
-        claimed.append(request_key)
-        if payload.kind == "event" and payload.event_id:
-            event_key = f"slack:event:{payload.event_id}"
-            if not await store.claim_once(event_key, EVENT_TTL):
-                log.info(
-                    logs.SLACK_RETRY_IGNORED,
-                    payload.event_id,
-                    request.headers.get("X-Slack-Retry-Num", "-"),
-                )
-                return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
-            claimed.append(event_key)
-    except StoreError as exc:
-        log.warning(logs.STORE_DOWN, exc)
-        # the store's own message can name files or hosts: the caller learns only the outcome
-        return _rejected(request, 503, "temporarily unavailable")
+    async def before_read(self, call: Call) -> None:
+        if self.runtime.signing_secret is None:
+            raise Rejected(404, "Slack HTTP requests are off (Socket Mode only)")
 
-    bolt_request = AsyncBoltRequest(
-        body=body.decode("utf-8"),
-        query=request.query_string,
-        headers={k: v for k, v in request.headers.items()},
-    )
-    try:
-        bolt_response = await runtime.bolt.async_dispatch(bolt_request)
-    except BaseException:
-        await _release(store, claimed)
-        raise
-    if bolt_response.status >= 500:
-        # the work did not happen: Slack's retry of this request must not be taken for a replay
-        await _release(store, claimed)
-    return await to_aiohttp_response(bolt_response)
+    async def verify(self, call: Call) -> None:
+        assert self.runtime.signing_secret is not None  # before_read refused it otherwise
+        verdict = verify_signature(
+            self.runtime.signing_secret,
+            call.request.headers,
+            call.body,
+            now=self.runtime.services.clock,
+        )
+        if not verdict.ok:
+            raise Rejected(401, verdict.reason)
+        call.state[_VERDICT] = verdict
 
-
-async def _release(store: Store, keys: list[str]) -> None:
-    for key in keys:
+    def parse(self, call: Call) -> SlackPayload:
         try:
-            await store.release_claim(key)
-        except StoreError as exc:
-            log.warning(logs.STORE_DOWN, exc)
+            return parse_payload(call.request.headers.get("Content-Type", ""), call.body)
+        except MalformedRequest as exc:
+            raise Rejected(exc.status, str(exc)) from None
+
+    def claims(self, call: Call, payload: SlackPayload) -> list[Claim]:
+        verdict: Verdict = call.state[_VERDICT]
+        no_retry = {"X-Slack-No-Retry": "1"}
+        taken = [
+            Claim(
+                f"slack:request:{verdict.timestamp}:{verdict.signature}",
+                REPLAY_TTL,
+                note=f"replayed {payload.kind}",
+                headers=no_retry,
+            )
+        ]
+        if payload.kind == "event" and payload.event_id:
+            retry = call.request.headers.get("X-Slack-Retry-Num", "-")
+            taken.append(
+                Claim(
+                    f"slack:event:{payload.event_id}",
+                    EVENT_TTL,
+                    note=f"event {payload.event_id} retry {retry}",
+                    headers=no_retry,
+                )
+            )
+        return taken
+
+    async def handle(self, call: Call, payload: SlackPayload) -> web.StreamResponse:
+        bolt_request = AsyncBoltRequest(
+            body=call.body.decode("utf-8"),
+            query=call.request.query_string,
+            headers={k: v for k, v in call.request.headers.items()},
+        )
+        bolt_response = await self.runtime.bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+
+_VERDICT = "verdict"
 
 
 def _oauth_settings(
@@ -307,6 +313,11 @@ def setup(app: web.Application) -> None:
     app[SLACK] = runtime
     services.delivery["slack"] = runtime.delivery
     if settings.slack_signing_secret:
+        endpoint = SlackEventsEndpoint(runtime)
+
+        async def slack_events(request: web.Request) -> web.StreamResponse:
+            return await ingress.run(endpoint, request)
+
         app.router.add_post(EVENTS_PATH, slack_events)
     _add_oauth_routes(app, runtime)
     mode = (

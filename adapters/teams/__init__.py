@@ -65,4 +65,4 @@ def setup(
     app[TEAMS_DELIVERY] = delivery
     # no app id is only reachable with TEAMS_DEV_MODE=1 (Settings.teams_enabled)
     handler = MessagesHandler(services, adapter, bot, auth_required=bool(app_id))
-    app.router.add_post(ROUTE, handler.handle)
+    app.router.add_post(ROUTE, handler.handle_request)

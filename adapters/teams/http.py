@@ -1,8 +1,8 @@
-"""POST /api/messages: our own handler around `CloudAdapter.process_activity`.
+"""POST /api/messages: the core's ingress chain around `CloudAdapter.process_activity`.
 
 botbuilder's `CloudAdapter.process` serialises invoke bodies twice (a crash on every
-Action.Execute) and lets expired or garbled tokens through as 500s; this handler does the
-steps itself: size cap, auth, parse, dedupe, process.
+Action.Execute) and lets expired or garbled tokens through as 500s; so the chain does the
+steps itself (size cap, auth, parse, dedupe) and hands botbuilder only the turn.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from botbuilder.schema import Activity
 
 from adapters.teams.auth import Unauthenticated, VerifierUnavailable, authenticate
 from adapters.teams.bot import SlotbotTeamsBot
-from bot import logs
-from bot.errors import StoreError
+from bot import ingress, logs
+from bot.ingress import Call, Claim, EndpointBase, Rejected
 from bot.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,13 @@ ROUTE = "/api/messages"
 OBJECT_FIELDS = ("from", "recipient", "conversation", "channelData", "relatesTo")
 
 
-def problem(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
+class MessagesHandler(EndpointBase[Activity]):
+    """`POST /api/messages` on the core's ingress chain. A Bot Framework token is bound to
+    the activity it came with (its service URL and channel), so verifying reads the activity
+    first: only its shape, which botbuilder needs to be objects where it expects them."""
 
+    name = ROUTE
 
-class MessagesHandler:
     def __init__(
         self,
         services: Services,
@@ -50,72 +52,47 @@ class MessagesHandler:
         self.bot = bot
         self.auth_required = auth_required
 
-    async def handle(self, request: web.Request) -> web.Response:
-        limit = self.services.settings.max_body_bytes
-        if request.content_length is not None and request.content_length > limit:
-            return problem(413, "body too large")
-        if "application/json" not in request.headers.get("Content-Type", ""):
-            return problem(415, "expected application/json")
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return problem(413, "body too large")
-        if len(raw) > limit:
-            return problem(413, "body too large")
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, ValueError):
-            return problem(400, "body is not JSON")
-        if not isinstance(body, dict):
-            return problem(400, "body is not a JSON object")
-        for field in OBJECT_FIELDS:
-            if body.get(field) is not None and not isinstance(body[field], dict):
-                return problem(400, f"activity {field} is not an object")
-        if body.get("type") == "invoke" and not isinstance(body.get("value", {}), dict):
-            # botbuilder reads every invoke's value as an object
-            return problem(400, "invoke value is not an object")
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:
-            return problem(400, "not a Bot Framework activity")
-        if not activity.type:
-            return problem(400, "activity has no type")
-        if not activity.service_url:
-            return problem(400, "activity has no serviceUrl")
-        if activity.conversation is None or not activity.conversation.id:
-            return problem(400, "activity has no conversation")
-        if activity.from_property is None or not activity.from_property.id:
-            return problem(400, "activity has no sender (from)")
-        if activity.recipient is None or not activity.recipient.id:
-            return problem(400, "activity has no recipient")
+    async def handle_request(self, request: web.Request) -> web.StreamResponse:
+        return await ingress.run(self, request)
 
+    async def before_read(self, call: Call) -> None:
+        if "application/json" not in call.request.headers.get("Content-Type", ""):
+            raise Rejected(415, "expected application/json")
+
+    async def verify(self, call: Call) -> None:
+        activity = _activity(call.body)
         try:
-            auth_result = await authenticate(
+            call.state[_AUTH] = await authenticate(
                 self.adapter.bot_framework_authentication,
                 activity,
-                request.headers.get("Authorization"),
+                call.request.headers.get("Authorization"),
                 required=self.auth_required,
             )
         except Unauthenticated as exc:
-            log.warning(logs.REQUEST_REJECTED, request.method, ROUTE, f"unauthenticated ({exc})")
-            return problem(401, "unauthorized")
+            log.warning(logs.REQUEST_REJECTED, "POST", ROUTE, f"unauthenticated ({exc})")
+            raise Rejected(401, "unauthorized") from None
         except VerifierUnavailable as exc:
-            log.warning(
-                logs.REQUEST_REJECTED, request.method, ROUTE, f"cannot verify token ({exc})"
+            log.warning(logs.REQUEST_REJECTED, "POST", ROUTE, f"cannot verify token ({exc})")
+            raise Rejected(503, "cannot verify the token right now") from None
+        call.state[_ACTIVITY] = activity
+
+    def parse(self, call: Call) -> Activity:
+        activity: Activity = call.state[_ACTIVITY]
+        return activity
+
+    def claims(self, call: Call, activity: Activity) -> list[Claim]:
+        if not activity.id or activity.type not in ("message", "invoke"):
+            return []
+        return [
+            Claim(
+                f"teams.activity:{activity.conversation.id}:{activity.id}",
+                DEDUPE_TTL_SECONDS,
+                note=f"{activity.type} delivered again",
+                status=200 if activity.type == "invoke" else 201,
             )
-            return problem(503, "cannot verify the token right now")
+        ]
 
-        dedupe_key = ""
-        if activity.id and activity.type in ("message", "invoke"):
-            dedupe_key = f"teams.activity:{activity.conversation.id}:{activity.id}"
-            try:
-                first = await self.services.store.claim_once(dedupe_key, DEDUPE_TTL_SECONDS)
-            except StoreError as exc:
-                log.warning(logs.STORE_DOWN, exc)
-                return problem(503, "temporarily unavailable")
-            if not first:
-                return web.Response(status=200 if activity.type == "invoke" else 201)
-
+    async def handle(self, call: Call, activity: Activity) -> web.StreamResponse:
         # botbuilder hands a failed turn to on_turn_error and returns as if it had worked:
         # note the failure, so the activity is not remembered as handled and Teams retries it
         failed: list[BaseException] = []
@@ -127,14 +104,9 @@ class MessagesHandler:
                 failed.append(exc)
                 raise
 
-        invoke_response = await self.adapter.process_activity(auth_result, activity, turn)
+        invoke_response = await self.adapter.process_activity(call.state[_AUTH], activity, turn)
         if failed:
-            if dedupe_key:
-                try:
-                    await self.services.store.release_claim(dedupe_key)
-                except StoreError as exc:
-                    log.warning(logs.STORE_DOWN, exc)
-            return problem(500, "the activity could not be handled")
+            return web.json_response({"error": "the activity could not be handled"}, status=500)
         if invoke_response is None:
             return web.Response(status=201)
         payload: Any = invoke_response.body
@@ -143,3 +115,38 @@ class MessagesHandler:
         if payload is None:
             return web.Response(status=invoke_response.status)
         return web.json_response(payload, status=invoke_response.status)
+
+
+_ACTIVITY = "activity"
+_AUTH = "auth"
+
+
+def _activity(raw: bytes) -> Activity:
+    """The body as an activity botbuilder can read, or the reason it is not one (400)."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise Rejected(400, "body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Rejected(400, "body is not a JSON object")
+    for field in OBJECT_FIELDS:
+        if body.get(field) is not None and not isinstance(body[field], dict):
+            raise Rejected(400, f"activity {field} is not an object")
+    if body.get("type") == "invoke" and not isinstance(body.get("value", {}), dict):
+        # botbuilder reads every invoke's value as an object
+        raise Rejected(400, "invoke value is not an object")
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:
+        raise Rejected(400, "not a Bot Framework activity") from None
+    if not activity.type:
+        raise Rejected(400, "activity has no type")
+    if not activity.service_url:
+        raise Rejected(400, "activity has no serviceUrl")
+    if activity.conversation is None or not activity.conversation.id:
+        raise Rejected(400, "activity has no conversation")
+    if activity.from_property is None or not activity.from_property.id:
+        raise Rejected(400, "activity has no sender (from)")
+    if activity.recipient is None or not activity.recipient.id:
+        raise Rejected(400, "activity has no recipient")
+    return activity
