@@ -1,24 +1,27 @@
 """The aiohttp application factory.
 
 One process serves every route. The core adds health, readiness and metrics; each feature
-module and each enabled platform adapter adds its own routes through a `setup(app)` hook,
-so the core never imports a chat SDK.
+and each enabled chat platform (bot.platforms) adds its own routes and lifecycle through a
+`setup(app)` hook. The app is built from objects handed to it, so the core names no
+platform and never imports a chat SDK.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import logs
+from bot.alerts import http as alerts_http
 from bot.config import Settings
+from bot.cronofy import http as cronofy_http
 from bot.errors import StoreError
 from bot.metrics import Metrics
+from bot.platforms import Platform, enabled, installed_platforms
 from bot.runtime import METRICS, READINESS, RUN_WORKER, SERVICES, Services
 from bot.secrets import SecretBox, secret_box_for
 from bot.store import open_store
@@ -26,17 +29,6 @@ from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
-
-# Feature modules of the core: each has `setup(app: web.Application) -> None`.
-FEATURES: tuple[str, ...] = (
-    "bot.cronofy.http",
-    "bot.alerts.http",
-)
-# Platform adapters: (name, module); each has `setup(app)` and is loaded when enabled
-ADAPTERS: tuple[tuple[str, str], ...] = (
-    ("Slack", "adapters.slack"),
-    ("Teams", "adapters.teams"),
-)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -99,17 +91,27 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+Feature = Callable[[web.Application], None]  # adds its routes and lifecycle to the app
+
+
+def default_features() -> list[Feature]:
+    """The core's own features: the Cronofy OAuth redirect and pages, and alerts."""
+    return [cronofy_http.setup, alerts_http.setup]
+
+
 def create_app(
     settings: Settings,
     *,
+    platforms: Sequence[Platform] | None = None,
+    features: Sequence[Feature] | None = None,
     store: Store | None = None,
     secrets: SecretBox | None = None,
-    features: tuple[str, ...] = FEATURES,
-    adapters: bool = True,
     run_worker: bool = True,
 ) -> web.Application:
-    """Build the application. `store` and `secrets` may be given (tests); otherwise they are
-    made from settings and opened/closed with the app."""
+    """Build the application from objects: the chat `platforms` to serve (default: every
+    installed platform its settings turn on) and the core `features` (default: all).
+    `store` and `secrets` may be given (tests); otherwise they are made from settings and
+    opened/closed with the app."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[observe])
     services = Services(
         settings=settings,
@@ -133,45 +135,22 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
-    for module in features:
-        importlib.import_module(module).setup(app)
-    if adapters:
-        for _name, module in enabled_adapters(settings):
-            importlib.import_module(module).setup(app)
+    for feature in default_features() if features is None else features:
+        feature(app)
+    chosen = enabled(installed_platforms(settings)) if platforms is None else platforms
+    for platform in chosen:
+        platform.setup(app)
     return app
 
 
-def enabled_adapters(settings: Settings) -> list[tuple[str, str]]:
-    out = []
-    for name, module in ADAPTERS:
-        if name == "Slack" and settings.slack_enabled:
-            out.append((name, module))
-        if name == "Teams" and settings.teams_enabled:
-            out.append((name, module))
-    return out
-
-
-def feature_report(settings: Settings) -> list[tuple[str, bool, str]]:
+def feature_report(
+    settings: Settings, platforms: Sequence[Platform]
+) -> list[tuple[str, bool, str]]:
     """(feature, on?, why) for the start-up log and `doctor`."""
-    slack_why = settings.slack_off_reason or (
-        "Socket Mode"
-        if settings.slack_app_token
-        else "multi-workspace OAuth install"
-        if settings.slack_multi_workspace
-        else "single workspace"
-        if settings.slack_bot_token
-        else "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are not set: commands only, no outbound messages"
-    )
-    teams_why = settings.teams_off_reason or (
-        "TEAMS_DEV_MODE=1, inbound requests NOT authenticated"
-        if settings.teams_dev_mode and not settings.microsoft_app_id
-        else f"{settings.microsoft_app_type}, inbound JWTs verified"
-    )
     store_kind = "SQLite" if settings.sqlite_path is not None else "Redis"
     return [
         ("Store", True, f"{store_kind} {settings.describe()['store_url']}"),
-        ("Slack", settings.slack_enabled, slack_why),
-        ("Teams", settings.teams_enabled, teams_why),
+        *((platform.title, platform.enabled, platform.status) for platform in platforms),
         (
             "Secrets",
             True,

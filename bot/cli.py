@@ -1,14 +1,9 @@
-"""Command line: `serve`, `worker`, `doctor`, `genkey`, and the tools features add.
-
-Subcommands that belong to a feature live with it and are loaded lazily, so `serve`
-does not pay for them and `bot/` does not import a chat SDK.
-"""
+"""Command line: `serve`, `worker`, `doctor`, `genkey`, and the tools features add."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import signal
 import sys
@@ -21,27 +16,10 @@ from bot.app import create_app, feature_report
 from bot.config import Settings
 from bot.doctor import check_services, check_settings
 from bot.errors import ConfigError, StoreError
+from bot.platforms import Platform, enabled, installed_platforms
 from bot.secrets import generate_key
 
 log = logging.getLogger("bot")
-
-# subcommand -> "module:function"; the function takes argv and returns an exit code
-EXTERNAL: dict[str, str] = {
-    "cards": "cards.demo:main",
-    "deadletters": "bot.alerts.cli:deadletters_main",
-    "worker": "bot.alerts.cli:worker_main",
-    "manifest": "bot.manifests:main",
-    "migrate": "bot.store.cli:migrate_main",
-    "store": "bot.store.cli:store_main",
-    "backup": "bot.store.cli:backup_main",
-    "restore": "bot.store.cli:restore_main",
-}
-
-
-def _load(target: str) -> Callable[[list[str]], int]:
-    module, _, func = target.partition(":")
-    fn: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
-    return fn
 
 
 def _settings_or_exit() -> Settings:
@@ -52,14 +30,20 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-async def _serve(settings: Settings) -> None:
-    app = create_app(settings)
+def _platforms_or_exit(settings: Settings) -> list[Platform]:
+    try:
+        return installed_platforms(settings)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _serve(settings: Settings, platforms: list[Platform]) -> None:
+    app = create_app(settings, platforms=enabled(platforms))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     log.info(logs.STARTING, settings.describe()["store_url"], settings.public_url)
-    for name, on, why in feature_report(settings):
+    for name, on, why in feature_report(settings, platforms):
         log.info(logs.FEATURE_ON if on else logs.FEATURE_OFF, name, why)
-    if settings.teams_dev_mode and not settings.microsoft_app_id:
-        log.warning(logs.TEAMS_DEV_MODE)
     await runner.setup()  # opens the store: a bad path fails here, before we listen
     for resource in app.router.resources():
         info = resource.get_info()
@@ -82,9 +66,10 @@ async def _serve(settings: Settings) -> None:
 
 def serve_main(argv: list[str]) -> int:
     settings = _settings_or_exit()
+    platforms = _platforms_or_exit(settings)
     logs.configure(settings.log_level, settings.log_format)
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, platforms))
     except (StoreError, ConfigError) as exc:
         log.error("cannot start: %s", exc)
         return 1
@@ -94,17 +79,21 @@ def serve_main(argv: list[str]) -> int:
 def doctor_main(argv: list[str]) -> int:
     try:
         settings = Settings.from_env()
+        platforms = installed_platforms(settings)
     except ConfigError as exc:
         print(f"✗ configuration: {exc}")
         return 1
     print("Slotbot configuration:")
-    for key, value in settings.describe().items():
+    described = settings.describe()
+    for platform in platforms:
+        described.update(platform.describe())
+    for key, value in described.items():
         print(f"  {key:24} {value}")
     print()
-    for name, on, why in feature_report(settings):
+    for name, on, why in feature_report(settings, platforms):
         print(f"  {'on ' if on else 'off'}  {name}: {why}")
     print()
-    found = check_settings(settings)
+    found = check_settings(settings, platforms)
     services = asyncio.run(check_services(settings))
     problems = found.problems + services.problems
     for warning in found.warnings + services.warnings:
@@ -122,10 +111,58 @@ def genkey_main(argv: list[str]) -> int:
     return 0
 
 
-BUILTIN: dict[str, Callable[[list[str]], int]] = {
+def manifest_main(argv: list[str]) -> int:
+    """`manifest <platform> …`: hands over to the platform that owns the manifest."""
+    platforms = {p.name: p for p in _platforms_or_exit(_settings_or_exit())}
+    if not argv or argv[0] not in platforms:
+        names = "|".join(sorted(platforms))
+        print(f"usage: python -m bot manifest {names} [options]", file=sys.stderr)
+        return 2
+    return platforms[argv[0]].manifest(argv[1:])
+
+
+# Subcommands that belong to a feature live with it and are imported only when run, so
+# `serve` does not pay for them.
+def _cards(argv: list[str]) -> int:
+    from cards.demo import main as cards_main
+
+    return cards_main(argv)
+
+
+def _worker(argv: list[str]) -> int:
+    from bot.alerts.cli import worker_main
+
+    return worker_main(argv)
+
+
+def _deadletters(argv: list[str]) -> int:
+    from bot.alerts.cli import deadletters_main
+
+    return deadletters_main(argv)
+
+
+def _store_command(name: str) -> Callable[[list[str]], int]:
+    def run(argv: list[str]) -> int:
+        from bot.store import cli as store_cli
+
+        command: Callable[[list[str]], int] = getattr(store_cli, f"{name}_main")
+        return command(argv)
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "serve": serve_main,
+    "worker": _worker,
     "doctor": doctor_main,
     "genkey": genkey_main,
+    "cards": _cards,
+    "deadletters": _deadletters,
+    "manifest": manifest_main,
+    "migrate": _store_command("migrate"),
+    "store": _store_command("store"),
+    "backup": _store_command("backup"),
+    "restore": _store_command("restore"),
 }
 
 
@@ -134,11 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slotbot", description="Slotbot scheduling bot")
     parser.add_argument(
         "command",
-        choices=sorted([*BUILTIN, *EXTERNAL]),
+        choices=sorted(COMMANDS),
         help="serve: run the bot; worker: run only the outbox worker; doctor: check "
         "configuration and store; genkey: print a new BOT_SECRET_KEYS key; cards: print the "
         "message cards; deadletters: list or replay failed deliveries; manifest: print or "
-        "write the Slack / Teams app manifest; migrate: bring the store to this version's "
+        "write a chat platform's app manifest; migrate: bring the store to this version's "
         "schema; store copy: copy every record to another store; backup / restore: the "
         "store to a file and back",
     )
@@ -146,6 +183,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0 if args else 2
     ns, _rest = parser.parse_known_args(args[:1])
-    if ns.command in BUILTIN:
-        return BUILTIN[ns.command](args[1:])
-    return _load(EXTERNAL[ns.command])(args[1:])
+    return COMMANDS[ns.command](args[1:])

@@ -17,21 +17,10 @@ from bot.errors import ConfigError
 
 DEFAULT_PUBLIC_URL = "http://localhost:3978"
 DEFAULT_STORE_URL = "sqlite:///data/slotbot.db"
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
-MICROSOFT_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
-_SECRET_FIELDS = frozenset(
-    {
-        "secret_keys",
-        "slack_signing_secret",
-        "slack_bot_token",
-        "slack_client_secret",
-        "slack_app_token",
-        "microsoft_app_password",
-    }
-)
+_SECRET_FIELDS = frozenset({"secret_keys"})
 
 
 def mask(value: str | None) -> str:
@@ -41,7 +30,7 @@ def mask(value: str | None) -> str:
     return f"***{len(value)} chars"
 
 
-def _http_url(name: str, value: str) -> str:
+def http_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
@@ -58,7 +47,7 @@ def _port(name: str, value: str) -> int:
     return port
 
 
-def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+def choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     for choice in choices:
         if value.lower() == choice.lower():
             return choice
@@ -86,13 +75,21 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
-def _flag(name: str, value: str) -> bool:
+def flag(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
     if lowered in ("", "0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {value!r}")
+
+
+def env_value(env: Mapping[str, str], name: str) -> str | None:
+    """A variable's value, stripped; None when it is unset or blank."""
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -107,17 +104,6 @@ class Settings:
     store_url: str = DEFAULT_STORE_URL
     secret_keys: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
-    slack_signing_secret: str | None = None
-    slack_bot_token: str | None = None
-    slack_client_id: str | None = None
-    slack_client_secret: str | None = None
-    slack_app_token: str | None = None
-    slack_api_url: str = DEFAULT_SLACK_API_URL
-    microsoft_app_id: str | None = None
-    microsoft_app_password: str | None = None
-    microsoft_app_type: str = "MultiTenant"
-    microsoft_app_tenant_id: str | None = None
-    teams_dev_mode: bool = False
     cronofy_api_url: str | None = None
     cronofy_app_url: str | None = None
     log_level: str = "info"
@@ -127,101 +113,41 @@ class Settings:
     # over (a worker that died mid-delivery); longer than the slowest delivery
     outbox_visibility_timeout: float = 60.0
     max_body_bytes: int = 1024 * 1024
+    # the environment these settings were read from: each chat platform reads its own
+    # variables from it (bot.platforms), so nothing else looks at the process environment
+    env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
-            value = env.get(name)
-            if value is None or value.strip() == "":
-                return None
-            return value.strip()
+            return env_value(env, name)
 
-        public_url = _http_url("BOT_PUBLIC_URL", get("BOT_PUBLIC_URL") or DEFAULT_PUBLIC_URL)
-        slack_api_url = _http_url("SLACK_API_URL", get("SLACK_API_URL") or DEFAULT_SLACK_API_URL)
-        if not slack_api_url.endswith("/"):
-            slack_api_url += "/"
+        public_url = http_url("BOT_PUBLIC_URL", get("BOT_PUBLIC_URL") or DEFAULT_PUBLIC_URL)
         cronofy_api_url = get("CRONOFY_API_URL")
         cronofy_app_url = get("CRONOFY_APP_URL")
-        app_type = _choice(
-            "MICROSOFT_APP_TYPE", get("MICROSOFT_APP_TYPE") or "MultiTenant", MICROSOFT_APP_TYPES
-        )
-        settings = cls(
+        return cls(
             public_url=public_url.rstrip("/"),
             host=get("BOT_HOST") or "0.0.0.0",  # noqa: S104
             port=_port("BOT_PORT", get("BOT_PORT") or "3978"),
             store_url=check_store_url(get("BOT_STORE_URL") or DEFAULT_STORE_URL),
             secret_keys=_csv(get("BOT_SECRET_KEYS") or ""),
             admins=_csv(get("BOT_ADMINS") or ""),
-            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
-            slack_bot_token=get("SLACK_BOT_TOKEN"),
-            slack_client_id=get("SLACK_CLIENT_ID"),
-            slack_client_secret=get("SLACK_CLIENT_SECRET"),
-            slack_app_token=get("SLACK_APP_TOKEN"),
-            slack_api_url=slack_api_url,
-            microsoft_app_id=get("MICROSOFT_APP_ID"),
-            microsoft_app_password=get("MICROSOFT_APP_PASSWORD"),
-            microsoft_app_type=app_type,
-            microsoft_app_tenant_id=get("MICROSOFT_APP_TENANT_ID"),
-            teams_dev_mode=_flag("TEAMS_DEV_MODE", get("TEAMS_DEV_MODE") or ""),
-            cronofy_api_url=_http_url("CRONOFY_API_URL", cronofy_api_url).rstrip("/")
+            cronofy_api_url=http_url("CRONOFY_API_URL", cronofy_api_url).rstrip("/")
             if cronofy_api_url
             else None,
-            cronofy_app_url=_http_url("CRONOFY_APP_URL", cronofy_app_url).rstrip("/")
+            cronofy_app_url=http_url("CRONOFY_APP_URL", cronofy_app_url).rstrip("/")
             if cronofy_app_url
             else None,
             cronofy_timeout=_seconds("CRONOFY_TIMEOUT", get("CRONOFY_TIMEOUT") or "10"),
             outbox_visibility_timeout=_seconds(
                 "OUTBOX_VISIBILITY_TIMEOUT", get("OUTBOX_VISIBILITY_TIMEOUT") or "60"
             ),
-            log_level=_choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
-            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
+            log_level=choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
+            log_format=choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
+            env=dict(env),
         )
-        settings.check_combinations()
-        return settings
-
-    def check_combinations(self) -> None:
-        """Reject combinations that cannot work, naming the variables involved."""
-        if bool(self.slack_client_id) != bool(self.slack_client_secret):
-            raise ConfigError(
-                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together "
-                "(multi-workspace install)"
-            )
-        if self.microsoft_app_id and self.microsoft_app_type != "UserAssignedMSI":
-            if not self.microsoft_app_password:
-                raise ConfigError("MICROSOFT_APP_PASSWORD is required when MICROSOFT_APP_ID is set")
-        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id:
-            if not self.microsoft_app_tenant_id:
-                raise ConfigError(
-                    "MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE is SingleTenant"
-                )
-
-    # What is on, and why not -------------------------------------------------
-
-    @property
-    def slack_enabled(self) -> bool:
-        return bool(self.slack_signing_secret) or bool(self.slack_app_token)
-
-    @property
-    def slack_off_reason(self) -> str | None:
-        if self.slack_enabled:
-            return None
-        return "SLACK_SIGNING_SECRET is not set"
-
-    @property
-    def slack_multi_workspace(self) -> bool:
-        return bool(self.slack_client_id and self.slack_client_secret)
-
-    @property
-    def teams_enabled(self) -> bool:
-        return bool(self.microsoft_app_id) or self.teams_dev_mode
-
-    @property
-    def teams_off_reason(self) -> str | None:
-        if self.teams_enabled:
-            return None
-        return "MICROSOFT_APP_ID is not set (TEAMS_DEV_MODE=1 for local use without auth)"
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -241,6 +167,8 @@ class Settings:
         """Every setting as text, secrets masked: for `doctor` and start-up logs."""
         out: dict[str, str] = {}
         for f in dataclasses.fields(self):
+            if f.name == "env":
+                continue
             value = getattr(self, f.name)
             if f.name in _SECRET_FIELDS:
                 if isinstance(value, tuple):

@@ -6,49 +6,27 @@ running `make run` is allowed a development key).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.errors import SlotbotError, StoreError
+from bot.platforms import Findings, Platform, installed_platforms
 from bot.secrets import secret_box_for
 from bot.store import open_store
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-@dataclass
-class Findings:
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def check_settings(settings: Settings) -> Findings:
+def check_settings(settings: Settings, platforms: Sequence[Platform] | None = None) -> Findings:
     """Everything that can be judged from the settings alone (pure: no I/O)."""
     found = Findings()
-    if not settings.slack_enabled and not settings.teams_enabled:
-        found.problems.append(
-            "no chat platform is on: set SLACK_SIGNING_SECRET (Slack), MICROSOFT_APP_ID "
-            "(Teams), or TEAMS_DEV_MODE=1 for local use"
-        )
-    if settings.slack_signing_secret and not (
-        settings.slack_bot_token or settings.slack_multi_workspace or settings.slack_app_token
-    ):
-        found.problems.append(
-            "Slack can answer commands but cannot post alerts: set SLACK_BOT_TOKEN "
-            "(one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (install in several)"
-        )
-    if settings.slack_bot_token and not settings.slack_bot_token.startswith("xoxb-"):
-        found.problems.append("SLACK_BOT_TOKEN should be a bot token (it starts with xoxb-)")
-    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
-        found.problems.append("SLACK_APP_TOKEN should be an app-level token (it starts with xapp-)")
-    if settings.teams_dev_mode:
-        if settings.microsoft_app_id:
-            found.warnings.append("TEAMS_DEV_MODE=1 is ignored because MICROSOFT_APP_ID is set")
-        else:
-            found.warnings.append(
-                "TEAMS_DEV_MODE=1: Teams requests are NOT authenticated; never use this in production"
-            )
+    installed = installed_platforms(settings) if platforms is None else list(platforms)
+    if not any(platform.enabled for platform in installed):
+        ways = "; ".join(f"{p.title}: {p.status}" for p in installed) or "none is installed"
+        found.problems.append(f"no chat platform is on ({ways})")
+    for platform in installed:
+        found.add(platform.check())
     if not settings.secret_keys:
         found.warnings.append(
             f"BOT_SECRET_KEYS is not set: secrets are encrypted with a development key in "
@@ -62,7 +40,7 @@ def check_settings(settings: Settings) -> Findings:
         )
     elif not settings.public_url.startswith("https://"):
         found.problems.append(
-            "BOT_PUBLIC_URL must be https:// for Slack, Teams and Cronofy to call it"
+            "BOT_PUBLIC_URL must be https:// for the chat platforms and Cronofy to call it"
         )
     return found
 

@@ -24,10 +24,6 @@ DEV_SECRET_KEY = (
     "BOT_SECRET_KEYS is not set: using a development key kept in the data folder. "
     "Set BOT_SECRET_KEYS in production."
 )
-TEAMS_DEV_MODE = (
-    "TEAMS_DEV_MODE=1: Microsoft Teams requests are NOT authenticated. "
-    "Use this only with a local emulator."
-)
 
 # store ------------------------------------------------------------------------
 STORE_UP = "store reachable again"
@@ -39,25 +35,6 @@ STORE_MIGRATED = "%s migrated from schema version %d to %d (steps: %s)"
 REQUEST_REJECTED = "rejected %s %s: %s"
 REQUEST_DUPLICATE = "%s: duplicate ignored (%s)"
 UNHANDLED = "unhandled error on %s %s"
-
-# slack ------------------------------------------------------------------------
-SLACK_MODE = "slack: %s"
-SLACK_USERS_INFO_FAILED = "slack: users.info for %s failed (%s); treating as a member"
-SLACK_REPLY_FAILED = "slack: could not reply: %s"
-SLACK_HOME_FAILED = "slack: App Home not published: %s"
-SLACK_UNINSTALLED = "slack: %s for team %s; %d pending job(s) held until a reinstall"
-SLACK_AUTH_TEST_FAILED = "slack: auth.test failed (%s); the bot token may be wrong"
-SLACK_SOCKET_MODE = "slack: Socket Mode %s"
-SLACK_DRAIN_TIMEOUT = "slack: %d listener(s) still replying after %.0fs at shutdown"
-SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"
-
-# teams ------------------------------------------------------------------------
-TEAMS_TURN_ERROR = "teams turn failed: %s"
-TEAMS_APOLOGY_FAILED = "teams: could not tell the member that the turn failed"
-TEAMS_UNINSTALLED = "teams: uninstalled from tenant %s; %d pending job(s) held until a reinstall"
-TEAMS_REINSTALLED = "teams: installed again in tenant %s; %d held job(s) released"
-TEAMS_MEMBER_LOOKUP_FAILED = "teams: could not look up a mentioned member (%s)"
-TEAMS_PRIVATE_REPLY_FAILED = "teams: could not open a 1:1 chat for a private answer (%s)"
 
 # outbox -----------------------------------------------------------------------
 WORKER_STARTED = "outbox worker %s started"
@@ -113,6 +90,12 @@ def configure(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # the SDKs are chatty at INFO and some log request bodies at DEBUG
-    for noisy in ("slack_bolt", "slack_sdk", "msrest", "urllib3", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    quiet("urllib3", "aiohttp.access")
+
+
+def quiet(*loggers: str) -> None:
+    """SDKs are chatty at INFO and some log request bodies at DEBUG: their loggers say only
+    warnings and worse (or less, when LOG_LEVEL asks for less). Platforms quiet their own."""
+    level = max(logging.WARNING, logging.getLogger().level)
+    for name in loggers:
+        logging.getLogger(name).setLevel(level)

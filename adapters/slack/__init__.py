@@ -27,9 +27,11 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
+from adapters.slack import logs as slack_logs
 from adapters.slack.delivery import SlackDelivery, configure_client, web_client
 from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
 from adapters.slack.listeners import SlackListeners, org_id_for
+from adapters.slack.settings import SlackSettings
 from adapters.slack.verify import (
     MAX_CLOCK_SKEW,
     MalformedRequest,
@@ -39,14 +41,17 @@ from adapters.slack.verify import (
     verify_signature,
 )
 from bot import ingress, logs
+from bot.config import Settings
 from bot.errors import StoreError
 from bot.ingress import Call, Claim, EndpointBase, Rejected
 from bot.org_state import deactivate_org
 from bot.org_state import reactivate_org as reactivate
+from bot.platforms import Findings
 from bot.runtime import SERVICES, Services
 
 log = logging.getLogger(__name__)
 
+NAME = "slack"
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -67,6 +72,7 @@ class SlackRuntime:
     delivery: SlackDelivery
     installations: StoreInstallationStore | None
     signing_secret: str | None
+    slack: SlackSettings
     team_ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -145,15 +151,14 @@ _VERDICT = "verdict"
 
 
 def _oauth_settings(
-    services: Services, installations: StoreInstallationStore
+    services: Services, slack: SlackSettings, installations: StoreInstallationStore
 ) -> AsyncOAuthSettings:
-    settings = services.settings
     return AsyncOAuthSettings(
-        client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
         scopes=list(BOT_SCOPES),
         user_scopes=[],
-        redirect_uri=f"{settings.public_url}{REDIRECT_PATH}",
+        redirect_uri=f"{services.settings.public_url}{REDIRECT_PATH}",
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         installation_store=installations,
@@ -162,25 +167,24 @@ def _oauth_settings(
     )
 
 
-def build_runtime(services: Services) -> SlackRuntime:
+def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
     """The bolt app, its listeners and the delivery adapter for these settings."""
-    settings = services.settings
     installations: StoreInstallationStore | None = None
     # bolt reads SLACK_* from the process environment when an argument is missing, so
     # every one it would look at is passed explicitly
-    signing_secret = settings.slack_signing_secret
-    if settings.slack_multi_workspace:
+    signing_secret = slack.signing_secret
+    if slack.multi_workspace:
         installations = StoreInstallationStore(services.store, services.secrets)
         bolt = AsyncApp(
-            client=web_client(settings.slack_api_url),
+            client=web_client(slack.api_url),
             signing_secret=signing_secret or "unused-in-socket-mode",
-            oauth_settings=_oauth_settings(services, installations),
+            oauth_settings=_oauth_settings(services, slack, installations),
             # our handler verified the request already, on the raw bytes
             request_verification_enabled=False,
             name="slotbot",
         )
     else:
-        token = settings.slack_bot_token
+        token = slack.bot_token
         # bolt falls back to the SLACK_BOT_TOKEN variable and warns that it is unused when a
         # client comes too: give it the token and configure the client it makes instead
         bolt = AsyncApp(
@@ -190,7 +194,7 @@ def build_runtime(services: Services) -> SlackRuntime:
             request_verification_enabled=False,
             name="slotbot",
         )
-        configure_client(bolt.client, settings.slack_api_url)
+        configure_client(bolt.client, slack.api_url)
         bolt.middleware(_reactivating(services))
     listeners = SlackListeners(services)
     listeners.register(bolt)
@@ -199,15 +203,16 @@ def build_runtime(services: Services) -> SlackRuntime:
         if installations is not None:
             found = await installations.async_find_bot(enterprise_id=None, team_id=team_id)
             return found.bot_token if found is not None else None
-        return settings.slack_bot_token
+        return slack.bot_token
 
     runtime = SlackRuntime(
         services=services,
         bolt=bolt,
         listeners=listeners,
-        delivery=SlackDelivery(services, token_for_team),
+        delivery=SlackDelivery(services, token_for_team, api_url=slack.api_url),
         installations=installations,
         signing_secret=signing_secret,
+        slack=slack,
     )
 
     async def uninstalled(team_id: str, reason: str) -> None:
@@ -226,7 +231,7 @@ async def reactivate_org(services: Services, team_id: str) -> None:
     """The app is (re)installed in a workspace: deliveries to it resume, held alerts too."""
     released = await reactivate(services, org_id_for(team_id))
     if released is not None:
-        log.info(logs.SLACK_REINSTALLED, team_id)
+        log.info(slack_logs.SLACK_REINSTALLED, team_id)
 
 
 # the events that say the app is leaving: they must not count as a sign it is installed
@@ -263,7 +268,7 @@ async def deactivate_installation(runtime: SlackRuntime, team_id: str, reason: s
     count = await deactivate_org(runtime.services, org_id_for(team_id))
     if runtime.installations is not None:
         await runtime.installations.async_delete_all(enterprise_id=None, team_id=team_id)
-    log.warning(logs.SLACK_UNINSTALLED, reason, team_id, count)
+    log.warning(slack_logs.SLACK_UNINSTALLED, reason, team_id, count)
     return count
 
 
@@ -286,14 +291,14 @@ def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
 
 async def _check_token(runtime: SlackRuntime) -> None:
     """Single workspace: learn the team id from auth.test now, so a wrong token shows at start."""
-    token = runtime.services.settings.slack_bot_token
+    token = runtime.slack.bot_token
     if not token or runtime.installations is not None:
         return
     try:
         response = await runtime.bolt.client.auth_test()
     except (SlackApiError, OSError, TimeoutError) as exc:
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.warning(logs.SLACK_AUTH_TEST_FAILED, error)
+        log.warning(slack_logs.SLACK_AUTH_TEST_FAILED, error)
         return
     team_id = response.get("team_id")
     if isinstance(team_id, str):
@@ -305,14 +310,14 @@ async def _check_token(runtime: SlackRuntime) -> None:
             log.warning(logs.STORE_DOWN, exc)
 
 
-def setup(app: web.Application) -> None:
+def setup(app: web.Application, slack: SlackSettings) -> None:
     """Mount the Slack routes and register the Slack delivery adapter."""
+    logs.quiet("slack_bolt", "slack_sdk")
     services = app[SERVICES]
-    settings = services.settings
-    runtime = build_runtime(services)
+    runtime = build_runtime(services, slack)
     app[SLACK] = runtime
-    services.delivery["slack"] = runtime.delivery
-    if settings.slack_signing_secret:
+    services.delivery[NAME] = runtime.delivery
+    if slack.signing_secret:
         endpoint = SlackEventsEndpoint(runtime)
 
         async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -320,14 +325,7 @@ def setup(app: web.Application) -> None:
 
         app.router.add_post(EVENTS_PATH, slack_events)
     _add_oauth_routes(app, runtime)
-    mode = (
-        "multi-workspace OAuth install"
-        if settings.slack_multi_workspace
-        else "single workspace"
-        if settings.slack_bot_token
-        else "no bot token: commands only"
-    )
-    log.info(logs.SLACK_MODE, mode)
+    log.info(slack_logs.SLACK_MODE, mode_of(slack))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         # one connection pool for every Slack call and response_url post while the app runs
@@ -337,25 +335,95 @@ def setup(app: web.Application) -> None:
         runtime.delivery.session = session
         await _check_token(runtime)
         handler = None
-        if settings.slack_app_token:
+        if slack.app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-            handler = AsyncSocketModeHandler(runtime.bolt, app_token=settings.slack_app_token)
+            handler = AsyncSocketModeHandler(runtime.bolt, app_token=slack.app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
-            log.info(logs.SLACK_SOCKET_MODE, "connected")
+            log.info(slack_logs.SLACK_SOCKET_MODE, "connected")
         try:
             yield
         finally:
             if handler is not None:  # no new work from the socket while draining
                 await handler.close_async()  # type: ignore[no-untyped-call]
-                log.info(logs.SLACK_SOCKET_MODE, "closed")
+                log.info(slack_logs.SLACK_SOCKET_MODE, "closed")
             # replies still being written need the store and the session: let them finish
             unfinished = await runtime.listeners.drain(DRAIN_TIMEOUT)
             if unfinished:
-                log.warning(logs.SLACK_DRAIN_TIMEOUT, unfinished, DRAIN_TIMEOUT)
+                log.warning(slack_logs.SLACK_DRAIN_TIMEOUT, unfinished, DRAIN_TIMEOUT)
             runtime.bolt.client.session = None
             runtime.listeners.session = None
             runtime.delivery.session = None
             await session.close()
 
     app.cleanup_ctx.append(lifecycle)
+
+
+def mode_of(slack: SlackSettings) -> str:
+    """How Slack runs with these settings, in words."""
+    if slack.app_token:
+        return "Socket Mode"
+    if slack.multi_workspace:
+        return "multi-workspace OAuth install"
+    if slack.bot_token:
+        return "single workspace"
+    return "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are not set: commands only, no outbound messages"
+
+
+class SlackPlatform:
+    """Slack, as the core sees a platform (bot.platforms.Platform)."""
+
+    name = NAME
+    title = "Slack"
+
+    def __init__(self, slack: SlackSettings) -> None:
+        self.slack = slack
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlackPlatform:
+        return cls(SlackSettings.from_env(settings.env))
+
+    @property
+    def enabled(self) -> bool:
+        return self.slack.enabled
+
+    @property
+    def status(self) -> str:
+        return self.slack.off_reason or mode_of(self.slack)
+
+    def describe(self) -> dict[str, str]:
+        return self.slack.describe()
+
+    def check(self) -> Findings:
+        found = Findings()
+        slack = self.slack
+        if slack.signing_secret and not (
+            slack.bot_token or slack.multi_workspace or slack.app_token
+        ):
+            found.problems.append(
+                "Slack can answer commands but cannot post alerts: set SLACK_BOT_TOKEN "
+                "(one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (install in several)"
+            )
+        if slack.bot_token and not slack.bot_token.startswith("xoxb-"):
+            found.problems.append("SLACK_BOT_TOKEN should be a bot token (it starts with xoxb-)")
+        if slack.app_token and not slack.app_token.startswith("xapp-"):
+            found.problems.append(
+                "SLACK_APP_TOKEN should be an app-level token (it starts with xapp-)"
+            )
+        return found
+
+    def setup(self, app: web.Application) -> None:
+        setup(app, self.slack)
+
+    def org_id(self, native_id: str) -> str:
+        return org_id_for(native_id)
+
+    def manifest(self, argv: list[str]) -> int:
+        from adapters.slack.manifest import main
+
+        return main(argv)
+
+
+def platform(settings: Settings) -> SlackPlatform:
+    """The entry point the core finds Slack by (pyproject.toml, `slotbot.platforms`)."""
+    return SlackPlatform.from_settings(settings)

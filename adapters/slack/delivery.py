@@ -22,6 +22,7 @@ from adapters.slack.errors import (
     delivery_error_from_transport,
 )
 from adapters.slack.render import render_message
+from adapters.slack.settings import SlackSettings
 from bot.chat import DeliveryTarget
 from bot.errors import DeliveryError, SecretError, StoreError
 from bot.org_state import APP_UNINSTALLED
@@ -76,9 +77,12 @@ class SlackDelivery:
 
     platform = "slack"
 
-    def __init__(self, services: Services, token_for_team: TokenLookup) -> None:
+    def __init__(
+        self, services: Services, token_for_team: TokenLookup, *, api_url: str | None = None
+    ) -> None:
         self._services = services
         self._token_for_team = token_for_team
+        self._api_url = api_url or SlackSettings.from_env(services.settings.env).api_url
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
         # the app's shared connection pool while it runs (None: one session per call)
@@ -110,7 +114,7 @@ class SlackDelivery:
             )
         client = self._clients.get(token)
         if client is None or client.session is not self.session:
-            client = web_client(self._services.settings.slack_api_url, token, self.session)
+            client = web_client(self._api_url, token, self.session)
             self._clients[token] = client
         return client
 

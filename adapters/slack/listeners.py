@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack import logs as slack_logs
 from adapters.slack.delivery import retry_handlers
 from adapters.slack.home import home_card
 from adapters.slack.render import (
@@ -31,7 +32,6 @@ from adapters.slack.render import (
     render_message,
 )
 from adapters.slack.text import mentions_for, neutral_text
-from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, SetupOutcome, run_action, run_command, submit_setup
 from bot.errors import SlotbotError, StoreError
@@ -77,7 +77,7 @@ class AdminCache:
         try:
             response = await client.users_info(user=user_id)
         except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-            log.warning(logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
+            log.warning(slack_logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
             return False
         user = response.get("user") or {}
         admin = bool(
@@ -126,7 +126,9 @@ async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
                 replace_original=False,
             )
             if sent.status_code >= 400:
-                log.warning(logs.SLACK_REPLY_FAILED, f"response_url answered {sent.status_code}")
+                log.warning(
+                    slack_logs.SLACK_REPLY_FAILED, f"response_url answered {sent.status_code}"
+                )
         elif public and where.channel_id:
             await where.client.chat_postMessage(
                 channel=where.channel_id, text=message.text, blocks=message.blocks
@@ -144,9 +146,9 @@ async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
                 channel=where.user_id, text=message.text, blocks=message.blocks
             )
     except SlackApiError as exc:
-        log.warning(logs.SLACK_REPLY_FAILED, exc.response.get("error"))
+        log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning(logs.SLACK_REPLY_FAILED, type(exc).__name__)
+        log.warning(slack_logs.SLACK_REPLY_FAILED, type(exc).__name__)
 
 
 def _setup_values(view: dict[str, Any]) -> dict[str, str]:
@@ -292,7 +294,7 @@ class SlackListeners:
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
-            log.warning(logs.SLACK_REPLY_FAILED, exc.response.get("error"))
+            log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
             await deliver_reply(
                 Reply(
                     note_card("The setup form could not be opened; please run the command again.")
@@ -375,7 +377,7 @@ class SlackListeners:
                 view_id=view_id, view=modal_view(card, SETUP_DONE_CALLBACK_ID)
             )
         except SlackApiError as exc:
-            log.warning(logs.SLACK_REPLY_FAILED, exc.response.get("error"))
+            log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
 
     async def on_setup_done(self, ack: AsyncAck) -> None:
         await ack()
@@ -443,12 +445,12 @@ class SlackListeners:
             admin = admin or (org is not None and user_id in org.admins)
             card = await home_card(self.services, org_id, user_id, is_admin=admin)
         except StoreError as exc:
-            log.warning(logs.SLACK_HOME_FAILED, type(exc).__name__)
+            log.warning(slack_logs.SLACK_HOME_FAILED, type(exc).__name__)
             return
         try:
             await client.views_publish(user_id=user_id, view=render_home(card))
         except SlackApiError as exc:
-            log.warning(logs.SLACK_REPLY_FAILED, exc.response.get("error"))
+            log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
 
     # installation ends ---------------------------------------------------------------------
     async def on_app_uninstalled(self, body: dict[str, Any]) -> None:

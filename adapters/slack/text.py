@@ -16,7 +16,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import logs
+from adapters.slack import logs as slack_logs
 from bot.commands import Mentions
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def real_user_name(client: AsyncWebClient, team_id: str, user_id: str) -> 
     try:
         response = await client.users_info(user=user_id)
     except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-        log.warning(logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
+        log.warning(slack_logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
         return None
     user = response.get("user")
     if not isinstance(user, dict) or user.get("id") != user_id:

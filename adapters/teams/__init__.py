@@ -1,7 +1,7 @@
 """The Microsoft Teams adapter: every botbuilder import of Slotbot lives in this package.
 
-`setup(app)` mounts POST /api/messages and registers `TeamsDelivery` as
-`services.delivery["teams"]`, so the outbox worker can post alerts into Teams.
+`TeamsPlatform.setup(app)` mounts POST /api/messages and registers `TeamsDelivery` as the
+platform's delivery, so the outbox worker can post alerts into Teams.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from adapters.teams import logs as teams_logs
 from adapters.teams.auth import build_authentication
 from adapters.teams.bot import SlotbotTeamsBot
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.http import ROUTE, MessagesHandler
-from adapters.teams.refs import ConversationRefs
+from adapters.teams.refs import NAME, ConversationRefs, org_id_for
+from adapters.teams.settings import TeamsSettings
 from bot import logs
+from bot.config import Settings
+from bot.platforms import Findings
 from bot.runtime import SERVICES
 
 log = logging.getLogger(__name__)
@@ -31,38 +35,120 @@ TEAMS_DELIVERY = web.AppKey("teams_delivery", TeamsDelivery)
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
     # the exception type only: botbuilder errors can embed request bodies
-    log.error(logs.TEAMS_TURN_ERROR, type(error).__name__, exc_info=error)
+    log.error(teams_logs.TEAMS_TURN_ERROR, type(error).__name__, exc_info=error)
     try:
         await context.send_activity(MessageFactory.text("Sorry, something went wrong in Slotbot."))
     except Exception:
-        log.warning(logs.TEAMS_APOLOGY_FAILED)
+        log.warning(teams_logs.TEAMS_APOLOGY_FAILED)
 
 
 def setup(
     app: web.Application,
+    teams: TeamsSettings,
     *,
     endpoints: Mapping[str, str] | None = None,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> None:
-    """Mount the Teams routes and register the Teams delivery adapter.
+    """Mount the Teams routes and register the Teams delivery adapter (see TeamsPlatform)."""
+    logs.quiet("msrest", "botbuilder", "botframework")
+    services = app[SERVICES]
+    app_id = teams.app_id or ""
+    adapter = CloudAdapter(build_authentication(teams, endpoints, credentials_factory))
+    adapter.on_turn_error = on_turn_error
+    refs = ConversationRefs(services.store)
+    delivery = TeamsDelivery(adapter, app_id, refs)
+    bot = SlotbotTeamsBot(services, refs, delivery, app_id)
+    services.delivery[NAME] = delivery
+    app[TEAMS_ADAPTER] = adapter
+    app[TEAMS_BOT] = bot
+    app[TEAMS_DELIVERY] = delivery
+    # no app id is only reachable with TEAMS_DEV_MODE=1 (TeamsSettings.enabled)
+    handler = MessagesHandler(services, adapter, bot, auth_required=bool(app_id))
+    app.router.add_post(ROUTE, handler.handle_request)
+    if teams.unauthenticated:
+        log.warning(teams_logs.TEAMS_DEV_MODE)
+
+
+class TeamsPlatform:
+    """Microsoft Teams, as the core sees a platform (bot.platforms.Platform).
 
     `endpoints` (botbuilder configuration keys such as TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
     or TO_CHANNEL_FROM_BOT_LOGIN_URL) point token checks and outbound tokens elsewhere: tests
     use local servers; the public Microsoft cloud needs none. `credentials_factory` replaces
     the outbound token source altogether.
     """
-    services = app[SERVICES]
-    settings = services.settings
-    app_id = settings.microsoft_app_id or ""
-    adapter = CloudAdapter(build_authentication(settings, endpoints, credentials_factory))
-    adapter.on_turn_error = on_turn_error
-    refs = ConversationRefs(services.store)
-    delivery = TeamsDelivery(adapter, app_id, refs)
-    bot = SlotbotTeamsBot(services, refs, delivery, app_id)
-    services.delivery["teams"] = delivery
-    app[TEAMS_ADAPTER] = adapter
-    app[TEAMS_BOT] = bot
-    app[TEAMS_DELIVERY] = delivery
-    # no app id is only reachable with TEAMS_DEV_MODE=1 (Settings.teams_enabled)
-    handler = MessagesHandler(services, adapter, bot, auth_required=bool(app_id))
-    app.router.add_post(ROUTE, handler.handle_request)
+
+    name = NAME
+    title = "Teams"
+
+    def __init__(
+        self,
+        teams: TeamsSettings,
+        *,
+        endpoints: Mapping[str, str] | None = None,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
+    ) -> None:
+        self.teams = teams
+        self.endpoints = endpoints
+        self.credentials_factory = credentials_factory
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        endpoints: Mapping[str, str] | None = None,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
+    ) -> TeamsPlatform:
+        return cls(
+            TeamsSettings.from_env(settings.env),
+            endpoints=endpoints,
+            credentials_factory=credentials_factory,
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.teams.enabled
+
+    @property
+    def status(self) -> str:
+        if self.teams.off_reason:
+            return self.teams.off_reason
+        if self.teams.unauthenticated:
+            return "TEAMS_DEV_MODE=1, inbound requests NOT authenticated"
+        return f"{self.teams.app_type}, inbound JWTs verified"
+
+    def describe(self) -> dict[str, str]:
+        return self.teams.describe()
+
+    def check(self) -> Findings:
+        found = Findings()
+        if self.teams.dev_mode and self.teams.app_id:
+            found.warnings.append("TEAMS_DEV_MODE=1 is ignored because MICROSOFT_APP_ID is set")
+        elif self.teams.dev_mode:
+            found.warnings.append(
+                "TEAMS_DEV_MODE=1: Teams requests are NOT authenticated; never use this in "
+                "production"
+            )
+        return found
+
+    def setup(self, app: web.Application) -> None:
+        setup(
+            app,
+            self.teams,
+            endpoints=self.endpoints,
+            credentials_factory=self.credentials_factory,
+        )
+
+    def org_id(self, native_id: str) -> str:
+        return org_id_for(native_id)
+
+    def manifest(self, argv: list[str]) -> int:
+        from adapters.teams.manifest import main
+
+        return main(argv)
+
+
+def platform(settings: Settings) -> TeamsPlatform:
+    """The entry point the core finds Teams by (pyproject.toml, `slotbot.platforms`)."""
+    return TeamsPlatform.from_settings(settings)

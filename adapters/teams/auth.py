@@ -1,7 +1,7 @@
-"""Inbound and outbound Bot Framework authentication, configured from our Settings.
+"""Inbound and outbound Bot Framework authentication, configured from our settings.
 
 botbuilder reads its configuration from attributes of an object (`hasattr`), so we build one
-from `Settings` instead of letting it look at the environment. Verifying a token may fetch the
+from `TeamsSettings` instead of letting it look at the environment. Verifying a token may fetch the
 OpenID metadata with a blocking `requests.get`; `authenticate` therefore runs the check in a
 worker thread with its own event loop and a timeout, never on the service's loop.
 """
@@ -21,7 +21,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
-from bot.config import Settings
+from adapters.teams.settings import TeamsSettings
 from bot.errors import ConfigError
 
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -58,22 +58,22 @@ class BotAuthConfig:
     VALIDATE_AUTHORITY: bool = True
 
 
-def auth_config(settings: Settings, endpoints: Mapping[str, str] | None = None) -> Any:
+def auth_config(teams: TeamsSettings, endpoints: Mapping[str, str] | None = None) -> Any:
     """A botbuilder configuration object for these settings (endpoint overrides included).
 
     Raises:
         ConfigError: a combination botbuilder would reject with a bare Exception.
     """
-    if settings.microsoft_app_type == "UserAssignedMSI" and settings.microsoft_app_id:
-        if not settings.microsoft_app_tenant_id:
+    if teams.app_type == "UserAssignedMSI" and teams.app_id:
+        if not teams.app_tenant_id:
             raise ConfigError(
                 "MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE is UserAssignedMSI"
             )
     config: Any = BotAuthConfig(
-        APP_ID=settings.microsoft_app_id or "",
-        APP_PASSWORD=settings.microsoft_app_password or "",
-        APP_TYPE=settings.microsoft_app_type,
-        APP_TENANTID=settings.microsoft_app_tenant_id or "",
+        APP_ID=teams.app_id or "",
+        APP_PASSWORD=teams.app_password or "",
+        APP_TYPE=teams.app_type,
+        APP_TENANTID=teams.app_tenant_id or "",
     )
     for key in ENDPOINT_KEYS:
         value = (endpoints or {}).get(key)
@@ -83,26 +83,22 @@ def auth_config(settings: Settings, endpoints: Mapping[str, str] | None = None) 
 
 
 def build_authentication(
-    settings: Settings,
+    teams: TeamsSettings,
     endpoints: Mapping[str, str] | None = None,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> ConfigurationBotFrameworkAuthentication:
     login_url = (endpoints or {}).get("TO_CHANNEL_FROM_BOT_LOGIN_URL", "")
-    if (
-        credentials_factory is None
-        and login_url.startswith("http://")
-        and settings.microsoft_app_id
-    ):
+    if credentials_factory is None and login_url.startswith("http://") and teams.app_id:
         from adapters.teams.credentials import TokenEndpointCredentialsFactory
 
         credentials_factory = TokenEndpointCredentialsFactory(
-            settings.microsoft_app_id,
-            settings.microsoft_app_password or "",
-            settings.microsoft_app_tenant_id or "botframework.com",
+            teams.app_id,
+            teams.app_password or "",
+            teams.app_tenant_id or "botframework.com",
             login_url,
         )
     return ConfigurationBotFrameworkAuthentication(
-        auth_config(settings, endpoints), credentials_factory=credentials_factory
+        auth_config(teams, endpoints), credentials_factory=credentials_factory
     )
 
 

@@ -14,17 +14,18 @@ from botbuilder.schema import (
 )
 from botbuilder.schema.teams import TeamInfo
 
+from adapters.teams import logs as teams_logs
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.mentions import neutral_text, open_origin, seal_origin
 from adapters.teams.refs import (
     ConversationRefs,
     channel_of,
+    org_id_for,
     tenant_of,
     user_id_of,
 )
 from adapters.teams.render import card_activity, card_content, tag_actions, with_errors
 from adapters.teams.retry import with_retry
-from bot import logs
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, run_action, run_command, submit_setup
 from bot.cronofy import views
@@ -126,7 +127,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         self, activity: Activity, conversation: Conversation | None = None
     ) -> CommandContext:
         tenant = tenant_of(activity)
-        org_id = f"teams:{tenant}"
+        org_id = org_id_for(tenant)
         sender = activity.from_property
         actor = Actor(
             platform="teams",
@@ -253,7 +254,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 kinds: dict[str, ConversationKind] = {"channel": "channel", "groupChat": "group"}
                 conversation = Conversation(
                     platform="teams",
-                    org_id=f"teams:{stored.tenant_id}",
+                    org_id=org_id_for(stored.tenant_id),
                     conversation_id=origin,
                     kind=kinds.get(stored.kind, "dm"),
                 )
@@ -305,7 +306,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                     await self.delivery.post(reference, message)
                 except DeliveryError as exc:
                     # a private answer never falls back to the channel: say how to get it
-                    log.warning(logs.TEAMS_PRIVATE_REPLY_FAILED, exc.reason)
+                    log.warning(teams_logs.TEAMS_PRIVATE_REPLY_FAILED, exc.reason)
                     notice = MessageFactory.text(
                         "I couldn't answer you privately: open a chat with Slotbot "
                         "(Apps → Slotbot → Chat), say hi, then try again."
@@ -351,14 +352,14 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await self.refs.forget(activity)
         if await self.refs.tenant_has_installs(tenant):
             return
-        count = await deactivate_org(self.services, f"teams:{tenant}")
-        log.info(logs.TEAMS_UNINSTALLED, tenant, count)
+        count = await deactivate_org(self.services, org_id_for(tenant))
+        log.info(teams_logs.TEAMS_UNINSTALLED, tenant, count)
 
     async def reinstalled(self, activity: Activity) -> None:
         """Slotbot is back in the tenant: an org an uninstall turned off is on again, and the
         alerts held meanwhile go out."""
         tenant = tenant_of(activity)
         if tenant:
-            released = await reactivate_org(self.services, f"teams:{tenant}")
+            released = await reactivate_org(self.services, org_id_for(tenant))
             if released is not None:
-                log.info(logs.TEAMS_REINSTALLED, tenant, released)
+                log.info(teams_logs.TEAMS_REINSTALLED, tenant, released)

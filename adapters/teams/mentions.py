@@ -23,7 +23,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 
-from bot import logs
+from adapters.teams import logs as teams_logs
 from bot.commands import Mentions
 from bot.errors import SecretKeyRetired
 from bot.secrets import SecretBox
@@ -58,7 +58,7 @@ async def _aad_object_id(turn_context: TurnContext, member_id: str) -> str:
             TeamsInfo.get_member(turn_context, member_id), timeout=LOOKUP_TIMEOUT
         )
     except Exception as exc:  # any connector failure means "cannot tell"
-        log.warning(logs.TEAMS_MEMBER_LOOKUP_FAILED, type(exc).__name__)
+        log.warning(teams_logs.TEAMS_MEMBER_LOOKUP_FAILED, type(exc).__name__)
         return ""
     return str(getattr(member, "aad_object_id", "") or "")
 

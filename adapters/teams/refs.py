@@ -21,6 +21,14 @@ NAMESPACE = "teams.refs"
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 
 
+NAME = "teams"  # the platform's name: org ids are "teams:<tenant id>"
+
+
+def org_id_for(tenant_id: str) -> str:
+    """The one place a Teams org id is made."""
+    return f"{NAME}:{tenant_id}"
+
+
 def tenant_of(activity: Activity) -> str:
     """The tenant id: channelData.tenant.id (botbuilder drops conversation.tenantId)."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}

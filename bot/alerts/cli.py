@@ -101,7 +101,7 @@ def deadletters_main(argv: list[str]) -> int:
     )
     sub = parser.add_subparsers(dest="action", required=True)
     listing = sub.add_parser("list", help="print job id, org, kind, attempts and reason")
-    listing.add_argument("--org", default=None, help="only this org (slack:T… / teams:…)")
+    listing.add_argument("--org", default=None, help="only this org (its id, as the list shows it)")
     listing.add_argument("--limit", type=int, default=100)
     replay = sub.add_parser("replay", help="re-queue these dead letters (all when none given)")
     replay.add_argument("job_ids", nargs="*")

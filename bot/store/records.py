@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-Platform = Literal["slack", "teams"]
 AlertKind = Literal["booked", "rescheduled", "cancelled", "declined", "other"]
 ALERT_KINDS: tuple[AlertKind, ...] = ("booked", "rescheduled", "cancelled", "declined", "other")
 DATA_CENTERS: tuple[str, ...] = ("us", "uk", "de", "au", "ca", "sg")

@@ -61,7 +61,7 @@ async def test_setup_connect_link_callback_and_reconnect(
         }
     )
     settings = dataclasses.replace(settings, cronofy_timeout=2.0)
-    app = create_app(settings, store=store, secrets=SecretBox([generate_key()]), adapters=False)
+    app = create_app(settings, store=store, secrets=SecretBox([generate_key()]), platforms=[])
     app[ALERTS].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
     services = app[SERVICES]
     clock = Clock()

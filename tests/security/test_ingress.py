@@ -19,8 +19,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-import adapters.slack
-import adapters.teams
+from adapters.slack import SlackPlatform
+from adapters.teams import TeamsPlatform
 from adapters.teams.refs import NAMESPACE as TEAMS_REFS
 from bot.alerts.hmac import HEADER, compute_push_hmac
 from bot.app import create_app
@@ -367,9 +367,11 @@ async def client(
         }
     )
     box = SecretBox([generate_key()])
-    app = create_app(settings, store=store, secrets=box, adapters=False, run_worker=False)
-    adapters.slack.setup(app)
-    adapters.teams.setup(app, endpoints=fake_endpoints(fake_connector))
+    platforms = [
+        SlackPlatform.from_settings(settings),
+        TeamsPlatform.from_settings(settings, endpoints=fake_endpoints(fake_connector)),
+    ]
+    app = create_app(settings, store=store, secrets=box, platforms=platforms, run_worker=False)
     http = await aiohttp_client(app)
     await seed(store, box)
     yield http, Upstreams(fake_slack, fake_connector, fake_cronofy)

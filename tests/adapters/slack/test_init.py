@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from adapters.slack import build_runtime
+from adapters.slack.settings import SlackSettings
 from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
 from bot.store.base import Store
@@ -21,14 +22,15 @@ def test_single_workspace_bolt_does_not_warn_that_the_token_is_unused(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings = slack_settings(fake_slack)
-    assert settings.slack_bot_token
+    slack = SlackSettings.from_env(settings.env)
+    assert slack.bot_token
     # a deployment sets the token in the environment, where bolt looks for it too
-    monkeypatch.setenv("SLACK_BOT_TOKEN", settings.slack_bot_token)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.bot_token)
     services = Services(settings=settings, store=store, secrets=SecretBox([generate_key()]))
     with caplog.at_level(logging.INFO):
-        runtime = build_runtime(services)
+        runtime = build_runtime(services, slack)
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warned == []
     client = runtime.bolt.client
-    assert client.base_url == settings.slack_api_url and client.token == settings.slack_bot_token
+    assert client.base_url == slack.api_url and client.token == slack.bot_token
     assert client.retry_handlers, "bolt's client retries like Slotbot's own"

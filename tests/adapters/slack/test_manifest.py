@@ -97,7 +97,7 @@ def test_cli_prints_yaml_with_the_url(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_cli_through_the_bot_command(capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.manifests import main as manifests_main
+    from bot.cli import manifest_main as manifests_main
 
     assert manifests_main(["slack", "--url", "https://slotbot.acme.test", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["settings"]["interactivity"]["request_url"] == (

@@ -9,7 +9,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-import adapters.teams
+from adapters.teams import TeamsPlatform
 from bot.app import create_app
 from bot.config import Settings
 from bot.secrets import SecretBox
@@ -71,16 +71,14 @@ def make_app(
             secrets=SecretBox([Fernet.generate_key().decode()]),
             run_worker=run_worker,
         )
-    # the Teams adapter mounted by hand, to hand it the fake's endpoints
-    app = create_app(
+    # the Teams platform given the fake's endpoints
+    return create_app(
         settings,
         store=store,
         secrets=SecretBox([Fernet.generate_key().decode()]),
         run_worker=run_worker,
-        adapters=False,
+        platforms=[TeamsPlatform.from_settings(settings, endpoints=endpoints)],
     )
-    adapters.teams.setup(app, endpoints=endpoints)
-    return app
 
 
 def personal(

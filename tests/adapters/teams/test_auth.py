@@ -1,18 +1,18 @@
-"""The botbuilder configuration built from Settings, for each Azure Bot app type."""
+"""The botbuilder configuration built from TeamsSettings, for each Azure Bot app type."""
 
 from __future__ import annotations
 
 import pytest
 
 from adapters.teams.auth import auth_config, build_authentication
-from bot.config import Settings
+from adapters.teams.settings import TeamsSettings
 from bot.errors import ConfigError
 
 APP_ID = "6a0f1c55-4b0d-4e7a-9c2e-1f3d5b7a9c11"
 
 
-def settings(**env: str) -> Settings:
-    return Settings.from_env({"MICROSOFT_APP_ID": APP_ID, **env})
+def settings(**env: str) -> TeamsSettings:
+    return TeamsSettings.from_env({"MICROSOFT_APP_ID": APP_ID, **env})
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def settings(**env: str) -> Settings:
 async def test_each_app_type_builds_and_requires_a_token(env: dict[str, str]) -> None:
     config = auth_config(settings(**env))
     assert config.APP_ID == APP_ID
-    assert config.APP_TYPE == settings(**env).microsoft_app_type
+    assert config.APP_TYPE == settings(**env).app_type
     auth = build_authentication(settings(**env))
     from botbuilder.schema import Activity
 

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.commands import run_command, submit_setup
 from bot.cronofy import connect
+from bot.cronofy import http as cronofy_http
 from bot.cronofy.client import CronofyClient, CronofyKeys
 from bot.runtime import SERVICES, Services
 from bot.store.base import Store
@@ -47,8 +48,8 @@ async def http(
         make_settings(fake_cronofy),
         store=store,
         secrets=SecretBox([generate_key()]),
-        features=("bot.cronofy.http",),
-        adapters=False,
+        features=[cronofy_http.setup],
+        platforms=[],
         run_worker=False,
     )
     app[SERVICES].clock = clock

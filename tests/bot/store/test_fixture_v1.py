@@ -27,6 +27,7 @@ import redis
 
 from adapters.slack.delivery import CHANNEL_TEAMS
 from adapters.slack.installations import BOTS, INSTALLATIONS, StoreInstallationStore
+from adapters.slack.settings import SlackSettings
 from adapters.teams.refs import NAMESPACE as TEAMS_REFS
 from adapters.teams.refs import ConversationRefs
 from bot.alerts.http import ALERTS
@@ -528,7 +529,8 @@ async def test_the_app_on_a_v1_store_updates_the_messages_it_posted_before(
             "SLACK_API_URL": fake_slack.api_url,
         }
     )
-    assert settings.slack_multi_workspace and not settings.slack_bot_token
+    slack = SlackSettings.from_env(settings.env)
+    assert slack.multi_workspace and not slack.bot_token
     app = create_app(settings, store=store, secrets=BOX, run_worker=True)
     app[ALERTS].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
     client = await aiohttp_client(app)

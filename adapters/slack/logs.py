@@ -1,0 +1,13 @@
+"""Every log message of the Slack adapter, in one place (see bot/logs.py for the core's)."""
+
+from __future__ import annotations
+
+SLACK_MODE = "slack: %s"
+SLACK_USERS_INFO_FAILED = "slack: users.info for %s failed (%s); treating as a member"
+SLACK_REPLY_FAILED = "slack: could not reply: %s"
+SLACK_HOME_FAILED = "slack: App Home not published: %s"
+SLACK_UNINSTALLED = "slack: %s for team %s; %d pending job(s) held until a reinstall"
+SLACK_AUTH_TEST_FAILED = "slack: auth.test failed (%s); the bot token may be wrong"
+SLACK_SOCKET_MODE = "slack: Socket Mode %s"
+SLACK_DRAIN_TIMEOUT = "slack: %d listener(s) still replying after %.0fs at shutdown"
+SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"
