@@ -21,6 +21,7 @@ from adapters.teams.http import ROUTE, MessagesHandler
 from adapters.teams.refs import ConversationRefs
 from bot import logs
 from bot.runtime import SERVICES
+from cards.errors import APOLOGY
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     # the exception type only: botbuilder errors can embed request bodies
     log.error(logs.TEAMS_TURN_ERROR, type(error).__name__, exc_info=error)
     try:
-        await context.send_activity(MessageFactory.text("Sorry, something went wrong in Slotbot."))
+        await context.send_activity(MessageFactory.text(APOLOGY))
     except Exception:
         log.warning(logs.TEAMS_APOLOGY_FAILED)
 
