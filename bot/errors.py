@@ -6,11 +6,13 @@ Every error a caller may want to turn into a message for a person derives from
 
 from __future__ import annotations
 
+from cards import errors as say
+
 
 class SlotbotError(Exception):
     """Base of every error Slotbot raises on purpose."""
 
-    public_message: str = "Something went wrong in Slotbot."
+    public_message: str = say.SOMETHING_WENT_WRONG
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.public_message)
@@ -54,7 +56,7 @@ class SecretError(SlotbotError):
 class SecretKeyRetired(SecretError):
     """The value was encrypted under a key no longer in BOT_SECRET_KEYS: the user must reconnect."""
 
-    public_message = "A stored credential can no longer be read: please reconnect."
+    public_message = say.CREDENTIAL_UNREADABLE
 
 
 class CommandError(SlotbotError):
@@ -62,7 +64,7 @@ class CommandError(SlotbotError):
 
 
 class PermissionDenied(CommandError):
-    public_message = "Only a Slotbot admin can do that."
+    public_message = say.NOT_ADMIN
 
 
 class CronofyError(SlotbotError):
@@ -70,7 +72,7 @@ class CronofyError(SlotbotError):
 
 
 class CronofyUnreachable(CronofyError):
-    public_message = "Cronofy could not be reached. Please try again in a minute."
+    public_message = say.CRONOFY_UNREACHABLE
 
 
 class CronofyRejected(CronofyError):

@@ -1,4 +1,4 @@
-"""`python -m bot cards --demo [--json]`: every library card with sample data.
+"""`python -m bot cards --demo [--json]`: every card Slotbot sends, with sample data.
 
 Without `--json`, prints each card as plain text for a person to read. With `--json`, prints
 one JSON object `{card_name: {"slack": {"blocks", "text"}, "teams": {...}, "text": "..."}}`
@@ -16,7 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cards import library as lib
+from cards import actions, admin, alerts, candidates, errors, home, scheduling, setup
+from cards.help import help_card
 from cards.model import Card
 from cards.slack import to_slack
 from cards.teams import to_teams
@@ -29,8 +30,8 @@ _LINK = "https://app.cronofy.com/pls/Q5-ZDPM8"
 _AUTHORIZE = "https://app.cronofy.com/oauth/authorize?response_type=code&client_id=cid&state=s1"
 
 
-def sample_event() -> lib.AlertView:
-    return lib.AlertView(
+def sample_event() -> alerts.AlertView:
+    return alerts.AlertView(
         candidate_name="Ada Lovelace",
         candidate_email="ada@example.com",
         candidate_phone="+44 20 7946 0018",
@@ -51,24 +52,24 @@ def sample_event() -> lib.AlertView:
 
 
 def sample_cards() -> dict[str, Card]:
-    """Every card in the library, with realistic sample data, by name."""
+    """Every card, with realistic sample data, by name."""
     event = sample_event()
     cards: dict[str, Card] = {
-        "help": lib.help_card(),
-        "connect_prompt": lib.connect_prompt(_AUTHORIZE),
-        "reconnect_prompt": lib.reconnect_prompt(_AUTHORIZE),
-        "calendar_connected": lib.calendar_connected("grace@example.com", "Grace Hopper"),
-        "disconnected": lib.disconnected(),
-        "your_link": lib.your_link(_LINK),
-        "your_link_for_candidate": lib.your_link(
+        "help": help_card(),
+        "connect_prompt": scheduling.connect_prompt(_AUTHORIZE),
+        "reconnect_prompt": scheduling.reconnect_prompt(_AUTHORIZE),
+        "calendar_connected": scheduling.calendar_connected("grace@example.com", "Grace Hopper"),
+        "disconnected": scheduling.disconnected(),
+        "your_link": scheduling.your_link(_LINK),
+        "your_link_for_candidate": scheduling.your_link(
             _LINK + "?correlation_id=c_81fd&utm_source=slotbot",
             candidate_name="Ada Lovelace",
             candidate_email="ada@example.com",
         ),
-        "link_shared": lib.link_shared(_LINK, "Grace Hopper"),
-        "link_set": lib.link_set(_LINK),
-        "set_link_prompt": lib.set_link_prompt("https://app.cronofy.com/pls/XXXX"),
-        "status_for_member": lib.status_for_member(
+        "link_shared": scheduling.link_shared(_LINK, "Grace Hopper"),
+        "link_set": scheduling.link_set(_LINK),
+        "set_link_prompt": scheduling.set_link_prompt("https://app.cronofy.com/pls/XXXX"),
+        "status_for_member": scheduling.status_for_member(
             connected=True,
             email="grace@example.com",
             name="Grace Hopper",
@@ -76,10 +77,10 @@ def sample_cards() -> dict[str, Card]:
             dm_alerts=True,
             zone="Europe/London",
         ),
-        "dm_alerts_set": lib.dm_alerts_set(False),
-        "setup_form": lib.setup_form(data_center="uk", client_id="2rVm6cNxS0mEcL13nT1d"),
-        "setup_result": lib.setup_result(_PUSH_URL, "uk", became_admin=True),
-        "org_status": lib.org_status(
+        "dm_alerts_set": scheduling.dm_alerts_set(False),
+        "setup_form": setup.setup_form(data_center="uk", client_id="2rVm6cNxS0mEcL13nT1d"),
+        "setup_result": setup.setup_result(_PUSH_URL, "uk", became_admin=True),
+        "org_status": admin.org_status(
             configured=True,
             client_id="2rVm6cNxS0mEcL13nT1d",
             data_center="uk",
@@ -87,7 +88,7 @@ def sample_cards() -> dict[str, Card]:
             last_callback_at=_START - timedelta(hours=2),
             counts={"callbacks today": 12, "alerts sent": 30, "candidates": 87},
             dead_letters=[
-                lib.DeadLetterView(
+                admin.DeadLetterView(
                     job_id="job_5e1",
                     kind="alert",
                     failed_at=_START - timedelta(hours=1),
@@ -98,18 +99,18 @@ def sample_cards() -> dict[str, Card]:
             routes=["#hiring (all)", "#exec-hiring (booked)"],
             admins=["Grace Hopper", "Alan Turing"],
         ),
-        "org_status_not_configured": lib.org_status(configured=False),
-        "admins_list": lib.admins_list(["Grace Hopper", "Alan Turing"]),
-        "alerts_routed": lib.alerts_routed("#hiring", ["booked", "rescheduled"]),
-        "alerts_off": lib.alerts_off("#hiring"),
-        "gdpr_note": lib.gdpr_note(),
+        "org_status_not_configured": admin.org_status(configured=False),
+        "admins_list": admin.admins_list(["Grace Hopper", "Alan Turing"]),
+        "alerts_routed": admin.alerts_routed("#hiring", ["booked", "rescheduled"]),
+        "alerts_off": admin.alerts_off("#hiring"),
+        "gdpr_note": candidates.gdpr_note(),
     }
     for kind in ("booked", "rescheduled", "cancelled", "declined", "other"):
         for audience in ("channel", "dm"):
             raw = event if kind != "other" else _other(event)
-            cards[f"alert_{kind}_{audience}"] = lib.alert(kind, raw, audience=audience)
-    cards["candidate_profile"] = lib.candidate_profile(
-        lib.CandidateView(
+            cards[f"alert_{kind}_{audience}"] = alerts.alert(kind, raw, audience=audience)
+    cards["candidate_profile"] = candidates.candidate_profile(
+        candidates.CandidateView(
             email="ada@example.com",
             name="Ada Lovelace",
             recruiter_name="Grace Hopper",
@@ -117,10 +118,10 @@ def sample_cards() -> dict[str, Card]:
             zone="Europe/London",
         ),
         [
-            lib.TimelineView(
+            candidates.TimelineView(
                 kind="link_sent", at=_START - timedelta(days=6), recruiter_name="Grace Hopper"
             ),
-            lib.TimelineView(
+            candidates.TimelineView(
                 kind="booked",
                 at=_START - timedelta(days=3),
                 start=_START - timedelta(days=1),
@@ -129,7 +130,7 @@ def sample_cards() -> dict[str, Card]:
                 meeting_url=event.meeting_url,
                 zone="Europe/London",
             ),
-            lib.TimelineView(
+            candidates.TimelineView(
                 kind="rescheduled",
                 at=_START - timedelta(days=2),
                 start=_START,
@@ -140,10 +141,12 @@ def sample_cards() -> dict[str, Card]:
             ),
         ],
     )
-    cards["upcoming"] = lib.upcoming(
+    cards["upcoming"] = candidates.upcoming(
         [
-            lib.UpcomingView("Ada Lovelace", _START, _END, "Europe/London", event.meeting_url),
-            lib.UpcomingView(
+            candidates.UpcomingView(
+                "Ada Lovelace", _START, _END, "Europe/London", event.meeting_url
+            ),
+            candidates.UpcomingView(
                 "Charles Babbage",
                 _START + timedelta(days=1, hours=2),
                 _END + timedelta(days=1, hours=2),
@@ -152,25 +155,69 @@ def sample_cards() -> dict[str, Card]:
             ),
         ]
     )
-    cards["upcoming_empty"] = lib.upcoming([])
-    cards["error_not_admin"] = lib.error_not_admin()
-    cards["error_not_connected"] = lib.error_not_connected(_AUTHORIZE)
-    cards["error_keys_rejected"] = lib.error_keys_rejected("invalid_client")
-    cards["error_cronofy_unreachable"] = lib.error_cronofy_unreachable()
-    cards["error_invite_bot"] = lib.error_invite_bot("#hiring")
-    cards["error_usage"] = lib.error_usage(
+    cards["upcoming_empty"] = candidates.upcoming([])
+    cards["error_not_admin"] = errors.error_not_admin()
+    cards["error_not_connected"] = errors.error_not_connected(_AUTHORIZE)
+    cards["error_keys_rejected"] = errors.error_keys_rejected("invalid_client")
+    cards["error_cronofy_unreachable"] = errors.error_cronofy_unreachable()
+    cards["error_invite_bot"] = alerts.error_invite_bot("#hiring")
+    cards["error_usage"] = errors.error_usage(
         "/schedule link set <url>", "That is not a Cronofy public link."
     )
-    cards["error_setup_required"] = lib.error_setup_required()
-    cards["error_unexpected"] = lib.error_unexpected("req-8c1f")
-    cards["notice"] = lib.notice("Saved", "Your settings were saved.")
-    cards["confirm"] = lib.confirm(
+    cards["error_setup_required"] = errors.error_setup_required()
+    cards["error_unexpected"] = errors.error_unexpected("req-8c1f")
+    cards["notice"] = errors.notice("Saved", "Your settings were saved.")
+    cards["confirm"] = errors.confirm(
         "Remove the Cronofy keys and stop all alerts in this workspace?", "cronofy.reset", "T123"
     )
+    cards.update(_more_cards(event))
     return cards
 
 
-def _other(event: lib.AlertView) -> lib.AlertView:
+def _more_cards(event: alerts.AlertView) -> dict[str, Card]:
+    """The small answers and notices around the main cards."""
+    routes = [
+        admin.RouteView("C0HIRING", ["booked", "rescheduled"], "hiring"),
+        admin.RouteView("C0EXEC", ["booked"]),
+    ]
+    return {
+        "help_teams": help_card("teams"),
+        "reconnect_prompt_without_link": scheduling.reconnect_prompt(None),
+        "not_connected": scheduling.not_connected(),
+        "no_such_candidate": candidates.no_such_candidate("ada@example.com"),
+        "not_your_candidate": candidates.not_your_candidate(),
+        "follow_up": alerts.follow_up("rescheduled", event.start, event.end, event.zone),
+        "data_request": alerts.data_request(),
+        "error": errors.error("That is not a Cronofy public link for your data center (UK)."),
+        "error_store_down": errors.error_store_down(),
+        "cancelled": errors.cancelled(),
+        "setup_checking_keys": setup.checking_keys(),
+        "setup_saved": setup.saved(),
+        "setup_keys_not_accepted": setup.keys_not_accepted(
+            {
+                actions.CLIENT_ID: setup.keys_not_recognised("uk"),
+                actions.CLIENT_SECRET: setup.CHECK_SECRET_TOO,
+            }
+        ),
+        "setup_form_not_opened": setup.form_not_opened(),
+        "confirm_reset": setup.confirm_reset("slack:T123"),
+        "reset_done": setup.reset_done(True),
+        "nothing_to_reset": setup.nothing_to_reset(),
+        "admin_added": admin.admin_added("Alan Turing", added=True),
+        "admin_removed": admin.admin_removed("Alan Turing", removed=True),
+        "alert_routes": admin.alert_routes(routes),
+        "no_alerts_there": admin.no_alerts_there(routes),
+        "home": home.home(
+            connected=True,
+            email="grace@example.com",
+            public_link=_LINK,
+            sections=[candidates.upcoming([]).blocks],
+        ),
+        "home_not_connected": home.home(connected=False, connect_url=_AUTHORIZE),
+    }
+
+
+def _other(event: alerts.AlertView) -> alerts.AlertView:
     return replace(event, raw_type="scheduling_request_reminder_sent")
 
 

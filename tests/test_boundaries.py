@@ -64,3 +64,104 @@ def test_the_check_catches_an_sdk_import(tmp_path: Path, source: str) -> None:
     module = tmp_path / "m.py"
     module.write_text(source)
     assert imported_modules(module) & {"slack_sdk", "botbuilder.core"}
+
+
+# --- cards are made in cards/ only ---------------------------------------------------------
+
+# the same words with another meaning: the OAuth 2.0 parameters of Cronofy's and Microsoft's
+# token endpoints, and a fragment Cronofy's notification types are matched on
+OTHER_MEANINGS = {
+    ("bot/cronofy/client.py", "client_id"),
+    ("bot/cronofy/client.py", "client_secret"),
+    ("adapters/teams/credentials.py", "client_id"),
+    ("adapters/teams/credentials.py", "client_secret"),
+    ("bot/alerts/parse.py", "cancel"),
+}
+# what bot/ and adapters/ may take from the card model: the type and its stored form
+MODEL_NAMES = {"Card", "Element", "card_to_dict", "card_from_dict"}
+
+
+def action_ids() -> set[str]:
+    from cards import actions
+
+    return {
+        value for name, value in vars(actions).items() if name.isupper() and isinstance(value, str)
+    }
+
+
+def string_literals(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def spelled_out(ids: set[str], root: Path = ROOT) -> list[str]:
+    found = []
+    for package in ("bot", "adapters"):
+        for path in sorted((root / package).rglob("*.py")):
+            where = path.relative_to(root).as_posix()
+            for literal in sorted(string_literals(path) & ids):
+                if (where, literal) not in OTHER_MEANINGS:
+                    found.append(f"{where} spells out {literal!r}: import it from cards.actions")
+    return found
+
+
+def test_action_ids_are_spelled_out_only_in_cards_actions() -> None:
+    ids = action_ids()
+    assert {"link.share", "setup.submit", "cronofy_setup", "client_secret"} <= ids
+    assert spelled_out(ids) == []
+
+
+def test_the_checks_catch_a_spelled_out_id_and_a_retired_import(tmp_path: Path) -> None:
+    (tmp_path / "adapters").mkdir()
+    module = tmp_path / "adapters" / "m.py"
+    module.write_text(
+        "from cards import library\n"
+        'if action_id == "candidate.profile":\n'
+        '    send(f"{who}", "connect.open")\n'
+    )
+    assert spelled_out(action_ids(), tmp_path) == [
+        "adapters/m.py spells out 'candidate.profile': import it from cards.actions",
+        "adapters/m.py spells out 'connect.open': import it from cards.actions",
+    ]
+    assert "cards.library" in imported_names(module)
+
+
+def imported_names(path: Path) -> set[str]:
+    """Modules imported, and `module.name` for every name taken from one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = imported_modules(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_retired_card_modules_stay_gone() -> None:
+    """Cards live in the feature modules of cards/; no library or re-export layer is back."""
+    retired = ("cards/library.py", "bot/cronofy/views.py")
+    assert [path for path in retired if (ROOT / path).exists()] == []
+    users = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for package in ("bot", "adapters", "cards", "tests", "bench")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in imported_names(path)
+        if name in ("cards.library", "bot.cronofy.views")
+    ]
+    assert users == []
+
+
+def test_core_and_adapters_take_cards_from_cards_not_from_the_model() -> None:
+    """What a person reads is decided in cards/: bot/ and adapters/ pass cards around and
+    store them, but never assemble one from headers, sections and buttons themselves."""
+    assembled = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for package in ("bot", "adapters")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in imported_names(path)
+        if name.startswith("cards.model.") and name.removeprefix("cards.model.") not in MODEL_NAMES
+    ]
+    assert assembled == []

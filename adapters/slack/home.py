@@ -10,17 +10,8 @@ from bot.commands import CommandContext, run_command
 from bot.cronofy.connect import authorize_url_for
 from bot.errors import SlotbotError
 from bot.runtime import Services
-from cards.model import (
-    Actions,
-    Button,
-    Card,
-    Divider,
-    Element,
-    Footer,
-    Header,
-    Section,
-    Strong,
-)
+from cards.home import home
+from cards.model import Card, Element
 
 log = logging.getLogger(__name__)
 
@@ -43,45 +34,26 @@ async def home_card(services: Services, org_id: str, user_id: str, *, is_admin: 
     store = services.store
     member = await store.get_member(org_id, user_id)
     org = await store.get_org(org_id)
-    blocks: list[Element] = [Header("Slotbot")]
-
-    if member is not None and member.connected:
-        who = member.email or member.name or "your calendar"
-        blocks.append(Section(["✅ Calendar connected as ", Strong(who)]))
-    else:
-        blocks.append(Section("Your calendar is not connected yet."))
-        url = None
-        if org is not None and org.cronofy is not None:
-            url = await _connect_url(services, org_id, user_id)
-        if isinstance(url, str):
-            blocks.append(
-                Actions(
-                    [Button("Connect your calendar", kind="open_url", url=url, style="primary")]
-                )
-            )
-        elif org is None or org.cronofy is None:
-            blocks.append(
-                Footer("An admin needs to run /cronofy setup before calendars can be connected.")
-            )
-        else:
-            blocks.append(Footer("Run /schedule connect to connect your calendar."))
-
-    if member is not None and member.public_link:
-        blocks.append(Section(["Your scheduling link: ", member.public_link]))
-        blocks.append(
-            Actions([Button("Share link", action_id="link.share", value=member.public_link)])
-        )
-    else:
-        blocks.append(Footer("Set your scheduling link with /schedule link set <url>."))
+    connected = member is not None and member.connected
+    set_up = org is not None and org.cronofy is not None
+    url = None
+    if not connected and set_up:
+        url = await _connect_url(services, org_id, user_id)
 
     ctx = CommandContext(
         services=services,
         actor=Actor("slack", org_id, user_id, is_platform_admin=is_admin),
         conversation=Conversation("slack", org_id, user_id, kind="dm"),
     )
-    blocks.append(Divider())
-    blocks += await _command_blocks(ctx, "schedule upcoming")
+    sections = [await _command_blocks(ctx, "schedule upcoming")]
     if is_admin:
-        blocks.append(Divider())
-        blocks += await _command_blocks(ctx, "cronofy status")
-    return Card(blocks=blocks, fallback="Slotbot home")
+        sections.append(await _command_blocks(ctx, "cronofy status"))
+    return home(
+        connected=connected,
+        email=member.email if member is not None else None,
+        name=member.name if member is not None else None,
+        connect_url=url,
+        set_up=set_up,
+        public_link=member.public_link if member is not None else None,
+        sections=sections,
+    )

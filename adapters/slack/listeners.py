@@ -27,7 +27,6 @@ from adapters.slack.home import home_card
 from adapters.slack.render import (
     base_action_id,
     modal_view,
-    note_card,
     render_home,
     render_message,
 )
@@ -36,15 +35,17 @@ from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, SetupOutcome, run_action, run_command, submit_setup
 from bot.errors import SlotbotError, StoreError
 from bot.runtime import Services
+from cards import setup as setup_cards
+from cards.actions import CLIENT_ID, CLIENT_SECRET, DATA_CENTER, SETUP_FIELDS
+from cards.actions import SETUP_DONE_FORM as SETUP_DONE_CALLBACK_ID
+from cards.actions import SETUP_FORM as SETUP_CALLBACK_ID
+from cards.errors import note
 
 log = logging.getLogger(__name__)
 
-SETUP_CALLBACK_ID = "cronofy_setup"
-SETUP_DONE_CALLBACK_ID = "cronofy_setup_done"
 # how long a setup submission may take before the modal shows "checking" and is updated later
 SETUP_ACK_BUDGET = 2.2
 ADMIN_CACHE_TTL = 300.0
-SETUP_FIELDS = ("client_id", "client_secret", "data_center")
 
 
 def org_id_for(team_id: str) -> str:
@@ -274,7 +275,7 @@ class SlackListeners:
             ctx.mentions = await mentions_for(client, team_id, neutral)
             replies = await run_command(ctx, f"{command} {neutral.text}".strip())
         except SlotbotError as exc:
-            await deliver_reply(Reply(note_card(exc.public_message)), where)
+            await deliver_reply(Reply(note(exc.public_message)), where)
             return
         for reply in replies:
             if reply.opens_form:
@@ -286,21 +287,16 @@ class SlackListeners:
         self, client: AsyncWebClient, body: dict[str, Any], reply: Reply, where: ReplyChannel
     ) -> None:
         metadata = json.dumps({"channel_id": where.channel_id or ""})
-        view = modal_view(reply.card, SETUP_CALLBACK_ID, "Save", private_metadata=metadata)
+        view = modal_view(reply.card, SETUP_CALLBACK_ID, private_metadata=metadata)
         trigger_id = body.get("trigger_id")
         if not isinstance(trigger_id, str) or not trigger_id:
-            await deliver_reply(Reply(note_card("Slack sent no trigger to open the form.")), where)
+            await deliver_reply(Reply(setup_cards.form_without_trigger()), where)
             return
         try:
             await client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
-            await deliver_reply(
-                Reply(
-                    note_card("The setup form could not be opened; please run the command again.")
-                ),
-                where,
-            )
+            await deliver_reply(Reply(setup_cards.form_not_opened()), where)
 
     # the setup modal -------------------------------------------------------------------
     async def on_setup_submit(
@@ -324,9 +320,9 @@ class SlackListeners:
         work = asyncio.ensure_future(
             submit_setup(
                 ctx,
-                values.get("client_id", ""),
-                values.get("client_secret", ""),
-                values.get("data_center", ""),
+                values.get(CLIENT_ID, ""),
+                values.get(CLIENT_SECRET, ""),
+                values.get(DATA_CENTER, ""),
             )
         )
         try:
@@ -335,19 +331,17 @@ class SlackListeners:
             # Cronofy is slow: close the 3-second window with a "checking" view, finish later
             await ack(
                 response_action="update",
-                view=modal_view(
-                    note_card("Checking your keys with Cronofy…"), SETUP_DONE_CALLBACK_ID
-                ),
+                view=modal_view(setup_cards.checking_keys(), SETUP_DONE_CALLBACK_ID),
             )
             view_id = str(view.get("id") or "")
             try:
                 outcome = await work
             except SlotbotError as exc:
-                outcome = SetupOutcome(ok=False, reply=Reply(note_card(exc.public_message)))
+                outcome = SetupOutcome(ok=False, reply=Reply(note(exc.public_message)))
             await self._finish_setup_later(client, view_id, outcome)
             return
         except SlotbotError as exc:
-            await ack(response_action="errors", errors={"client_id": exc.public_message})
+            await ack(response_action="errors", errors={CLIENT_ID: exc.public_message})
             return
         if not outcome.ok and outcome.field_errors:
             errors = {
@@ -356,7 +350,7 @@ class SlackListeners:
             if errors:
                 await ack(response_action="errors", errors=errors)
                 return
-        card = outcome.reply.card if outcome.reply is not None else note_card("Saved.")
+        card = outcome.reply.card if outcome.reply is not None else setup_cards.saved()
         await ack(response_action="update", view=modal_view(card, SETUP_DONE_CALLBACK_ID))
 
     async def _finish_setup_later(
@@ -365,13 +359,9 @@ class SlackListeners:
         if outcome.reply is not None:
             card = outcome.reply.card
         elif outcome.field_errors:
-            card = note_card(
-                "The keys were not accepted: "
-                + "; ".join(outcome.field_errors.values())
-                + " Run /cronofy setup again."
-            )
+            card = setup_cards.keys_not_accepted(outcome.field_errors)
         else:
-            card = note_card("Saved.")
+            card = setup_cards.saved()
         try:
             await client.views_update(
                 view_id=view_id, view=modal_view(card, SETUP_DONE_CALLBACK_ID)
@@ -422,7 +412,7 @@ class SlackListeners:
             )
             replies = await run_action(ctx, action_id, value)
         except SlotbotError as exc:
-            await deliver_reply(Reply(note_card(exc.public_message)), where)
+            await deliver_reply(Reply(note(exc.public_message)), where)
             return
         await deliver_replies(replies, where)
 

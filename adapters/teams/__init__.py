@@ -25,6 +25,7 @@ from bot import logs
 from bot.config import Settings
 from bot.platforms import Findings
 from bot.runtime import SERVICES
+from cards.errors import APOLOGY
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     # the exception type only: botbuilder errors can embed request bodies
     log.error(teams_logs.TEAMS_TURN_ERROR, type(error).__name__, exc_info=error)
     try:
-        await context.send_activity(MessageFactory.text("Sorry, something went wrong in Slotbot."))
+        await context.send_activity(MessageFactory.text(APOLOGY))
     except Exception:
         log.warning(teams_logs.TEAMS_APOLOGY_FAILED)
 

@@ -28,17 +28,19 @@ from adapters.teams.render import card_activity, card_content, tag_actions, with
 from adapters.teams.retry import with_retry
 from bot.chat import Actor, Conversation, ConversationKind, Reply
 from bot.commands import CommandContext, run_action, run_command, submit_setup
-from bot.cronofy import views
 from bot.errors import DeliveryError
 from bot.org_state import deactivate_org, reactivate_org
 from bot.runtime import Services
+from cards import actions
+from cards import errors as say
+from cards.help import help_card
+from cards.setup import SETUP_INCOMPLETE, setup_form
 from cards.text import to_text
 
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
-SETUP_SUBMIT_ACTIONS = frozenset({"cronofy.setup.submit", "setup.submit"})
 # button data we add to cards moved from a channel into a 1:1 chat
 ORIGIN_KEY = "slotbot_origin"
 
@@ -58,15 +60,12 @@ def invoke_body(status: int, content_type: str, value: object) -> dict[str, obje
 
 
 def is_setup_submission(action_id: str, data: dict[str, Any]) -> bool:
-    return action_id in SETUP_SUBMIT_ACTIONS or "client_secret" in data
+    return action_id in actions.SETUP_SUBMIT_ACTIONS or actions.CLIENT_SECRET in data
 
 
 def toast_for(replies: list[Reply]) -> str:
     """The short answer to a button press: an error says what went wrong, never "Done."."""
-    for reply in replies:
-        if reply.card.status == "attention":
-            return reply.card.fallback or "That did not work."
-    return "Done." if replies else "Nothing to do."
+    return say.action_answer([reply.card for reply in replies])
 
 
 def command_text(activity: Activity) -> str:
@@ -159,7 +158,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             await self.on_submit(turn_context, activity.value)
             return
         if not tenant_of(activity):
-            await turn_context.send_activity("Slotbot works inside a Microsoft Teams tenant.")
+            await turn_context.send_activity(say.OUTSIDE_TENANT)
             return
         # anything that is not a command gets "I didn't understand" and the short help from
         # the command layer; mentions of people become ids the core can trust
@@ -220,14 +219,14 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def setup(self, activity: Activity, data: dict[str, Any]) -> dict[str, Any]:
         """Run the submitted setup form; the card to show instead of the form."""
         ctx = self.command_context(activity)
-        client_id = str(data.get("client_id") or "").strip()
-        client_secret = str(data.get("client_secret") or "").strip()
-        data_center = str(data.get("data_center") or "").strip()
+        client_id = str(data.get(actions.CLIENT_ID) or "").strip()
+        client_secret = str(data.get(actions.CLIENT_SECRET) or "").strip()
+        data_center = str(data.get(actions.DATA_CENTER) or "").strip()
         outcome = await submit_setup(ctx, client_id, client_secret, data_center)
         if outcome.ok and outcome.reply is not None:
             return card_content(outcome.reply.card)
-        form = views.setup_form(data_center=data_center or None, client_id=client_id or None)
-        errors = outcome.field_errors or {"form": "Setup did not complete. Please try again."}
+        form = setup_form(data_center=data_center or None, client_id=client_id or None)
+        errors = outcome.field_errors or {"form": SETUP_INCOMPLETE}
         if outcome.reply is not None and not outcome.field_errors:
             errors = {"form": to_text(outcome.reply.card)}
         return with_errors(card_content(form), errors)
@@ -307,16 +306,12 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 except DeliveryError as exc:
                     # a private answer never falls back to the channel: say how to get it
                     log.warning(teams_logs.TEAMS_PRIVATE_REPLY_FAILED, exc.reason)
-                    notice = MessageFactory.text(
-                        "I couldn't answer you privately: open a chat with Slotbot "
-                        "(Apps → Slotbot → Chat), say hi, then try again."
-                    )
+                    notice = MessageFactory.text(say.PRIVATE_REPLY_FAILED)
                     await with_retry(lambda n=notice: turn_context.send_activity(n))  # type: ignore[misc]
                     return
                 moved_to_personal = True
         if moved_to_personal:
-            name = ctx.actor.display_name or "there"
-            pointer = MessageFactory.text(f"{name}, I've answered you privately in our 1:1 chat.")
+            pointer = MessageFactory.text(say.answered_privately(ctx.actor.display_name))
             await with_retry(lambda: turn_context.send_activity(pointer))
 
     async def personal_for(self, activity: Activity) -> ConversationReference:
@@ -329,7 +324,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if tenant_of(activity):
-            welcome = views.help_card("teams")
+            welcome = help_card("teams")
             await with_retry(
                 lambda: turn_context.send_activity(card_activity(card_content(welcome)))
             )

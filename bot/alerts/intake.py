@@ -6,13 +6,14 @@ import hashlib
 
 from bot.alerts.parse import Notification
 from bot.alerts.profiles import resolve
-from bot.alerts.render import notice_card
 from bot.alerts.routing import route_alert
 from bot.chat import DeliveryTarget
 from bot.errors import StaleBooking
 from bot.outbox import new_job_id, notice_job
 from bot.store.base import Store
 from bot.store.records import AuditEntry, EventWrite, Job, Org
+from cards import alerts
+from cards.model import Card
 
 # Cronofy retries a failed delivery for up to a day; remember digests well beyond that
 DEDUPE_TTL = 3 * 24 * 3600.0
@@ -37,8 +38,7 @@ def _audit(org: Org, note: Notification, action: str, now: float) -> AuditEntry:
     return AuditEntry(org_id=org.org_id, actor="cronofy", action=action, detail=detail, at=now)
 
 
-def admin_notices(org: Org, title: str, text: str, *, now: float) -> list[Job]:
-    card = notice_card(title, text)
+def admin_notices(org: Org, card: Card, *, now: float) -> list[Job]:
     return [
         notice_job(
             org.org_id, DeliveryTarget(org.platform, org.org_id, "dm", user_id=admin), card, now=now
@@ -80,13 +80,7 @@ async def build_write(
         ]
     elif note.raw_type == "gdpr_requested":
         write.audit = _audit(org, note, "cronofy.gdpr_requested", now)
-        write.jobs = admin_notices(
-            org,
-            "Cronofy data request",
-            "Cronofy reported a GDPR data request for a connected calendar account. "
-            "Review it in Cronofy and remove that person's data from your records as needed.",
-            now=now,
-        )
+        write.jobs = admin_notices(org, alerts.data_request(), now=now)
     elif note.raw_type != "change":
         # verification, initial sync, unknown types: recorded and acknowledged
         write.audit = _audit(org, note, f"cronofy.{note.family}_notification", now)

@@ -1,7 +1,7 @@
 """Cards for alerts, built at delivery time from the job's payload.
 
 An alert job stores the facts (`AlertFacts`), not a rendered card, so the card is made by
-the card library of the process that delivers it. Channel alerts name the candidate only;
+`cards.alerts` in the process that delivers it. Channel alerts name the candidate only;
 the recruiter's direct message carries the email, notes, links and details.
 """
 
@@ -12,25 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.timeutil import parse_instant
-from cards import library
-from cards.library import AlertView, Audience
-from cards.model import Card, Inline, Section, TimeValue
+from cards import alerts
+from cards.alerts import AlertView, Audience
+from cards.model import Card
 
-__all__ = ["AlertFacts", "Audience", "alert_card", "follow_up_card", "invite_card", "notice_card"]
-
-_FOLLOW_UP = {
-    "booked": "Booked again",
-    "rescheduled": "Rescheduled",
-    "cancelled": "Cancelled",
-    "declined": "Declined: none of the times suit",
-    "other": "Updated",
-}
-_STATUS: dict[str, Any] = {
-    "booked": "good",
-    "rescheduled": "warning",
-    "cancelled": "attention",
-    "declined": "attention",
-}
+__all__ = ["AlertFacts", "Audience", "alert_card", "follow_up_card"]
 
 
 @dataclass(frozen=True)
@@ -106,25 +92,14 @@ def alert_card(facts: AlertFacts, audience: Audience) -> Card:
         booking_id=facts.booking_id,
         raw_type=facts.raw_type,
     )
-    return library.alert(facts.kind, view, audience=audience)
+    return alerts.alert(facts.kind, view, audience=audience)
 
 
 def follow_up_card(facts: AlertFacts) -> Card:
     """The short reply in the original alert's thread when its booking changes."""
-    title = _FOLLOW_UP.get(facts.kind, _FOLLOW_UP["other"])
-    parts: list[Inline] = [title]
-    start = parse_instant(facts.start, facts.zone)
-    if start is not None and facts.kind in ("booked", "rescheduled"):
-        end = parse_instant(facts.end, facts.zone)
-        parts += [": now ", TimeValue(start, end if end and end > start else None, facts.zone)]
-    return Card(blocks=[Section(parts)], status=_STATUS.get(facts.kind), fallback=title)
-
-
-def notice_card(title: str, text: str) -> Card:
-    return library.notice(title, text)
-
-
-def invite_card(channel: str, platform: str = "") -> Card:
-    """Told to admins when a channel route cannot be delivered to; `platform` says how to
-    add Slotbot there."""
-    return library.error_invite_bot(channel, platform)
+    return alerts.follow_up(
+        facts.kind,
+        parse_instant(facts.start, facts.zone),
+        parse_instant(facts.end, facts.zone),
+        facts.zone,
+    )

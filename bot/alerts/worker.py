@@ -41,7 +41,6 @@ from bot.alerts.render import (
     Audience,
     alert_card,
     follow_up_card,
-    invite_card,
 )
 from bot.alerts.routing import ALERT_JOB
 from bot.chat import DeliveryAdapter, DeliveryTarget
@@ -49,6 +48,7 @@ from bot.errors import DeliveryError, SlotbotError
 from bot.outbox import notice_job, target_from_dict
 from bot.runtime import Services
 from bot.store.records import Booking, Job, MessageRef, from_dict
+from cards.alerts import error_invite_bot
 from cards.model import card_from_dict
 
 log = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ class OutboxWorker:
         if org is None or not org.admins:
             return
         name = str(job.payload.get("target_name") or "").lstrip("#") or conversation
-        card = invite_card(f"#{name}" if org.platform == "slack" else name, org.platform)
+        card = error_invite_bot(f"#{name}" if org.platform == "slack" else name, org.platform)
         now = self.services.clock()
         jobs = [
             notice_job(

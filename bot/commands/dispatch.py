@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from bot import logs, org_state
 from bot.chat import Reply
-from bot.commands import CommandContext, SetupOutcome
+from bot.commands import CommandContext, SetupOutcome, facts
 from bot.commands import parser as p
-from bot.cronofy import connect, links, setup, views
+from bot.cronofy import connect, links, setup
 from bot.errors import (
     CommandError,
     CronofyUnreachable,
@@ -25,6 +25,9 @@ from bot.errors import (
     StoreError,
 )
 from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
+from cards import actions, admin, candidates, errors, scheduling
+from cards import setup as setup_cards
+from cards.help import channel_not_visible, help_card, user_not_here
 from cards.model import Card
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,8 @@ async def dispatch(ctx: CommandContext, text: str) -> list[Reply]:
 
 
 def _usage_card(ctx: CommandContext, exc: p.UsageError) -> Card:
-    usage = exc.usage_for(channel_mentions=ctx.mentions.can_name_channels)
-    return views.error_usage(usage, exc.problem)
+    line = exc.usage_for(channel_mentions=ctx.mentions.can_name_channels)
+    return errors.error_usage(line, exc.problem)
 
 
 async def _guarded(
@@ -54,30 +57,28 @@ async def _guarded(
     try:
         return await work()
     except connect.NotConnected as exc:
-        return _private(views.error_not_connected(exc.authorize_url))
+        return _private(errors.error_not_connected(exc.authorize_url))
     except connect.NotSetUp as exc:
         if exc.public_message == connect.NotSetUp.public_message:
-            return _private(views.error_setup_required())
-        return _private(views.error(exc.public_message))
+            return _private(errors.error_setup_required())
+        return _private(errors.error(exc.public_message))
     except links.NeedsPublicLink as exc:
-        return _private(views.set_link_prompt(exc.example))
+        return _private(scheduling.set_link_prompt(exc.example))
     except p.UsageError as exc:
         return _private(_usage_card(ctx, exc))
     except PermissionDenied:
-        return _private(views.error_not_admin())
+        return _private(errors.error_not_admin())
     except CommandError as exc:
-        return _private(views.error(exc.public_message))
+        return _private(errors.error(exc.public_message))
     except CronofyUnreachable:
-        return _private(views.error_cronofy_unreachable())
+        return _private(errors.error_cronofy_unreachable())
     except SecretKeyRetired as exc:
-        return _private(views.error(exc.public_message))
+        return _private(errors.error(exc.public_message))
     except StoreError:
         log.exception(logs.COMMAND_FAILED, what[:60], ctx.actor.user_id, ctx.actor.org_id)
-        return _private(
-            views.error("Slotbot cannot reach its store right now. Please try again shortly.")
-        )
+        return _private(errors.error_store_down())
     except SlotbotError as exc:
-        return _private(views.error(exc.public_message))
+        return _private(errors.error(exc.public_message))
 
 
 async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
@@ -88,20 +89,20 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             raise PermissionDenied()
     match command:
         case p.Help():
-            return _private(views.help_card(actor.platform))
+            return _private(help_card(actor.platform))
         case p.Link():
             url = await links.own_link(services, actor)
-            return _private(views.your_link(url, share_value=links.SHARE_OWN_LINK))
+            return _private(scheduling.your_link(url, share_value=links.SHARE_OWN_LINK))
         case p.LinkShare():
             url = await links.own_link(services, actor)
             return await _shared(ctx, url)
         case p.LinkSet(url=url):
             saved = await links.set_public_link(services, actor, url)
-            return _private(views.link_set(saved))
+            return _private(scheduling.link_set(saved))
         case p.LinkFor(email=email, name=name):
             made = await links.link_for_candidate(services, actor, email, name)
             return _private(
-                views.your_link(
+                scheduling.your_link(
                     made.url,
                     candidate_name=made.candidate.name or None,
                     candidate_email=made.candidate.email,
@@ -110,11 +111,11 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             )
         case p.Connect():
             url = await connect.authorize_url_for(services, actor.org_id, actor.user_id)
-            return _private(views.connect_prompt(url))
+            return _private(scheduling.connect_prompt(url))
         case p.Disconnect():
             if await connect.disconnect(services, actor.org_id, actor.user_id):
-                return _private(views.disconnected())
-            return _private(views.notice("Not connected", "Your calendar was not connected."))
+                return _private(scheduling.disconnected())
+            return _private(scheduling.not_connected())
         case p.Status():
             return await _member_status(ctx)
         case p.CandidateShow(email=email):
@@ -127,13 +128,13 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             member.dm_alerts = on
             member.updated_at = services.clock()
             await services.store.put_member(member)
-            return _private(views.dm_alerts_set(on))
+            return _private(scheduling.dm_alerts_set(on))
         case p.Setup():
             org = await services.store.get_org(actor.org_id)
             if not setup.may_run_setup(services, org, actor):
                 raise PermissionDenied()
             current = org.cronofy if org is not None else None
-            card = views.setup_form(
+            card = setup_cards.setup_form(
                 current.data_center if current else None, current.client_id if current else None
             )
             return [Reply(card=card, visibility="private", opens_form=True)]
@@ -146,16 +147,9 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
         case p.Reset():
             org = await services.store.get_org(actor.org_id)
             if org is None or org.cronofy is None:
-                return _private(views.notice("Nothing to reset", "Cronofy is not set up here."))
-            return _private(
-                views.confirm(
-                    "Remove this workspace's Cronofy keys? The push URL stops working and every "
-                    "recruiter has to reconnect after a new /cronofy setup.",
-                    views.RESET_ACTION,
-                    org.org_id,
-                )
-            )
-    raise CommandError("That command is not available.")  # pragma: no cover - exhaustive match
+                return _private(setup_cards.nothing_to_reset())
+            return _private(setup_cards.confirm_reset(org.org_id))
+    raise CommandError(errors.COMMAND_NOT_AVAILABLE)  # pragma: no cover - exhaustive match
 
 
 async def _shared(ctx: CommandContext, url: str) -> list[Reply]:
@@ -164,14 +158,8 @@ async def _shared(ctx: CommandContext, url: str) -> list[Reply]:
     name = ""
     if member is not None:
         name = member.name or member.display_name or ""
-    card = views.link_shared(url, name or ctx.actor.display_name)
+    card = scheduling.link_shared(url, name or ctx.actor.display_name)
     return [Reply(card=card, visibility="public")]
-
-
-NOT_YOUR_CANDIDATE = (
-    "Slotbot shows a candidate's profile only to their recruiter and to Slotbot admins. "
-    "If you work with this candidate, send them a link with /schedule link for <email>."
-)
 
 
 async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
@@ -201,13 +189,15 @@ async def _candidate_profile(
     if candidate is None or not await _may_see_candidate(ctx, candidate):
         org = await services.store.get_org(actor.org_id)
         if candidate is None and asked_for and setup.is_admin(services, org, actor):
-            return _private(
-                views.notice("No such candidate", f"Slotbot has no candidate {asked_for} yet.")
-            )
-        return _private(views.error(NOT_YOUR_CANDIDATE, "Not your candidate"))
+            return _private(candidates.no_such_candidate(asked_for))
+        return _private(candidates.not_your_candidate())
     timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
     names = await _member_names(ctx)
-    return _private(views.candidate_profile(candidate, timeline, names))
+    return _private(
+        candidates.candidate_profile(
+            facts.candidate_view(candidate, names), facts.timeline_views(timeline, names)
+        )
+    )
 
 
 async def _member_names(ctx: CommandContext) -> dict[str, str]:
@@ -227,12 +217,12 @@ async def _member(ctx: CommandContext) -> Member:
 async def _member_status(ctx: CommandContext) -> list[Reply]:
     org = await ctx.services.store.get_org(ctx.actor.org_id)
     if org is None or org.cronofy is None:
-        return _private(views.error_setup_required())
+        return _private(errors.error_setup_required())
     member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
     if member is None:
-        return _private(views.status_for_member(connected=False))
+        return _private(scheduling.status_for_member(connected=False))
     return _private(
-        views.status_for_member(
+        scheduling.status_for_member(
             connected=member.connected,
             email=member.email,
             name=member.name,
@@ -256,33 +246,36 @@ async def _upcoming(ctx: CommandContext) -> list[Reply]:
             candidate = await store.get_candidate(ctx.actor.org_id, booking.candidate_id)
             if candidate is not None:
                 names[booking.candidate_id] = candidate.name or candidate.email
-    return _private(views.upcoming(bookings, names))
+    return _private(candidates.upcoming(facts.upcoming_views(bookings, names)))
 
 
 async def _org_status(ctx: CommandContext) -> list[Reply]:
     services = ctx.services
     org = await services.store.get_org(ctx.actor.org_id)
     if org is None or org.cronofy is None or not org.org_key:
-        return _private(views.org_not_configured())
+        return _private(admin.org_status(configured=False))
     members = await services.store.list_members(org.org_id)
     dead = await services.store.list_dead_letters(org.org_id)
     names = {m.user_id: m.display_name or m.name or m.user_id for m in members}
     return _private(
-        views.org_status(
+        admin.org_status(
+            configured=True,
+            installed=org.active,
             client_id=org.cronofy.client_id,
             data_center=org.cronofy.data_center,
             push_url=setup.push_url(services, org.org_key),
-            last_callback_at=await org_state.last_callback_at(services.store, org),
-            installed=org.active,
-            counts={
-                "Recruiters": len(members),
-                "Calendars connected": sum(1 for m in members if m.connected),
-                "Public links set": sum(1 for m in members if m.public_link),
-                "Failed deliveries": len(dead),
-            },
+            last_callback_at=facts.epoch_time(
+                await org_state.last_callback_at(services.store, org)
+            ),
+            counts=admin.org_counts(
+                recruiters=len(members),
+                connected=sum(1 for m in members if m.connected),
+                links=sum(1 for m in members if m.public_link),
+                failed=len(dead),
+            ),
             admins=[names.get(a, a) for a in org.admins],
-            routes=list(org.routes),
-            dead_letters=dead,
+            routes=admin.status_routes([facts.route_view(r) for r in org.routes]),
+            dead_letters=facts.dead_letter_views(dead),
         )
     )
 
@@ -296,35 +289,26 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
         target = command.channel_id or ctx.conversation.conversation_id
         if command.channel_id is not None and target not in ctx.mentions.channels:
             if target not in {r.conversation_id for r in org.routes}:
-                raise p.UsageError(
-                    "cronofy alerts", f"“#{target[:40]}” is not a channel Slotbot can see."
-                )
+                raise p.UsageError("cronofy alerts", channel_not_visible(target))
         kept = [r for r in org.routes if r.conversation_id != target]
         if len(kept) == len(org.routes):
-            return _private(
-                views.notice(
-                    "No alerts there",
-                    "No alerts were going to that conversation. " + _routes_text(org),
-                )
-            )
+            return _private(admin.no_alerts_there(_routes(org)))
         gone = [r for r in org.routes if r.conversation_id == target]
         org.routes = kept
         await _save_org(ctx, org, "alerts.off", conversation_id=target)
-        return _private(views.alerts_off(_route_name(gone[0]) if gone else ""))
+        return _private(
+            admin.alerts_off(admin.route_label(facts.route_view(gone[0])) if gone else "")
+        )
     assert isinstance(command, p.AlertsRoute)
     previous = {r.conversation_id: r for r in org.routes}
     if command.channel_id is None:
         if ctx.conversation.kind == "dm":
-            raise CommandError(
-                "Run /cronofy alerts here in the channel that should get the alerts."
-            )
+            raise CommandError(admin.ALERTS_HERE_IN_CHANNEL)
         conversation_id, name = ctx.conversation.conversation_id, ctx.conversation.name
     else:
         conversation_id = command.channel_id
         if conversation_id not in ctx.mentions.channels:
-            raise p.UsageError(
-                "cronofy alerts", f"“#{conversation_id[:40]}” is not a channel Slotbot can see."
-            )
+            raise p.UsageError("cronofy alerts", channel_not_visible(conversation_id))
         name = ctx.mentions.channels[conversation_id]
     before = previous.get(conversation_id)
     # a mention without a name (Slack sends `<#C123>` at times) keeps the name already known
@@ -334,35 +318,23 @@ async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
     await _save_org(
         ctx, org, "alerts.route", conversation_id=conversation_id, kinds=list(command.kinds)
     )
-    where = (
-        _route_name(route)
-        if name
-        else ("this conversation" if command.channel_id is None else "that channel")
-    )
+    where = admin.route_place(name, here=command.channel_id is None)
     # the kinds named replace what this channel got before: say what it gets now and what
     # it stopped getting, so choosing "booked,cancelled" never silently drops the rest
     dropped = [k for k in (before.kinds if before is not None else []) if k not in route.kinds]
     return _private(
-        views.alerts_routed(
+        admin.alerts_routed(
             where, list(command.kinds), dropped=dropped, all_kinds=list(ALERT_KINDS)
         )
     )
 
 
-def _route_name(route: AlertRoute) -> str:
-    return f"#{route.name}" if route.name else route.conversation_id
-
-
-def _routes_text(org: Org) -> str:
-    if not org.routes:
-        return "No channel gets alerts yet (run /cronofy alerts here in the hiring channel)."
-    return "Alerts go to: " + "; ".join(
-        f"{_route_name(r)} ({', '.join(r.kinds)})" for r in org.routes
-    )
+def _routes(org: Org) -> list[admin.RouteView]:
+    return [facts.route_view(r) for r in org.routes]
 
 
 def _routes_card(org: Org) -> Card:
-    return views.notice("Alert routes", _routes_text(org))
+    return admin.alert_routes(_routes(org))
 
 
 async def _save_org(ctx: CommandContext, org: Org, action: str, **detail: object) -> None:
@@ -383,36 +355,27 @@ async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
     if isinstance(command, p.AdminsAdd):
         # only a user the adapter checked with its platform: never a made-up word
         if command.user_id not in ctx.mentions.users:
-            raise p.UsageError(
-                "cronofy admins",
-                f"“@{command.user_id[:40]}” is not a user here: type @ and pick the person.",
-            )
+            raise p.UsageError("cronofy admins", user_not_here(command.user_id))
         who = await _user_name(ctx, command.user_id)
         added = await setup.add_admin(services, actor, command.user_id)
-        return _private(
-            views.notice("Admins", f"{who} is {'now' if added else 'already'} an admin.")
-        )
+        return _private(admin.admin_added(who, added=added))
     if isinstance(command, p.AdminsRemove):
         # an id already on the list may always be removed (it may be a stale one)
         org = await services.store.get_org(actor.org_id)
         listed = org.admins if org is not None else []
         if command.user_id not in ctx.mentions.users and command.user_id not in listed:
-            raise p.UsageError(
-                "cronofy admins",
-                f"“@{command.user_id[:40]}” is not a user here: type @ and pick the person.",
-            )
+            raise p.UsageError("cronofy admins", user_not_here(command.user_id))
         who = await _user_name(ctx, command.user_id)
         removed = await setup.remove_admin(services, actor, command.user_id)
-        text = f"{who} is no longer an admin." if removed else f"{who} was not on the list."
-        return _private(views.notice("Admins", text))
+        return _private(admin.admin_removed(who, removed=removed))
     org = await services.store.get_org(actor.org_id)
     members = await services.store.list_members(actor.org_id)
     names = {m.user_id: m.display_name or m.name or m.user_id for m in members}
     listed = [names.get(a, a) for a in (org.admins if org else [])]
     listed += [
-        f"{names.get(a, a)} (BOT_ADMINS)" for a in services.settings.admins if a not in listed
+        admin.env_admin(names.get(a, a)) for a in services.settings.admins if a not in listed
     ]
-    return _private(views.admins_list(listed))
+    return _private(admin.admins_list(listed))
 
 
 async def _user_name(ctx: CommandContext, user_id: str) -> str:
@@ -435,22 +398,20 @@ async def dispatch_setup(
             ctx.services, ctx.actor, client_id, client_secret, data_center
         )
     except PermissionDenied:
-        return SetupOutcome(ok=False, reply=Reply(card=views.error_not_admin()))
+        return SetupOutcome(ok=False, reply=Reply(card=errors.error_not_admin()))
     except StoreError:
         log.exception(logs.COMMAND_FAILED, "cronofy setup", ctx.actor.user_id, ctx.actor.org_id)
-        return SetupOutcome(
-            ok=False, reply=Reply(card=views.error("Slotbot cannot reach its store right now."))
-        )
+        return SetupOutcome(ok=False, reply=Reply(card=errors.error_store_down(try_again=False)))
     if result.ok:
-        card = views.setup_result(
+        card = setup_cards.setup_result(
             result.push_url, result.data_center, became_admin=result.became_admin
         )
         return SetupOutcome(ok=True, reply=Reply(card=card))
     if result.unreachable:
-        card = views.error_cronofy_unreachable()
+        card = errors.error_cronofy_unreachable()
     else:
         reason = " ".join(dict.fromkeys(result.field_errors.values()))
-        card = views.error_keys_rejected(reason)
+        card = errors.error_keys_rejected(reason)
     return SetupOutcome(ok=False, field_errors=result.field_errors, reply=Reply(card=card))
 
 
@@ -463,29 +424,24 @@ async def dispatch_action(ctx: CommandContext, action_id: str, value: str) -> li
 
 async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply]:
     services, actor = ctx.services, ctx.actor
-    if action_id == views.SHARE_ACTION:
+    if action_id == actions.SHARE_LINK:
         # the button's value comes back from the client: it only names which of the actor's
         # own links to post, and the link posted is the one Slotbot rebuilds, never the value
         url = await links.shareable_link(services, actor, value)
         return await _shared(ctx, url)
-    if action_id == views.CANDIDATE_PROFILE_ACTION:
+    if action_id == actions.CANDIDATE_PROFILE:
         candidate = await services.store.get_candidate(actor.org_id, value) if value else None
         return await _candidate_profile(ctx, candidate, asked_for="")
-    if action_id == views.RESET_ACTION:
+    if action_id == actions.RESET_CONFIRM:
         if value != actor.org_id:
-            raise CommandError("That confirmation belongs to another workspace.")
+            raise CommandError(errors.CONFIRMATION_ELSEWHERE)
         done = await setup.reset(services, actor)
-        text = (
-            "Cronofy keys removed. Run /cronofy setup to set up again."
-            if done
-            else "Nothing to reset."
-        )
-        return _private(views.notice("Cronofy reset", text))
-    if action_id in views.CANCEL_ACTIONS:
-        return _private(views.notice("Cancelled", "Nothing was changed."))
-    if action_id in views.SETUP_OPEN_ACTIONS:
+        return _private(setup_cards.reset_done(done))
+    if action_id in actions.CANCEL_ACTIONS:
+        return _private(errors.cancelled())
+    if action_id in actions.SETUP_OPEN_ACTIONS:
         return await dispatch(ctx, "cronofy setup")
-    raise CommandError("That button is no longer available.")
+    raise CommandError(errors.BUTTON_GONE)
 
 
 __all__ = ["dispatch", "dispatch_action", "dispatch_setup"]

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import CommandError
 from bot.store.records import ALERT_KINDS
+from cards import help as texts
 
 MAX_TEXT = 2000
 MAX_EMAIL = 254
@@ -34,38 +35,9 @@ _EMAIL = re.compile(
 # a platform id after "@" (user) or "#" (channel): Slack U…/C…, Teams GUIDs and 19:…@thread…
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.@-]{1,127}")
 
-USAGE: dict[str, str] = {
-    "schedule": "/schedule link | link share | link set <url> | link for <email> [name] | "
-    "connect | disconnect | status | candidate <email> | upcoming | alerts on|off",
-    "schedule link": "/schedule link",
-    "schedule link share": "/schedule link share",
-    "schedule link set": "/schedule link set https://app.cronofy.com/pls/XXXXXXXX",
-    "schedule link for": "/schedule link for <email> [name]",
-    "schedule connect": "/schedule connect",
-    "schedule disconnect": "/schedule disconnect",
-    "schedule status": "/schedule status",
-    "schedule candidate": "/schedule candidate <email>",
-    "schedule upcoming": "/schedule upcoming",
-    "schedule alerts": "/schedule alerts on|off",
-    "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
-    "admins [add|remove @user] | reset",
-    "cronofy setup": "/cronofy setup",
-    "cronofy status": "/cronofy status",
-    "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
-    + ", ".join(ALERT_KINDS)
-    + ", all)",
-    "cronofy admins": "/cronofy admins [add|remove @user]",
-    "cronofy reset": "/cronofy reset",
-    "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
-}
-
+USAGE: dict[str, str] = texts.usage_lines(ALERT_KINDS)
 # where the platform lets a member pick a channel in the text (`#<id>`), the usage says so
-USAGE_WITH_CHANNELS: dict[str, str] = {
-    "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
-    "admins [add|remove @user] | reset",
-    "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
-    "/cronofy alerts off [#channel]   (kinds: " + ", ".join(ALERT_KINDS) + ", all)",
-}
+USAGE_WITH_CHANNELS: dict[str, str] = texts.usage_lines_with_channels(ALERT_KINDS)
 
 
 def usage(key: str, *, channel_mentions: bool = False) -> str:
@@ -235,8 +207,7 @@ class _Words:
 
     def none_left(self) -> None:
         if self.words:
-            shown = " ".join(self.words)[:40]
-            raise UsageError(self.key, f"Unexpected words: “{shown}”.")
+            raise UsageError(self.key, texts.unexpected_words(" ".join(self.words)))
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -244,7 +215,7 @@ class _Words:
 
 def _clean(text: str) -> str:
     if len(text) > MAX_TEXT:
-        raise UsageError("help", "That command is too long.")
+        raise UsageError("help", texts.TOO_LONG)
     # control characters (NUL, escape sequences, bidi overrides) are never part of a command
     return "".join(ch if ch.isprintable() or ch in " \t\n" else " " for ch in text)
 
@@ -257,22 +228,19 @@ def parse(text: str) -> Command:
     rest = words[1:]
     if head == "help":
         if len(rest) > 1 or (rest and rest[0].lower().lstrip("/") not in ("schedule", "cronofy")):
-            raise UsageError("help", "help takes no arguments (or: help schedule, help cronofy).")
+            raise UsageError("help", texts.HELP_TAKES_NO_TOPIC)
         return Help(rest[0].lower().lstrip("/") if rest else "")
     if head == "schedule":
         return _schedule(rest)
     if head == "cronofy":
         return _cronofy(rest)
-    shown = " ".join(words)[:40]
-    raise UsageError(
-        "help", f"I didn't understand “{shown}”. Commands start with schedule or cronofy."
-    )
+    raise UsageError("help", texts.not_understood(" ".join(words)))
 
 
 def _schedule(words: list[str]) -> Command:
     if not words or words[0].lower() == "help":
         if len(words) > 1:
-            raise UsageError("schedule", "help takes no arguments.")
+            raise UsageError("schedule", texts.HELP_TAKES_NOTHING)
         return Help("schedule")
     sub, rest = words[0].lower(), words[1:]
     if sub == "link":
@@ -288,15 +256,15 @@ def _schedule(words: list[str]) -> Command:
         return simple[sub]
     if sub == "candidate":
         if not rest:
-            raise UsageError("schedule candidate", "Which candidate? Give their email.")
+            raise UsageError("schedule candidate", texts.WHICH_CANDIDATE)
         email = _email("schedule candidate", rest[0])
         _Words("schedule candidate", rest[1:]).none_left()
         return CandidateShow(email)
     if sub == "alerts":
         if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
-            raise UsageError("schedule alerts", "Say on or off.")
+            raise UsageError("schedule alerts", texts.SAY_ON_OR_OFF)
         return DmAlerts(rest[0].lower() == "on")
-    raise UsageError("schedule", f"Unknown subcommand “{words[0][:30]}”.")
+    raise UsageError("schedule", texts.unknown_subcommand(words[0]))
 
 
 def _link(words: list[str]) -> Command:
@@ -308,29 +276,27 @@ def _link(words: list[str]) -> Command:
         return LinkShare()
     if sub == "set":
         if not rest:
-            raise UsageError("schedule link set", "Paste your Cronofy public link after “set”.")
+            raise UsageError("schedule link set", texts.LINK_AFTER_SET)
         url = _url("schedule link set", rest[0])
         _Words("schedule link set", rest[1:]).none_left()
         return LinkSet(url)
     if sub == "for":
         if not rest:
-            raise UsageError("schedule link for", "Whose link? Give the candidate's email.")
+            raise UsageError("schedule link for", texts.WHOSE_LINK)
         email = _email("schedule link for", rest[0])
         name = " ".join(rest[1:])
         if len(name) > MAX_NAME:
-            raise UsageError(
-                "schedule link for", f"The name is too long (at most {MAX_NAME} characters)."
-            )
+            raise UsageError("schedule link for", texts.name_too_long(MAX_NAME))
         if any(ch in name for ch in "<>"):
-            raise UsageError("schedule link for", "The name cannot contain < or >.")
+            raise UsageError("schedule link for", texts.NAME_WITHOUT_BRACKETS)
         return LinkFor(email, name)
-    raise UsageError("schedule link", f"Unknown link subcommand “{words[0][:30]}”.")
+    raise UsageError("schedule link", texts.unknown_link_subcommand(words[0]))
 
 
 def _cronofy(words: list[str]) -> Command:
     if not words or words[0].lower() == "help":
         if len(words) > 1:
-            raise UsageError("cronofy", "help takes no arguments.")
+            raise UsageError("cronofy", texts.HELP_TAKES_NOTHING)
         return Help("cronofy")
     sub, rest = words[0].lower(), words[1:]
     simple: dict[str, Command] = {"setup": Setup(), "status": OrgStatus(), "reset": Reset()}
@@ -344,13 +310,13 @@ def _cronofy(words: list[str]) -> Command:
             return AdminsShow()
         action = rest[0].lower()
         if action not in ("add", "remove"):
-            raise UsageError("cronofy admins", f"Say add or remove, not “{rest[0][:30]}”.")
+            raise UsageError("cronofy admins", texts.add_or_remove(rest[0]))
         if len(rest) < 2:
-            raise UsageError("cronofy admins", "Whom? Mention the user.")
+            raise UsageError("cronofy admins", texts.WHOM)
         user_id = _user("cronofy admins", rest[1])
         _Words("cronofy admins", rest[2:]).none_left()
         return AdminsAdd(user_id) if action == "add" else AdminsRemove(user_id)
-    raise UsageError("cronofy", f"Unknown subcommand “{words[0][:30]}”.")
+    raise UsageError("cronofy", texts.unknown_subcommand(words[0]))
 
 
 def _alerts(words: list[str]) -> Command:
@@ -369,7 +335,7 @@ def _alerts(words: list[str]) -> Command:
     if first.startswith("#"):
         channel_id = _channel(key, first)
         return AlertsRoute(kinds=_kinds(key, words[1:]), channel_id=channel_id)
-    raise UsageError(key, f"Say here or off, not “{first[:30]}”.")
+    raise UsageError(key, texts.here_or_off(first))
 
 
 def _kinds(key: str, words: list[str]) -> tuple[str, ...]:
@@ -383,11 +349,11 @@ def _kinds(key: str, words: list[str]) -> tuple[str, ...]:
             if part == "all":
                 return ALERT_KINDS
             if part not in ALERT_KINDS:
-                raise UsageError(key, f"Unknown alert kind “{part[:30]}”.")
+                raise UsageError(key, texts.unknown_alert_kind(part))
             if part not in chosen:
                 chosen.append(part)
     if not chosen:
-        raise UsageError(key, "Name at least one alert kind.")
+        raise UsageError(key, texts.NAME_A_KIND)
     # keep the canonical order so equal choices compare equal
     return tuple(k for k in ALERT_KINDS if k in chosen)
 
@@ -397,26 +363,26 @@ def _email(key: str, token: str) -> str:
     if value.lower().startswith("mailto:"):
         value = value[len("mailto:") :]
     if len(value) > MAX_EMAIL or not _EMAIL.fullmatch(value) or ".." in value:
-        raise UsageError(key, f"“{token[:60]}” is not an email address.")
+        raise UsageError(key, texts.not_an_email(token))
     return value.lower()
 
 
 def _url(key: str, token: str) -> str:
     if len(token) > MAX_URL:
-        raise UsageError(key, "That link is too long.")
+        raise UsageError(key, texts.LINK_TOO_LONG)
     parts = urlsplit(token)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(key, f"“{token[:60]}” is not a link.")
+        raise UsageError(key, texts.not_a_link(token))
     return token
 
 
 def _channel(key: str, token: str) -> str:
     if not token.startswith("#") or not _ID.fullmatch(token[1:]):
-        raise UsageError(key, f"“{token[:40]}” is not a channel: type # and pick the channel.")
+        raise UsageError(key, texts.not_a_channel(token))
     return token[1:]
 
 
 def _user(key: str, token: str) -> str:
     if not token.startswith("@") or not _ID.fullmatch(token[1:]):
-        raise UsageError(key, f"“{token[:40]}” is not a user: type @ and pick the person.")
+        raise UsageError(key, texts.not_a_user(token))
     return token[1:]

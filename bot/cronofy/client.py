@@ -31,6 +31,7 @@ from bot import logs
 from bot.config import Settings
 from bot.errors import CronofyRejected, CronofyUnreachable
 from bot.store.records import DATA_CENTERS
+from cards import setup as setup_cards
 
 log = logging.getLogger(__name__)
 
@@ -339,20 +340,14 @@ class CronofyClient:
             return KeyCheck("unreachable", exc.public_message)
         error = _error_key(body)
         if status == 429 or status >= 500:
-            return KeyCheck("unreachable", f"Cronofy answered {status}; try again in a minute.")
+            return KeyCheck("unreachable", setup_cards.cronofy_busy(status))
         if error == "invalid_client" or status in (401, 403):
-            return KeyCheck(
-                "not_recognised",
-                "Cronofy does not recognise this Client ID and Client Secret "
-                f"in the {keys.data_center} data center.",
-            )
+            return KeyCheck("not_recognised", setup_cards.keys_not_recognised(keys.data_center))
         if status == 200 or error in ("invalid_grant", "invalid_request", "unknown_or_used"):
             return KeyCheck("recognised")
         return KeyCheck(
             "not_recognised",
-            scrub(
-                f"Cronofy answered {status} ({error or 'no reason given'}).", [keys.client_secret]
-            ),
+            scrub(setup_cards.cronofy_answered(status, error), [keys.client_secret]),
         )
 
     # OAuth ---------------------------------------------------------------------

@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from bot import logs
 from bot.chat import DeliveryTarget
-from bot.cronofy import views
 from bot.cronofy.client import (
     CronofyClient,
     CronofyKeys,
@@ -31,6 +30,7 @@ from bot.errors import CommandError, CronofyAuthExpired, CronofyUnreachable, Sec
 from bot.outbox import notice_job
 from bot.runtime import Services
 from bot.store.records import Member, OAuthState, Org
+from cards import pages, scheduling
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +48,13 @@ T = TypeVar("T")
 
 
 class NotSetUp(CommandError):
-    public_message = (
-        "Cronofy is not set up for this workspace yet: an admin needs to run /cronofy setup."
-    )
+    public_message = scheduling.NOT_SET_UP
 
 
 class NotConnected(CommandError):
     """The member has no working Cronofy connection; `authorize_url` lets them connect."""
 
-    public_message = "Connect your calendar first with /schedule connect."
+    public_message = scheduling.CONNECT_FIRST
 
     def __init__(self, authorize_url: str) -> None:
         super().__init__()
@@ -71,6 +69,10 @@ class CallbackPage:
     title: str
     message: str
 
+    @classmethod
+    def of(cls, status: int, page: pages.Page) -> CallbackPage:
+        return cls(status, page.title, page.message)
+
 
 async def _org_and_keys(services: Services, org_id: str) -> tuple[Org, CronofyKeys]:
     org = await services.store.get_org(org_id)
@@ -79,10 +81,7 @@ async def _org_and_keys(services: Services, org_id: str) -> tuple[Org, CronofyKe
     try:
         keys = org_keys(services, org)
     except SecretKeyRetired:
-        raise NotSetUp(
-            "The stored Cronofy keys can no longer be read: an admin needs to run "
-            "/cronofy setup again."
-        ) from None
+        raise NotSetUp(scheduling.KEYS_UNREADABLE) from None
     if keys is None:
         raise NotSetUp()
     return org, keys
@@ -116,78 +115,32 @@ async def handle_callback(
     whole connection worked."""
     state = params.get("state", "")
     if not state or len(state) > MAX_PARAM:
-        return _rejected(
-            400,
-            "Link incomplete",
-            "This sign-in link has no valid state. Run /schedule connect again for a new link.",
-            "no state",
-        )
+        return _rejected(400, pages.connect_failed("no_state"), "no state")
     if not STATE_FORMAT.fullmatch(state):
         # not one Slotbot made: answer without touching the store
-        return _rejected(
-            400,
-            "Link not recognised",
-            "Slotbot does not recognise this connect link. Run /schedule connect again for a new link.",
-            "malformed state",
-        )
+        return _rejected(400, pages.connect_failed("unrecognised"), "malformed state")
     # Marking the state used before consuming it makes a concurrent or later second
     # callback with the same state say "already used", whoever wins the race.
     first_use = await services.store.claim_once(_used_key(state), USED_STATE_TTL)
     if not first_use:
-        return _rejected(
-            409,
-            "Link already used",
-            "This connect link was already used. "
-            "Run /schedule connect again if your calendar is not connected.",
-            "state reused",
-        )
+        return _rejected(409, pages.connect_failed("used"), "state reused")
     record = await services.store.consume_oauth_state(state)
     if record is None or record.purpose != STATE_PURPOSE:
-        return _rejected(
-            400,
-            "Link not recognised",
-            "Slotbot does not recognise this connect "
-            "link. Run /schedule connect again for a new link.",
-            "unknown state",
-        )
+        return _rejected(400, pages.connect_failed("unrecognised"), "unknown state")
     if record.expires_at < services.clock():
-        return _rejected(
-            410,
-            "Link expired",
-            "This connect link has expired (links last 10 "
-            "minutes). Run /schedule connect again for a new link.",
-            "expired state",
-        )
+        return _rejected(410, pages.connect_failed("expired"), "expired state")
     error = params.get("error", "")
     if error:
         if error == "access_denied":
-            return _rejected(
-                403,
-                "Calendar not connected",
-                "You did not allow Slotbot to use "
-                "your calendar, so nothing was connected. Run /schedule connect "
-                "whenever you want to try again.",
-                "access denied",
-            )
-        return _rejected(
-            400,
-            "Calendar not connected",
-            "Cronofy did not complete the sign-in, "
-            "so nothing was connected. Run /schedule connect to try again.",
-            "oauth error",
-        )
+            return _rejected(403, pages.connect_failed("denied"), "access denied")
+        return _rejected(400, pages.connect_failed("not_completed"), "oauth error")
     code = params.get("code", "")
     if not code or len(code) > MAX_PARAM:
-        return _rejected(
-            400,
-            "Link incomplete",
-            "Cronofy did not send a sign-in code. Run /schedule connect again.",
-            "no code",
-        )
+        return _rejected(400, pages.connect_failed("no_code"), "no code")
     try:
         org, keys = await _org_and_keys(services, record.org_id)
     except NotSetUp as exc:
-        return _rejected(409, "Cronofy not set up", exc.public_message, "org not set up")
+        return _rejected(409, pages.connect_not_set_up(exc.public_message), "org not set up")
 
     client = client or cronofy_client(services)
     try:
@@ -195,27 +148,10 @@ async def handle_callback(
         info = await client.userinfo(keys, grant.access_token)
     except CronofyRequestFailed as exc:
         if exc.error in ("invalid_grant", "unknown_or_used"):
-            return _rejected(
-                400,
-                "Sign-in already used",
-                "Cronofy says this sign-in was already "
-                "used or has expired. Run /schedule connect again.",
-                "code refused",
-            )
-        return _rejected(
-            400,
-            "Calendar not connected",
-            f"Cronofy refused the connection ({exc.status}). Run /schedule connect to try again.",
-            "code refused",
-        )
+            return _rejected(400, pages.connect_failed("code_used"), "code refused")
+        return _rejected(400, pages.connect_refused(exc.status), "code refused")
     except CronofyUnreachable:
-        return _rejected(
-            503,
-            "Cronofy unreachable",
-            "Cronofy could not be reached, so nothing "
-            "was connected. Run /schedule connect again in a minute.",
-            "unreachable",
-        )
+        return _rejected(503, pages.connect_failed("unreachable"), "unreachable")
 
     now = services.clock()
     member = await services.store.get_member(record.org_id, record.member_id)
@@ -231,27 +167,23 @@ async def handle_callback(
     await services.store.put_member(member)
     log.info(logs.CRONOFY_CONNECTED, member.user_id, member.org_id)
     target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=member.user_id)
-    shown = info.email or info.name or "your Cronofy account"
+    shown = scheduling.account_label(info.email, info.name)
     await services.store.enqueue(
         [
             notice_job(
                 org.org_id,
                 target,
-                views.calendar_connected(info.email or shown, info.name),
+                scheduling.calendar_connected(info.email or shown, info.name),
                 now=now,
             )
         ]
     )
-    return CallbackPage(
-        200,
-        "Calendar connected",
-        f"Calendar connected as {shown}. You can close this tab and go back to the chat.",
-    )
+    return CallbackPage.of(200, pages.connected(shown))
 
 
-def _rejected(status: int, title: str, message: str, why: str) -> CallbackPage:
+def _rejected(status: int, page: pages.Page, why: str) -> CallbackPage:
     log.info(logs.CRONOFY_CALLBACK_REJECTED, why)
-    return CallbackPage(status, title, message)
+    return CallbackPage.of(status, page)
 
 
 def _store_grant(services: Services, member: Member, grant: TokenGrant, now: float) -> None:
@@ -298,7 +230,7 @@ async def handle_disconnected(
         url = None
     target = DeliveryTarget(org.platform, org_id, "dm", user_id=member.user_id)
     await services.store.enqueue(
-        [notice_job(org_id, target, views.reconnect_prompt(url), now=services.clock())]
+        [notice_job(org_id, target, scheduling.reconnect_prompt(url), now=services.clock())]
     )
 
 
@@ -313,7 +245,7 @@ async def access_token(
     """The member's access token, refreshed first when it is about to expire (or forced).
     A refused refresh disconnects the member and raises CronofyAuthExpired."""
     if not member.connected or not member.access_token_enc:
-        raise CronofyAuthExpired("Your calendar is not connected.")
+        raise CronofyAuthExpired(scheduling.CALENDAR_NOT_CONNECTED)
     now = services.clock()
     try:
         token = services.secrets.decrypt(member.access_token_enc)
@@ -322,7 +254,7 @@ async def access_token(
         await handle_disconnected(
             services, member.org_id, member.user_id, "stored token unreadable"
         )
-        raise CronofyAuthExpired("Your calendar connection can no longer be read.") from None
+        raise CronofyAuthExpired(scheduling.CONNECTION_UNREADABLE) from None
     due = member.token_expires_at is not None and member.token_expires_at - now < REFRESH_MARGIN
     if not (force_refresh or due):
         return token
@@ -334,7 +266,7 @@ async def access_token(
             _copy_tokens(latest, member)
             if latest.connected and latest.access_token_enc:
                 return services.secrets.decrypt(latest.access_token_enc)
-            raise CronofyAuthExpired("Your calendar is not connected.")
+            raise CronofyAuthExpired(scheduling.CALENDAR_NOT_CONNECTED)
         return await _refresh(services, member, keys, refresh, client)
 
 
@@ -347,7 +279,7 @@ async def _refresh(
 ) -> str:
     if not refresh:
         await handle_disconnected(services, member.org_id, member.user_id, "no refresh token")
-        raise CronofyAuthExpired("Your calendar connection has expired.")
+        raise CronofyAuthExpired(scheduling.CONNECTION_EXPIRED)
     try:
         grant = await (client or cronofy_client(services)).refresh(keys, refresh)
     except CronofyRequestFailed:
@@ -362,9 +294,7 @@ async def _refresh(
             _copy_tokens(latest, member)
             return services.secrets.decrypt(latest.access_token_enc)
         await handle_disconnected(services, member.org_id, member.user_id, "refresh refused")
-        raise CronofyAuthExpired(
-            "Cronofy no longer accepts your calendar connection: please reconnect."
-        ) from None
+        raise CronofyAuthExpired(scheduling.CONNECTION_NOT_ACCEPTED) from None
     _store_grant(services, member, grant, services.clock())
     member.updated_at = services.clock()
     await services.store.put_member(member)
@@ -404,7 +334,7 @@ async def call_as_member(
     member = await services.store.get_member(org_id, user_id)
     try:
         if member is None:
-            raise CronofyAuthExpired("Your calendar is not connected.")
+            raise CronofyAuthExpired(scheduling.CALENDAR_NOT_CONNECTED)
         token = await access_token(services, member, keys, client=client)
         try:
             return await call(keys, member, token)
@@ -414,7 +344,7 @@ async def call_as_member(
                 return await call(keys, member, token)
             except CronofyUnauthorized:
                 await handle_disconnected(services, org_id, user_id, "token refused after refresh")
-                raise CronofyAuthExpired("Cronofy refused your calendar connection.") from None
+                raise CronofyAuthExpired(scheduling.CONNECTION_REFUSED) from None
     except CronofyAuthExpired:
         raise NotConnected(await authorize_url_for(services, org_id, user_id)) from None
 

@@ -13,6 +13,7 @@ from bot.cronofy.client import BOOKED_PATH
 from bot.cronofy.connect import CallbackPage, handle_callback
 from bot.errors import StoreError
 from bot.runtime import SERVICES
+from cards import pages
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,14 @@ async def oauth_callback(request: web.Request) -> web.Response:
         page = await handle_callback(services, params)
     except StoreError:
         log.exception(logs.CRONOFY_CALLBACK_REJECTED, "store unavailable")
-        page = CallbackPage(
-            503,
-            "Please try again",
-            "Slotbot could not save your connection just now. Run /schedule connect again in a minute.",
-        )
+        page = CallbackPage.of(503, pages.connect_failed("store_down"))
     return _page(page)
 
 
 async def booked_page(request: web.Request) -> web.Response:
     """Where Cronofy sends a candidate after they chose a time: the same words for everyone,
     nothing read from the request, nothing about the booking or the recruiter."""
-    return _page(CallbackPage(200, "Thanks, your interview is booked", "You can close this page."))
+    return _page(CallbackPage.of(200, pages.booked()))
 
 
 def _page(page: CallbackPage) -> web.Response:

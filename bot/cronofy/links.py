@@ -23,6 +23,7 @@ from bot.cronofy.setup import cronofy_client, push_url
 from bot.errors import CommandError
 from bot.runtime import Services
 from bot.store.records import Candidate, Member, TimelineEntry, TrackedLink
+from cards import scheduling
 
 RTS_MINUTES = 30
 RTS_WORKING_DAYS = 10
@@ -39,7 +40,7 @@ class NeedsPublicLink(CommandError):
     """The recruiter has neither a public link nor a connection to make one."""
 
     def __init__(self, example: str) -> None:
-        super().__init__("Set your scheduling link first.")
+        super().__init__(scheduling.SET_LINK_FIRST)
         self.example = example
 
 
@@ -50,10 +51,7 @@ def example_link(data_center: str) -> str:
 def validate_public_link(url: str, data_center: str) -> str:
     """The link, normalised; CommandError with the expected form for anything else."""
     expected = example_link(data_center)
-    problem = CommandError(
-        f"That is not a Cronofy public link for your data center ({data_center.upper()}). "
-        f"Expected: {expected}"
-    )
+    problem = CommandError(scheduling.not_a_public_link(data_center, expected))
     if len(url) > 300:
         raise problem
     parts = urlsplit(url.strip())
@@ -199,7 +197,7 @@ async def link_for_candidate(
             kind="link_sent",
             at=now,
             recruiter_id=actor.user_id,
-            note="real-time scheduling link" if real_time else "public link",
+            note=scheduling.NOTE_REAL_TIME_LINK if real_time else scheduling.NOTE_PUBLIC_LINK,
         ),
     )
     return CandidateLink(url, candidate, correlation_id, real_time)
@@ -207,9 +205,6 @@ async def link_for_candidate(
 
 def share_value_for(correlation_id: str) -> str:
     return SHARE_TRACKED_PREFIX + correlation_id
-
-
-NOT_YOUR_LINK = "Only the recruiter a scheduling link belongs to can share it."
 
 
 async def shareable_link(services: Services, actor: Actor, value: str) -> str:
@@ -222,12 +217,10 @@ async def shareable_link(services: Services, actor: Actor, value: str) -> str:
     """
     member = await services.store.get_member(actor.org_id, actor.user_id)
     if member is None:
-        raise CommandError(NOT_YOUR_LINK)
+        raise CommandError(scheduling.NOT_YOUR_LINK)
     if value == SHARE_OWN_LINK:
         if not member.public_link:
-            raise CommandError(
-                "You have no scheduling link to share yet: set it with /schedule link set <url>."
-            )
+            raise CommandError(scheduling.NO_LINK_TO_SHARE)
         return member.public_link
     legacy_url = ""
     if value.startswith(SHARE_TRACKED_PREFIX):
@@ -244,7 +237,7 @@ async def shareable_link(services: Services, actor: Actor, value: str) -> str:
         else None
     )
     if tracked is None or tracked.org_id != actor.org_id or tracked.member_id != actor.user_id:
-        raise CommandError(NOT_YOUR_LINK)
+        raise CommandError(scheduling.NOT_YOUR_LINK)
     url = tracked.url
     if not url and member.public_link:
         # links made before the link itself was stored: rebuilt the way they were made
@@ -252,7 +245,7 @@ async def shareable_link(services: Services, actor: Actor, value: str) -> str:
             member.public_link, {"correlation_id": correlation_id, "utm_source": actor.platform}
         )
     if not url or (legacy_url and legacy_url != url):
-        raise CommandError(NOT_YOUR_LINK)
+        raise CommandError(scheduling.NOT_YOUR_LINK)
     return url
 
 

@@ -20,6 +20,9 @@ from bot.cronofy.client import (
 from bot.errors import CommandError, CronofyUnreachable, PermissionDenied
 from bot.runtime import Services
 from bot.store.records import DATA_CENTERS, AuditEntry, CronofyConfig, Org
+from cards import actions
+from cards import admin as admin_cards
+from cards import setup as setup_cards
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +118,11 @@ async def submit_setup(
     errors: dict[str, str] = {}
     center = normalise_data_center(data_center)
     if center is None:
-        errors["data_center"] = f"Choose one of: {', '.join(DATA_CENTERS)}."
+        errors[actions.DATA_CENTER] = setup_cards.choose_data_center(DATA_CENTERS)
     if not client_id or len(client_id) > 200 or any(c.isspace() for c in client_id):
-        errors["client_id"] = "Paste the Client ID from your Cronofy application (no spaces)."
+        errors[actions.CLIENT_ID] = setup_cards.CLIENT_ID_NEEDED
     if not client_secret or len(client_secret) > 200 or any(c.isspace() for c in client_secret):
-        errors["client_secret"] = "Paste the Client Secret from your Cronofy application."
+        errors[actions.CLIENT_SECRET] = setup_cards.CLIENT_SECRET_NEEDED
     if errors or center is None:
         return SetupResult(ok=False, field_errors=errors)
 
@@ -130,15 +133,15 @@ async def submit_setup(
         return SetupResult(
             ok=False,
             unreachable=True,
-            field_errors={"client_id": check.reason or CronofyUnreachable.public_message},
+            field_errors={actions.CLIENT_ID: check.reason or CronofyUnreachable.public_message},
         )
     if check.result == "not_recognised":
         log.info(logs.CRONOFY_SETUP_REJECTED, actor.org_id, "keys not recognised")
         return SetupResult(
             ok=False,
             field_errors={
-                "client_id": check.reason,
-                "client_secret": "Check the Client Secret and the data center too.",
+                actions.CLIENT_ID: check.reason,
+                actions.CLIENT_SECRET: setup_cards.CHECK_SECRET_TOO,
             },
         )
 
@@ -234,10 +237,7 @@ async def remove_admin(services: Services, actor: Actor, user_id: str) -> bool:
     if org.admins == [user_id] and not (
         actor.is_platform_admin or actor.user_id in services.settings.admins
     ):
-        raise CommandError(
-            "That is the org's last admin: add another admin first, so someone can still "
-            "manage Slotbot."
-        )
+        raise CommandError(admin_cards.LAST_ADMIN)
     org.admins.remove(user_id)
     org.updated_at = services.clock()
     await services.store.put_org(org)

@@ -10,8 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cards import library as lib
+from cards.admin import DeadLetterView, admins_list, alerts_routed, org_status
+from cards.alerts import AlertView, alert, error_invite_bot
+from cards.candidates import CandidateView, TimelineView, UpcomingView, candidate_profile, upcoming
+from cards.errors import confirm, error_keys_rejected, error_usage, notice
 from cards.model import Card, Fact, Facts, Footer, Header, Link, Section, Strong, TimeValue
+from cards.scheduling import calendar_connected, link_shared, status_for_member, your_link
+from cards.setup import setup_form
 from cards.slack import escape_mrkdwn, to_slack, to_slack_modal
 from cards.teams import escape_markdown, to_teams
 from cards.text import to_text
@@ -59,8 +64,8 @@ def _render_everything(card: Card) -> tuple[str, str, str]:
     )
 
 
-def _alert_for(name: str) -> lib.AlertView:
-    return lib.AlertView(
+def _alert_for(name: str) -> AlertView:
+    return AlertView(
         candidate_name=name,
         candidate_email=name,
         candidate_phone=name,
@@ -83,23 +88,23 @@ def _alert_for(name: str) -> lib.AlertView:
 def _cards_with(name: str) -> list[Card]:
     return [
         *(
-            lib.alert(kind, _alert_for(name), audience=aud)
+            alert(kind, _alert_for(name), audience=aud)
             for kind in ("booked", "rescheduled", "cancelled", "declined", "other")
             for aud in ("channel", "dm")
         ),  # type: ignore[arg-type]
-        lib.your_link("https://app.cronofy.com/pls/x", candidate_name=name, candidate_email=name),
-        lib.link_shared("https://app.cronofy.com/pls/x", name),
-        lib.error_keys_rejected(name),
-        lib.error_invite_bot(name),
-        lib.error_usage(name, name),
-        lib.notice(name, name),
-        lib.confirm(name, "cronofy.reset", "T1"),
-        lib.admins_list([name, name]),
-        lib.alerts_routed(name, [name]),
-        lib.calendar_connected(name, name),
-        lib.status_for_member(connected=True, email=name, name=name, link=name, zone=name),
-        lib.candidate_profile(
-            lib.CandidateView(
+        your_link("https://app.cronofy.com/pls/x", candidate_name=name, candidate_email=name),
+        link_shared("https://app.cronofy.com/pls/x", name),
+        error_keys_rejected(name),
+        error_invite_bot(name),
+        error_usage(name, name),
+        notice(name, name),
+        confirm(name, "cronofy.reset", "T1"),
+        admins_list([name, name]),
+        alerts_routed(name, [name]),
+        calendar_connected(name, name),
+        status_for_member(connected=True, email=name, name=name, link=name, zone=name),
+        candidate_profile(
+            CandidateView(
                 email=name,
                 name=name,
                 phone=name,
@@ -109,7 +114,7 @@ def _cards_with(name: str) -> list[Card]:
                 zone=name,
             ),
             [
-                lib.TimelineView(
+                TimelineView(
                     kind=name,
                     at=START,
                     start=START,
@@ -121,15 +126,15 @@ def _cards_with(name: str) -> list[Card]:
                 )
             ],
         ),
-        lib.upcoming([lib.UpcomingView(name, START, zone=name, meeting_url=name)]),
-        lib.org_status(
+        upcoming([UpcomingView(name, START, zone=name, meeting_url=name)]),
+        org_status(
             configured=True,
             client_id=name,
             data_center=name,
             push_url=name,
             last_callback_at=START,
             counts={name: 1},
-            dead_letters=[lib.DeadLetterView(name, name, START, name, name)],
+            dead_letters=[DeadLetterView(name, name, START, name, name)],
             routes=[name],
             admins=[name],
         ),
@@ -154,20 +159,18 @@ def test_hostile_text_in_every_library_card(name: str) -> None:
 
 
 def test_mentions_are_escaped_not_sent() -> None:
-    card = lib.alert(
-        "booked", lib.AlertView(candidate_name="<!channel> <@U123> @here"), audience="channel"
-    )
+    card = alert("booked", AlertView(candidate_name="<!channel> <@U123> @here"), audience="channel")
     slack, teams, text = _render_everything(card)
     assert "&lt;!channel&gt;" in slack and "&lt;@U123&gt;" in slack
     assert "<!channel>" not in teams and "<@U123>" not in teams
     assert "<!channel>" not in to_slack(card).text
-    at = to_teams(lib.notice("x", "<at>Everyone</at>"))["body"][1]["text"]
+    at = to_teams(notice("x", "<at>Everyone</at>"))["body"][1]["text"]
     assert "<at>" not in at and "at>Everyone" in at
     assert "<!channel> <@U123>" in text  # plain text is shown as typed
 
 
 def test_a_5000_character_name_is_truncated_everywhere() -> None:
-    card = lib.alert("booked", lib.AlertView(candidate_name="N" * 5000, start=START), audience="dm")
+    card = alert("booked", AlertView(candidate_name="N" * 5000, start=START), audience="dm")
     message = to_slack(card)
     assert len(message.blocks[0]["text"]["text"]) <= 150
     assert message.blocks[0]["text"]["text"].endswith("…")
@@ -193,7 +196,7 @@ def test_unsafe_link_schemes_render_as_text_and_buttons_are_dropped() -> None:
     card = Card(
         [
             Section([Link("javascript:alert(1)", "click")]),
-            *lib.your_link("javascript:alert(1)").blocks[2:],
+            *your_link("javascript:alert(1)").blocks[2:],
         ]
     )
     slack = json.dumps(to_slack(card).blocks)
@@ -206,9 +209,7 @@ def test_unsafe_link_schemes_render_as_text_and_buttons_are_dropped() -> None:
 
 def test_hostile_modal_is_still_a_valid_view() -> None:
     for name in HOSTILE:
-        view = to_slack_modal(
-            lib.setup_form(data_center=name, client_id=name), "cb", name or "Save"
-        )
+        view = to_slack_modal(setup_form(data_center=name, client_id=name), "cb", name or "Save")
         check_slack_view(view)
 
 
@@ -252,7 +253,7 @@ def test_escaped_text_is_inert_for_any_input(text: str) -> None:
 def test_alerts_with_arbitrary_text_render_validly_everywhere(
     name: str, other: str, kind: str, audience: str
 ) -> None:
-    event = lib.AlertView(
+    event = AlertView(
         candidate_name=name,
         candidate_email=other,
         recruiter_name=other,
@@ -262,7 +263,7 @@ def test_alerts_with_arbitrary_text_render_validly_everywhere(
         raw_type=other,
         zone=other,
     )
-    _render_everything(lib.alert(kind, event, audience=audience))  # type: ignore[arg-type]
+    _render_everything(alert(kind, event, audience=audience))  # type: ignore[arg-type]
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
@@ -280,4 +281,4 @@ def test_generic_cards_with_arbitrary_text_render_validly_everywhere(texts: list
         fallback=t[0],
     )
     _render_everything(card)
-    _render_everything(lib.notice(t[0], t[1]))
+    _render_everything(notice(t[0], t[1]))

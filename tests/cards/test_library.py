@@ -7,16 +7,31 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cards import library as lib
+from cards import actions
 from cards._text import DASH
+from cards.admin import DeadLetterView, org_status
+from cards.alerts import AlertView, alert, error_invite_bot
+from cards.candidates import CandidateView, TimelineView, UpcomingView, candidate_profile, upcoming
+from cards.errors import (
+    confirm,
+    error_cronofy_unreachable,
+    error_keys_rejected,
+    error_not_admin,
+    error_not_connected,
+    error_setup_required,
+    error_usage,
+)
+from cards.help import help_card
 from cards.model import Actions, Button, Card, Fact, Facts, Section, Strong, TimeValue
+from cards.scheduling import your_link
+from cards.setup import setup_form, setup_result
 from cards.slack import base_action_id, to_slack
 from cards.teams import to_teams
 from cards.text import to_text
 from tests.cards.checks import check_slack_blocks, check_teams
 
 START = datetime(2026, 12, 3, 14, 30, tzinfo=UTC)
-EVENT = lib.AlertView(
+EVENT = AlertView(
     candidate_name="Ada Lovelace",
     candidate_email="ada.private@example.com",
     candidate_phone="+44 20 7946 0018",
@@ -51,7 +66,7 @@ def _everything(card: Card) -> str:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_channel_alerts_carry_the_candidates_name_only(kind: str) -> None:
-    rendered = _everything(lib.alert(kind, EVENT, audience="channel"))
+    rendered = _everything(alert(kind, EVENT, audience="channel"))
     assert "Ada Lovelace" in rendered
     for secret in SECRETS:
         assert secret not in rendered
@@ -59,7 +74,7 @@ def test_channel_alerts_carry_the_candidates_name_only(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["booked", "rescheduled", "other"])
 def test_dm_alerts_carry_full_details(kind: str) -> None:
-    rendered = _everything(lib.alert(kind, EVENT, audience="dm"))
+    rendered = _everything(alert(kind, EVENT, audience="dm"))
     for detail in [
         "Ada Lovelace",
         "ada.private@example.com",
@@ -73,13 +88,13 @@ def test_dm_alerts_carry_full_details(kind: str) -> None:
 
 
 def test_profile_button_value_is_the_opaque_candidate_id_never_the_email() -> None:
-    card = lib.alert("booked", EVENT, audience="channel")
-    (profile,) = [b for b in card.buttons if b.action_id == lib.ACTION_CANDIDATE_PROFILE]
+    card = alert("booked", EVENT, audience="channel")
+    (profile,) = [b for b in card.buttons if b.action_id == actions.CANDIDATE_PROFILE]
     assert profile.value == "cand_1"
 
 
 def test_rescheduled_alert_shows_old_and_new_time() -> None:
-    card = lib.alert("rescheduled", EVENT, audience="channel")
+    card = alert("rescheduled", EVENT, audience="channel")
     facts = {f.label: f.value for b in card.blocks if isinstance(b, Facts) for f in b.facts}
     assert facts["Was"] == TimeValue(START - timedelta(days=1))
     assert facts["Now"] == TimeValue(START, START + timedelta(minutes=45))
@@ -93,18 +108,18 @@ def test_rescheduled_alert_shows_old_and_new_time() -> None:
 
 
 def test_unknown_kind_is_shown_as_other_with_cronofys_type() -> None:
-    card = lib.alert("teleported", EVENT, audience="channel")
+    card = alert("teleported", EVENT, audience="channel")
     assert card.title.startswith("Scheduling update")
     assert "scheduling_request_time_chosen" in to_text(card)
 
 
 def test_alert_without_a_name_or_time_still_reads_well() -> None:
-    card = lib.alert("booked", lib.AlertView(candidate_email="x@example.com"), audience="channel")
+    card = alert("booked", AlertView(candidate_email="x@example.com"), audience="channel")
     text = to_text(card)
     assert "A candidate booked an interview" in text and "time not given" in text
     assert "x@example.com" not in _everything(card)
     assert "x@example.com" in to_text(
-        lib.alert("booked", lib.AlertView(candidate_email="x@example.com"), audience="dm")
+        alert("booked", AlertView(candidate_email="x@example.com"), audience="dm")
     )
 
 
@@ -179,22 +194,22 @@ def test_buttons_with_unusable_urls_or_values_are_left_out() -> None:
 
 
 def test_upcoming_lists_soonest_first_and_caps_the_list() -> None:
-    items = [lib.UpcomingView(f"Candidate {i}", START + timedelta(hours=30 - i)) for i in range(30)]
-    card = lib.upcoming(items)
+    items = [UpcomingView(f"Candidate {i}", START + timedelta(hours=30 - i)) for i in range(30)]
+    card = upcoming(items)
     text = to_text(card)
     assert text.index("Candidate 29") < text.index("Candidate 28")
     assert "and 10 more" in text
     check_slack_blocks(to_slack(card).blocks)
-    assert "Nothing booked yet" in to_text(lib.upcoming([]))
+    assert "Nothing booked yet" in to_text(upcoming([]))
     assert card.fallback == "You have 30 upcoming interviews"
 
 
 def test_candidate_profile_timeline_is_newest_first() -> None:
-    card = lib.candidate_profile(
-        lib.CandidateView(email="ada@example.com", name="Ada"),
+    card = candidate_profile(
+        CandidateView(email="ada@example.com", name="Ada"),
         [
-            lib.TimelineView(kind="booked", at=START - timedelta(days=2), start=START),
-            lib.TimelineView(kind="cancelled", at=START - timedelta(days=1), start=START),
+            TimelineView(kind="booked", at=START - timedelta(days=2), start=START),
+            TimelineView(kind="cancelled", at=START - timedelta(days=1), start=START),
         ],
     )
     text = to_text(card)
@@ -203,7 +218,7 @@ def test_candidate_profile_timeline_is_newest_first() -> None:
 
 
 def test_setup_result_gives_the_push_url_and_the_cronofy_checklist() -> None:
-    card = lib.setup_result("https://bot.example.com/cronofy/push/k1", "uk", became_admin=True)
+    card = setup_result("https://bot.example.com/cronofy/push/k1", "uk", became_admin=True)
     text = to_text(card)
     for needle in [
         "https://bot.example.com/cronofy/push/k1",
@@ -216,69 +231,69 @@ def test_setup_result_gives_the_push_url_and_the_cronofy_checklist() -> None:
         "admin",
     ]:
         assert needle in text
-    assert "admin here" not in to_text(lib.setup_result("https://b/p", "us", became_admin=False))
+    assert "admin here" not in to_text(setup_result("https://b/p", "us", became_admin=False))
     # the push URL is shown once, at the top, and step 4 points up to it
     assert text.count("https://bot.example.com/cronofy/push/k1") == 1
     assert "push URL above" in text and "below" not in text
 
 
 def test_each_platform_is_told_only_about_itself() -> None:
-    slack, teams = to_text(lib.help_card("slack")), to_text(lib.help_card("teams"))
+    slack, teams = to_text(help_card("slack")), to_text(help_card("teams"))
     assert "Teams" not in slack and "App Home" in slack
     assert "Slack" not in teams and "App Home" not in teams and "optional" in teams
-    slack_invite = to_text(lib.error_invite_bot("#hiring", "slack"))
-    teams_invite = to_text(lib.error_invite_bot("Hiring", "teams"))
+    slack_invite = to_text(error_invite_bot("#hiring", "slack"))
+    teams_invite = to_text(error_invite_bot("Hiring", "teams"))
     assert "Teams" not in slack_invite
     assert "/invite" not in teams_invite and "Slack" not in teams_invite
 
 
 def test_fallback_text_starts_its_sentences_with_a_capital() -> None:
-    card = lib.error_setup_required()
+    card = error_setup_required()
     assert "yet. Ask an admin" in card.fallback
 
 
 def test_modal_after_saving_closes_rather_than_cancels() -> None:
     from cards.slack import to_slack_modal
 
-    form = to_slack_modal(lib.setup_form(), "cb", "Save")
-    done = to_slack_modal(lib.setup_result("https://b/p", "us", became_admin=False), "cb", "Save")
+    form = to_slack_modal(setup_form(), "cb", "Save")
+    done = to_slack_modal(setup_result("https://b/p", "us", became_admin=False), "cb", "Save")
     assert form["close"]["text"] == "Cancel" and done["close"]["text"] == "Close"
 
 
 def test_share_button_carries_the_name_of_the_link_when_given() -> None:
-    card = lib.your_link("https://app.cronofy.com/pls/x", share_value="own")
-    share = next(b for b in card.buttons if b.action_id == lib.ACTION_SHARE_LINK)
+    card = your_link("https://app.cronofy.com/pls/x", share_value="own")
+    share = next(b for b in card.buttons if b.action_id == actions.SHARE_LINK)
     assert share.value == "own"
 
 
 def test_org_status_masks_the_client_id_and_lists_failures() -> None:
-    card = lib.org_status(
+    card = org_status(
         configured=True,
         client_id="client-id-0123456789",
         data_center="de",
         push_url="https://bot.example.com/cronofy/push/k1",
         last_callback_at=START,
         counts={"callbacks": 3},
-        dead_letters=[lib.DeadLetterView("job1", "alert", START, "channel_not_found", "#old")],
+        dead_letters=[DeadLetterView("job1", "alert", START, "channel_not_found", "#old")],
     )
     rendered = _everything(card)
     assert "client-id-0123456789" not in rendered and "clie…6789" in rendered
     assert "channel_not_found" in rendered and "job1" in rendered
     assert card.status == "warning"
-    assert "not set up" in to_text(lib.org_status(configured=False))
+    assert "not set up" in to_text(org_status(configured=False))
 
 
 @pytest.mark.parametrize(
     ("card", "next_step"),
     [
-        (lib.error_not_admin(), "/cronofy admins"),
-        (lib.error_not_connected("https://app.cronofy.com/oauth/authorize?x=1"), "connect"),
-        (lib.error_keys_rejected("invalid_client"), "/cronofy setup"),
-        (lib.error_cronofy_unreachable(), "try again"),
-        (lib.error_invite_bot("#hiring", "slack"), "/invite @Slotbot in #hiring"),
-        (lib.error_invite_bot("Hiring", "teams"), "add the Slotbot app to the team"),
-        (lib.error_invite_bot("#hiring"), "add Slotbot to #hiring"),
-        (lib.error_usage("/schedule link set <url>", "Not a link."), "/schedule link set <url>"),
+        (error_not_admin(), "/cronofy admins"),
+        (error_not_connected("https://app.cronofy.com/oauth/authorize?x=1"), "connect"),
+        (error_keys_rejected("invalid_client"), "/cronofy setup"),
+        (error_cronofy_unreachable(), "try again"),
+        (error_invite_bot("#hiring", "slack"), "/invite @Slotbot in #hiring"),
+        (error_invite_bot("Hiring", "teams"), "add the Slotbot app to the team"),
+        (error_invite_bot("#hiring"), "add Slotbot to #hiring"),
+        (error_usage("/schedule link set <url>", "Not a link."), "/schedule link set <url>"),
     ],
 )
 def test_errors_say_what_to_do_next(card: Card, next_step: str) -> None:
@@ -288,7 +303,7 @@ def test_errors_say_what_to_do_next(card: Card, next_step: str) -> None:
 
 
 def test_confirm_sends_the_action_or_cancels() -> None:
-    card = lib.confirm("Reset?", "cronofy.reset", "T1")
+    card = confirm("Reset?", "cronofy.reset", "T1")
     assert [(b.action_id, b.value, b.style) for b in card.buttons] == [
         ("cronofy.reset", "T1", "danger"),
         ("confirm.cancel", "cronofy.reset", None),

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import cards
 
-FORBIDDEN = ("slack_sdk", "slack_bolt", "botbuilder", "botframework", "pycronofy", "aiohttp", "bot")
+FORBIDDEN = (
+    "slack_sdk",
+    "slack_bolt",
+    "botbuilder",
+    "botframework",
+    "pycronofy",
+    "aiohttp",
+    "bot",
+    "adapters",
+)
 
 
 def test_cards_imports_no_sdk() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cards import library as lib
+from cards.alerts import AlertView, alert
 from cards.demo import sample_cards
+from cards.model import Card
+from cards.scheduling import your_link
+from cards.setup import setup_form
 from cards.slack import to_slack, to_slack_home, to_slack_modal
 from cards.teams import to_teams
 from cards.text import to_text
@@ -56,9 +59,7 @@ def test_slack_home_view_is_valid(name: str) -> None:
 
 
 def test_setup_form_as_a_slack_modal_reads_back_by_input_name() -> None:
-    view = to_slack_modal(
-        lib.setup_form(data_center="de", client_id="abc"), "cronofy_setup", "Save"
-    )
+    view = to_slack_modal(setup_form(data_center="de", client_id="abc"), "cronofy_setup", "Save")
     check_slack_view(view)
     assert view["callback_id"] == "cronofy_setup"
     assert view["title"]["text"] == "Cronofy setup"
@@ -78,7 +79,7 @@ def test_setup_form_as_a_slack_modal_reads_back_by_input_name() -> None:
 
 
 def test_setup_form_for_teams_submits_inputs_with_execute_and_masks_the_secret() -> None:
-    card = to_teams(lib.setup_form())
+    card = to_teams(setup_form())
     inputs = {n["id"]: n for n in card["body"] if str(n.get("type", "")).startswith("Input.")}
     assert set(inputs) == {"client_id", "client_secret", "data_center"}
     assert inputs["client_secret"]["style"] == "password"
@@ -96,7 +97,7 @@ def test_setup_form_for_teams_submits_inputs_with_execute_and_masks_the_secret()
 
 def test_your_link_has_share_and_open_on_both_platforms() -> None:
     url = "https://app.cronofy.com/pls/Q5-ZDPM8?a=1&b=2"
-    card = lib.your_link(url)
+    card = your_link(url)
     slack_buttons = [
         e for b in to_slack(card).blocks if b["type"] == "actions" for e in b["elements"]
     ]
@@ -112,7 +113,7 @@ def test_your_link_has_share_and_open_on_both_platforms() -> None:
     assert any("<https://app.cronofy.com/pls/Q5-ZDPM8?a=1&amp;b=2|" in t for t in _mrkdwn(card))
 
 
-def _mrkdwn(card: lib.Card) -> list[str]:
+def _mrkdwn(card: Card) -> list[str]:
     from tests.cards.checks import mrkdwn_texts
 
     return mrkdwn_texts(to_slack(card).blocks)
@@ -125,20 +126,20 @@ def test_status_colours_the_teams_header_and_prefixes_slack_and_text() -> None:
         ("cancelled", "attention"),
         ("declined", "attention"),
     ]:
-        card = lib.alert(kind, lib.AlertView(candidate_name="Ada"), audience="channel")
+        card = alert(kind, AlertView(candidate_name="Ada"), audience="channel")
         assert card.status == style
         header = to_teams(card)["body"][0]
         assert header["type"] == "Container" and header["style"] == style
         assert header["items"][0]["color"] == style
         slack_header = to_slack(card).blocks[0]["text"]["text"]
         assert slack_header.split(" ", 1)[0] in ("✅", "🟠", "🔴")
-    other = lib.alert("other", lib.AlertView(candidate_name="Ada"), audience="channel")
+    other = alert("other", AlertView(candidate_name="Ada"), audience="channel")
     assert other.status is None
     assert to_teams(other)["body"][0]["type"] == "TextBlock"
 
 
 def test_modal_private_metadata_is_kept_whole_or_refused() -> None:
-    view = to_slack_modal(lib.setup_form(), "cb", "Save", private_metadata='{"channel": "C1"}')
+    view = to_slack_modal(setup_form(), "cb", "Save", private_metadata='{"channel": "C1"}')
     assert view["private_metadata"] == '{"channel": "C1"}'
     with pytest.raises(ValueError, match="3000"):
-        to_slack_modal(lib.setup_form(), "cb", "Save", private_metadata="x" * 3001)
+        to_slack_modal(setup_form(), "cb", "Save", private_metadata="x" * 3001)

@@ -11,7 +11,7 @@ from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store
 from bot.store.records import Job
-from cards.library import notice
+from cards.errors import notice
 from tests.bot.alerts.recording import RecordingAdapter
 
 

@@ -1,0 +1,47 @@
+"""Every id a card carries back to Slotbot, in one place.
+
+Buttons send an action id (and a value); the setup form is known by its form ids and its
+field names. The cards put these ids on their buttons and inputs, the command layer and
+the adapters compare against them: everybody imports them from here, nobody spells them
+out (a test keeps `bot/` and `adapters/` free of these literals).
+"""
+
+from __future__ import annotations
+
+# --- buttons the command layer answers (bot.commands.run_action) --------------------------
+
+SHARE_LINK = "link.share"  # value: which of the presser's links to post ("own", "tracked:…")
+CANDIDATE_PROFILE = "candidate.profile"  # value: the candidate's opaque id
+RESET_CONFIRM = "cronofy.reset.confirm"  # value: the org the reset was asked for
+CONFIRM_CANCEL = "confirm.cancel"  # value: the action id that was not confirmed
+OPEN_SETUP = "setup.open"
+
+# ids that cards sent before the current ones; buttons already posted still carry them
+CANCEL_LEGACY = "cancel"
+OPEN_SETUP_LEGACY = "cronofy.setup.open"
+SETUP_SUBMIT_LEGACY = "cronofy.setup.submit"
+
+CANCEL_ACTIONS = (CONFIRM_CANCEL, CANCEL_LEGACY)
+SETUP_OPEN_ACTIONS = (OPEN_SETUP, OPEN_SETUP_LEGACY)
+
+# --- link buttons: the platform opens the URL, nothing comes back -------------------------
+
+OPEN_LINK = "link.open"
+CONNECT = "connect.open"
+ALERT_MEETING = "alert.meeting"
+ALERT_PROFILE = "alert.profile"
+ALERT_RESCHEDULE = "alert.reschedule"
+ALERT_DECLINE = "alert.decline"
+
+# --- the setup form -----------------------------------------------------------------------
+
+SETUP_SUBMIT = "setup.submit"  # the form's submit button (Teams sends the inputs with it)
+SETUP_SUBMIT_ACTIONS = (SETUP_SUBMIT, SETUP_SUBMIT_LEGACY)
+SETUP_FORM = "cronofy_setup"  # the form as a Slack modal (its callback id)
+SETUP_DONE_FORM = "cronofy_setup_done"  # the modal once submitted: checking, then the outcome
+
+# the inputs the core reads, and the keys of the field errors it answers with
+CLIENT_ID = "client_id"
+CLIENT_SECRET = "client_secret"
+DATA_CENTER = "data_center"
+SETUP_FIELDS = (CLIENT_ID, CLIENT_SECRET, DATA_CENTER)

@@ -1,0 +1,189 @@
+"""How Slotbot's commands are typed: the help card, the usage line of each command, and
+what is said about a command typed wrong.
+
+The usage lines and problems are what `bot.commands.parser` raises with; the command layer
+shows them in `cards.errors.error_usage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cards.model import Card, Fact, Facts, Footer, Header, Section, Strong
+
+# how each platform's members reach Slotbot, said in their help only
+_HELP_HINT = {
+    "slack": "Type the commands in any channel or in Slotbot's App Home; replies only you "
+    "should see stay private.",
+    "teams": "Type the same words to the bot (the leading / is optional); in a channel, "
+    "@mention Slotbot first.",
+}
+
+
+def help_card(platform: str = "") -> Card:
+    """Every command; `platform` ("slack"/"teams") adds how its members type them."""
+    recruiters = Facts(
+        [
+            Fact("/schedule link", "Your scheduling link, privately, with a Share button"),
+            Fact("/schedule link share", "Post your link here for everyone"),
+            Fact(
+                "/schedule link set <url>",
+                "Save your Cronofy public link (https://app.cronofy.com/pls/…)",
+            ),
+            Fact(
+                "/schedule link for <email> [name]",
+                "A link tied to one candidate; their bookings land on their profile",
+            ),
+            Fact(
+                "/schedule connect · disconnect · status",
+                "Connect your calendar, forget it, or see your state",
+            ),
+            Fact("/schedule candidate <email>", "A candidate's profile and timeline, privately"),
+            Fact("/schedule upcoming", "Your upcoming interviews"),
+            Fact("/schedule alerts on|off", "Direct-message alerts about your bookings"),
+        ]
+    )
+    admins = Facts(
+        [
+            Fact("/cronofy setup", "Enter the Cronofy Client ID, Client Secret and data center"),
+            Fact("/cronofy status", "Keys, push URL, last callback and failed deliveries"),
+            Fact(
+                "/cronofy alerts here [kinds]",
+                "Send booked / rescheduled / cancelled / declined / other alerts to this channel",
+            ),
+            Fact("/cronofy alerts off", "Stop alerts in this channel"),
+            Fact("/cronofy admins [add|remove <user>]", "Who may run /cronofy"),
+        ]
+    )
+    return Card(
+        blocks=[
+            Header("Slotbot: interview scheduling with Cronofy"),
+            Section(
+                "Share your scheduling link with candidates; when they book, reschedule, cancel or "
+                "decline, the hiring team hears about it here."
+            ),
+            Section(Strong("For recruiters")),
+            recruiters,
+            Section(Strong("For admins")),
+            admins,
+            *([Footer(_HELP_HINT[platform])] if platform in _HELP_HINT else []),
+        ],
+        fallback="Slotbot help: /schedule link, /schedule connect, /cronofy setup and more",
+    )
+
+
+# --- usage lines --------------------------------------------------------------------------
+
+
+def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
+    """The usage line of every command (and of each command family), by command."""
+    kinds = ", ".join(alert_kinds)
+    return {
+        "schedule": "/schedule link | link share | link set <url> | link for <email> [name] | "
+        "connect | disconnect | status | candidate <email> | upcoming | alerts on|off",
+        "schedule link": "/schedule link",
+        "schedule link share": "/schedule link share",
+        "schedule link set": "/schedule link set https://app.cronofy.com/pls/XXXXXXXX",
+        "schedule link for": "/schedule link for <email> [name]",
+        "schedule connect": "/schedule connect",
+        "schedule disconnect": "/schedule disconnect",
+        "schedule status": "/schedule status",
+        "schedule candidate": "/schedule candidate <email>",
+        "schedule upcoming": "/schedule upcoming",
+        "schedule alerts": "/schedule alerts on|off",
+        "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
+        "admins [add|remove @user] | reset",
+        "cronofy setup": "/cronofy setup",
+        "cronofy status": "/cronofy status",
+        "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
+        + kinds
+        + ", all)",
+        "cronofy admins": "/cronofy admins [add|remove @user]",
+        "cronofy reset": "/cronofy reset",
+        "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
+    }
+
+
+def usage_lines_with_channels(alert_kinds: Sequence[str]) -> dict[str, str]:
+    """The usage lines that change where the platform lets a member pick a channel in the
+    text (`#<id>`)."""
+    kinds = ", ".join(alert_kinds)
+    return {
+        "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
+        "admins [add|remove @user] | reset",
+        "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
+        "/cronofy alerts off [#channel]   (kinds: " + kinds + ", all)",
+    }
+
+
+# --- what is wrong with a command ---------------------------------------------------------
+
+TOO_LONG = "That command is too long."
+HELP_TAKES_NO_TOPIC = "help takes no arguments (or: help schedule, help cronofy)."
+HELP_TAKES_NOTHING = "help takes no arguments."
+WHICH_CANDIDATE = "Which candidate? Give their email."
+SAY_ON_OR_OFF = "Say on or off."
+LINK_AFTER_SET = "Paste your Cronofy public link after “set”."
+WHOSE_LINK = "Whose link? Give the candidate's email."
+NAME_WITHOUT_BRACKETS = "The name cannot contain < or >."
+WHOM = "Whom? Mention the user."
+NAME_A_KIND = "Name at least one alert kind."
+LINK_TOO_LONG = "That link is too long."
+
+
+def not_understood(words: str) -> str:
+    return f"I didn't understand “{words[:40]}”. Commands start with schedule or cronofy."
+
+
+def unexpected_words(words: str) -> str:
+    return f"Unexpected words: “{words[:40]}”."
+
+
+def unknown_subcommand(word: str) -> str:
+    return f"Unknown subcommand “{word[:30]}”."
+
+
+def unknown_link_subcommand(word: str) -> str:
+    return f"Unknown link subcommand “{word[:30]}”."
+
+
+def name_too_long(limit: int) -> str:
+    return f"The name is too long (at most {limit} characters)."
+
+
+def add_or_remove(word: str) -> str:
+    return f"Say add or remove, not “{word[:30]}”."
+
+
+def here_or_off(word: str) -> str:
+    return f"Say here or off, not “{word[:30]}”."
+
+
+def unknown_alert_kind(kind: str) -> str:
+    return f"Unknown alert kind “{kind[:30]}”."
+
+
+def not_an_email(token: str) -> str:
+    return f"“{token[:60]}” is not an email address."
+
+
+def not_a_link(token: str) -> str:
+    return f"“{token[:60]}” is not a link."
+
+
+def not_a_channel(token: str) -> str:
+    return f"“{token[:40]}” is not a channel: type # and pick the channel."
+
+
+def not_a_user(token: str) -> str:
+    return f"“{token[:40]}” is not a user: type @ and pick the person."
+
+
+def channel_not_visible(channel_id: str) -> str:
+    """A `#<id>` the platform did not vouch for."""
+    return f"“#{channel_id[:40]}” is not a channel Slotbot can see."
+
+
+def user_not_here(user_id: str) -> str:
+    """An `@<id>` the platform did not vouch for."""
+    return f"“@{user_id[:40]}” is not a user here: type @ and pick the person."
