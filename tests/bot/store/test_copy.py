@@ -151,7 +151,7 @@ async def test_a_copy_cut_short_is_run_again_with_force_to_the_same_end(
             raise CutShort
 
     # small pages, so that the copy is cut with some kinds written and others not
-    monkeypatch.setattr("bot.store.sqlite_transfer.PAGE", 5)
+    monkeypatch.setattr("bot.store.sqlite.transfer.PAGE", 5)
     with pytest.raises(CutShort):
         await copy_store(sqlite_source, redis_target, on_batch=stop_after_two_batches)
     monkeypatch.undo()

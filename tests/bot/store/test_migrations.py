@@ -14,9 +14,10 @@ import pytest
 import redis
 
 from bot.errors import MigrationFailed, StoreError, StoreTooNew
-from bot.store.migrations import SCHEMA_VERSION, redis_steps
+from bot.store.migrations import SCHEMA_VERSION
 from bot.store.records import Org
 from bot.store.redis import RedisStore
+from bot.store.redis import schema as redis_steps
 from bot.store.sqlite import SQLiteStore
 from tests.bot.store.migration_steps import NEXT, redis_plus, sqlite_plus
 
@@ -25,7 +26,7 @@ STARTERS = 3
 
 
 def test_both_stores_know_the_same_versions() -> None:
-    from bot.store.migrations import sqlite_steps
+    from bot.store.sqlite import schema as sqlite_steps
 
     sqlite = [step.info.version for step in sqlite_steps.STEPS]
     redis_ = [step.info.version for step in redis_steps.STEPS]
