@@ -94,13 +94,13 @@ async def slack_events(request: web.Request) -> web.Response:
     store = services.store
     claimed: list[str] = []
     try:
-        request_key = f"slack:request:{verdict.timestamp}:{verdict.signature}"
+        request_key = f"slack_request:{verdict.timestamp}:{verdict.signature}"
         if not await store.claim_once(request_key, REPLAY_TTL):
             log.info(logs.SLACK_REPLAYED, payload.kind)
             return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
         claimed.append(request_key)
         if payload.kind == "event" and payload.event_id:
-            event_key = f"slack:event:{payload.event_id}"
+            event_key = f"slack_event:{payload.event_id}"
             if not await store.claim_once(event_key, EVENT_TTL):
                 log.info(
                     logs.SLACK_RETRY_IGNORED,

@@ -107,7 +107,7 @@ class MessagesHandler:
 
         dedupe_key = ""
         if activity.id and activity.type in ("message", "invoke"):
-            dedupe_key = f"teams.activity:{activity.conversation.id}:{activity.id}"
+            dedupe_key = f"teams_activity:{activity.conversation.id}:{activity.id}"
             try:
                 first = await self.services.store.claim_once(dedupe_key, DEDUPE_TTL_SECONDS)
             except StoreError as exc:

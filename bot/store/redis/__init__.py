@@ -5,7 +5,9 @@ the few multi-key changes (an accepted event, a record and its index, every outb
 as Lua scripts, which Redis executes as one step: no other client sees a half-done change,
 and a Slotbot replica that dies mid-request cannot leave one behind either.
 
-Key layout (``<p>`` = prefix; ``<a>|<b>`` joins two ids, each with ``%`` and ``|`` escaped):
+Key layout (``<p>`` = prefix; ``<a>|<b>`` joins two ids, each with ``%`` and ``|`` escaped).
+Names are snake_case words and ids joined with ``:``, the general before the particular; the
+kv namespaces and claim keys inside them follow the store's key style (`bot.store`):
 
     <p>orgs                        hash    org_id -> Org JSON
     <p>org_keys                    hash    org_key -> org_id
@@ -22,10 +24,11 @@ Key layout (``<p>`` = prefix; ``<a>|<b>`` joins two ids, each with ``%`` and ``|
     <p>booking_start_of:<org>      hash    booking_id -> its member in booking_starts
     <p>links                       hash    correlation_id -> TrackedLink JSON
     <p>oauth_state:<state>         string  OAuthState JSON (expires a day after expires_at)
-    <p>once:<key>                  string  dedupe claim, SET NX PX ttl
+    <p>once:<claim key>            string  dedupe claim, SET NX PX ttl (claim key:
+                                           "<namespace>:<id parts>", e.g. once:slack_event:Ev1)
     <p>message_refs:<org>|<booking> hash   target -> MessageRef JSON
     <p>audit:<org>                 list    AuditEntry JSON, newest first (LPUSH)
-    <p>kv:<namespace>              hash    key -> JSON document
+    <p>kv:<namespace>              hash    key -> JSON document (e.g. kv:teams_refs)
     <p>outbox                      stream  field job_id; consumer group "workers"
     <p>outbox:delayed              zset    job_id scored by not_before (every job waits here
                                            until due; claim moves due ones to the stream)
@@ -34,6 +37,8 @@ Key layout (``<p>`` = prefix; ``<a>|<b>`` joins two ids, each with ``%`` and ``|
                                            (delayed / queued / dead), entry (stream id while
                                            queued), dead_entry, dead_reason
     <p>outbox:org:<org>            set     job ids of the org that are not dead yet
+    <p>schema_version              string  the schema version of what the prefix holds
+    <p>migration_lock              string  held by the one process migrating (`schema`)
 
 Where things are:
 
