@@ -119,7 +119,7 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
         no_retry = {"X-Slack-No-Retry": "1"}
         taken = [
             Claim(
-                f"slack:request:{verdict.timestamp}:{verdict.signature}",
+                f"slack_request:{verdict.timestamp}:{verdict.signature}",
                 REPLAY_TTL,
                 note=f"replayed {payload.kind}",
                 headers=no_retry,
@@ -129,7 +129,7 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
             retry = call.request.headers.get("X-Slack-Retry-Num", "-")
             taken.append(
                 Claim(
-                    f"slack:event:{payload.event_id}",
+                    f"slack_event:{payload.event_id}",
                     EVENT_TTL,
                     note=f"event {payload.event_id} retry {retry}",
                     headers=no_retry,

@@ -184,7 +184,7 @@ class TeamsDelivery:
         return reference
 
     async def bot_account_id(self, tenant: str) -> str:
-        doc = await self.refs.store.kv_get("teams.refs", f"tenant:{tenant}")
+        doc = await self.refs.store.kv_get("teams_refs", f"tenant:{tenant}")
         if doc and isinstance(doc.get("bot_id"), str) and doc["bot_id"]:
             return str(doc["bot_id"])
         return f"28:{self.app_id}" if self.app_id else "28:slotbot"

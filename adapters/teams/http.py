@@ -85,7 +85,7 @@ class MessagesHandler(EndpointBase[Activity]):
             return []
         return [
             Claim(
-                f"teams.activity:{activity.conversation.id}:{activity.id}",
+                f"teams_activity:{activity.conversation.id}:{activity.id}",
                 DEDUPE_TTL_SECONDS,
                 note=f"{activity.type} delivered again",
                 status=200 if activity.type == "invoke" else 201,

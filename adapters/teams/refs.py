@@ -1,6 +1,6 @@
 """Conversation references, kept so Slotbot can write first (alerts, notices).
 
-Everything lives in the store's kv namespace "teams.refs":
+Everything lives in the store's kv namespace "teams_refs":
 - "conv:<conversation id>": how to post into that conversation (channel, group chat, 1:1);
 - "dm:<tenant>:<user id>": the member's 1:1 chat with the bot, once known;
 - "member:<tenant>:<user id>": the member's Bot Framework id ("29:…"), to open a 1:1 chat;
@@ -16,7 +16,7 @@ from botbuilder.schema import Activity, ConversationReference
 
 from bot.store.base import Store
 
-NAMESPACE = "teams.refs"
+NAMESPACE = "teams_refs"
 # Teams' public service URL: used only when no activity from the tenant has been seen
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 

@@ -26,7 +26,7 @@ DISCONNECTED_JOB = "profile_disconnected"
 def dedupe_key(org_id: str, body: bytes) -> str:
     """Cronofy sends no delivery id and no timestamp: the same bytes are the same delivery."""
     digest = hashlib.sha256(org_id.encode("utf-8") + b"\n" + body).hexdigest()
-    return f"cronofy:{digest}"
+    return f"cronofy_callback:{digest}"
 
 
 def _audit(org: Org, note: Notification, action: str, now: float) -> AuditEntry:

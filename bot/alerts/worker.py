@@ -295,7 +295,7 @@ class OutboxWorker:
         conversation = str(target.get("conversation_id") or "")
         store = self.services.store
         if not await store.claim_once(
-            f"alerts:invite:{job.org_id}:{conversation}", INVITE_NOTICE_TTL
+            f"alerts_invite:{job.org_id}:{conversation}", INVITE_NOTICE_TTL
         ):
             return
         org = await store.get_org(job.org_id)

@@ -105,7 +105,7 @@ async def authorize_url_for(services: Services, org_id: str, user_id: str) -> st
 
 
 def _used_key(state: str) -> str:
-    return "cronofy-state-used:" + hashlib.sha256(state.encode("utf-8")).hexdigest()
+    return "cronofy_state_used:" + hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 
 async def handle_callback(

@@ -1,4 +1,23 @@
-"""State: the Store protocol and its SQLite and Redis implementations."""
+"""State: the Store protocol and its SQLite and Redis implementations.
+
+Names in a store follow one style, the same in both stores:
+
+- **kv namespaces** (`kv_put` and friends) are snake_case, the owner first:
+  `slack_installations`, `slack_bots`, `slack_channel_teams`, `teams_refs`, `org_activity`,
+  `outbox_lanes`, `outbox_sent`. Keys inside a namespace are the owner's business (ids joined
+  with `:`, as `tenant:<id>` or `<enterprise>:<team>:latest`).
+- **claim keys** (`claim_once`) are `<namespace>:<id parts>`: a snake_case namespace naming
+  what is claimed, the owner first, then the ids, joined with `:` (an id may hold `:` itself):
+  `cronofy_callback:<digest>`, `cronofy_state_used:<digest>`, `slack_request:<ts>:<signature>`,
+  `slack_event:<event id>`, `teams_activity:<conversation>:<activity id>`,
+  `alerts_invite:<org>:<channel>`, and `outbox_lanes:<lane>:<generation>` (a lane's lease,
+  named after the lanes' kv namespace).
+
+Each name is written where it is used (a constant, or the f-string that makes the key). A
+new name follows the style; renaming a stored one is a migration: schema version 2 renamed
+what version 1 wrote otherwise (`bot.store.migrations.renames`). How each store lays its
+records out: `bot.store.sqlite` (tables) and `bot.store.redis` (keys).
+"""
 
 from __future__ import annotations
 

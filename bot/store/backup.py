@@ -34,12 +34,13 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from bot.errors import StoreTooNew, TransferError
-from bot.store import sqlite_transfer
 from bot.store.base import Store
 from bot.store.copying import fill, make_room
-from bot.store.migrations import SCHEMA_VERSION, refuse_newer, sqlite_steps
-from bot.store.migrations.sqlite_steps import SQLiteStep
+from bot.store.migrations import SCHEMA_VERSION, refuse_newer
 from bot.store.sqlite import FILE_MODE, SQLiteStore
+from bot.store.sqlite import schema as sqlite_schema
+from bot.store.sqlite import transfer as sqlite_transfer
+from bot.store.sqlite.schema import SQLiteStep
 from bot.store.transfer import (
     BATCH,
     Counts,
@@ -186,7 +187,7 @@ def _inspect_sqlite(path: Path, code_version: int = SCHEMA_VERSION) -> BackupInf
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not _REQUIRED_TABLES <= tables:
             raise TransferError(f"{path} is a SQLite file, but not a Slotbot store")
-        version = sqlite_steps.read_version(db)
+        version = sqlite_schema.read_version(db)
         _refuse_newer_backup(path, version, code_version)
         counts = sqlite_transfer.count(db, time.time())
     except sqlite3.Error as exc:
@@ -279,7 +280,7 @@ async def restore(
     target: Store,
     *,
     force: bool = False,
-    steps: tuple[SQLiteStep, ...] = sqlite_steps.STEPS,
+    steps: tuple[SQLiteStep, ...] = sqlite_schema.STEPS,
 ) -> RestoreReport:
     """Replace what the open `target` holds with the backup's records (refused when it holds
     any, unless forced). A backup from an older schema is brought to this one on a staging

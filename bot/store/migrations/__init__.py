@@ -2,11 +2,11 @@
 
 Each store records the schema version of what it holds (SQLite: the `schema_version` table;
 Redis: the `<prefix>schema_version` key). Version 1 is the layout of the first release. Every
-later change to what a store holds is one numbered step in `sqlite_steps.STEPS` and
-`redis_steps.STEPS`, and `SCHEMA_VERSION` is the highest number: a store is opened only once
-it is at that version (`serve` and `worker` migrate it at start, under a lock, so one process
-migrates while the others wait), and a store at a higher version, written by a newer Slotbot,
-is refused rather than half understood.
+later change to what a store holds is one numbered step in `bot.store.sqlite.schema.STEPS`
+and `bot.store.redis.schema.STEPS`, and `SCHEMA_VERSION` is the highest number: a store is
+opened only once it is at that version (`serve` and `worker` migrate it at start, under a
+lock, so one process migrates while the others wait), and a store at a higher version,
+written by a newer Slotbot, is refused rather than half understood.
 
 How the steps run differs by store, which is why each store has its own list:
 - SQLite runs every pending step in one transaction: a step that fails rolls them all back,
@@ -27,9 +27,10 @@ from bot.errors import StoreTooNew
 log = logging.getLogger(__name__)
 
 # The schema version this Slotbot reads and writes. Adding a migration: append a step with
-# the next number to both sqlite_steps.STEPS and redis_steps.STEPS, raise this, and extend
-# the version-1 fixture test (tests/bot/store/test_fixture_v1.py) to check what it changed.
-SCHEMA_VERSION = 1
+# the next number to both stores' schema.STEPS (bot/store/sqlite/schema.py and
+# bot/store/redis/schema.py), raise this, and extend the version-1 fixture test
+# (tests/bot/store/test_fixture_v1.py) to check what it changed.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ import time
 
 import redis.asyncio as aioredis
 
-from bot.store.migrations import StepInfo, redis_steps, sqlite_steps
-from bot.store.migrations.redis_steps import RedisStep
-from bot.store.migrations.sqlite_steps import SQLiteStep
+from bot.store.migrations import StepInfo
 from bot.store.redis import RedisStore
+from bot.store.redis import schema as redis_steps
+from bot.store.redis.schema import RedisStep
 from bot.store.sqlite import SQLiteStore
+from bot.store.sqlite import schema as sqlite_steps
+from bot.store.sqlite.schema import SQLiteStep
 
 NEXT = sqlite_steps.STEPS[-1].info.version + 1
 SLOW = 0.5  # seconds the counting steps take, so that starters overlap

@@ -145,11 +145,11 @@ async def populate(
             AuditEntry(org_id, "UADMIN", "cronofy.setup", {"data_center": "uk"}, at=now + 100)
         )
         await store.kv_put("org_activity", org_id, {"last_callback_at": now})
-        await store.kv_put("teams.refs", f"tenant:{o}", {"service_url": "https://smba.example/"})
+        await store.kv_put("teams_refs", f"tenant:{o}", {"service_url": "https://smba.example/"})
     await store.put_oauth_state(
         OAuthState("state-copy-1", "cronofy_connect", ORGS[0], "U1", expires_at=now + 10**9)
     )
-    await store.claim_once("slack:request:copy-1", 24 * HOUR)
+    await store.claim_once("slack_request:copy-1", 24 * HOUR)
     # a job a worker holds (claimed, not acked): it travels as queued
     await store.enqueue(
         [

@@ -95,10 +95,10 @@ async def works_as_the_source_did(store: SQLiteStore | RedisStore) -> None:
         "cronofy.setup",
         "cronofy.callback",
     ]
-    assert await store.claim_once("slack:request:copy-1", 60) is False
+    assert await store.claim_once("slack_request:copy-1", 60) is False
     state = await store.consume_oauth_state("state-copy-1")
     assert state is not None and await store.consume_oauth_state("state-copy-1") is None
-    assert (await store.kv_get("teams.refs", "tenant:1")) == {
+    assert (await store.kv_get("teams_refs", "tenant:1")) == {
         "service_url": "https://smba.example/"
     }
 
@@ -151,7 +151,7 @@ async def test_a_copy_cut_short_is_run_again_with_force_to_the_same_end(
             raise CutShort
 
     # small pages, so that the copy is cut with some kinds written and others not
-    monkeypatch.setattr("bot.store.sqlite_transfer.PAGE", 5)
+    monkeypatch.setattr("bot.store.sqlite.transfer.PAGE", 5)
     with pytest.raises(CutShort):
         await copy_store(sqlite_source, redis_target, on_batch=stop_after_two_batches)
     monkeypatch.undo()

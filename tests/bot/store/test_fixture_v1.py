@@ -38,6 +38,7 @@ from bot.org_state import ACTIVITY, last_callback_at
 from bot.secrets import SecretBox
 from bot.store.base import Store
 from bot.store.copying import copy_store
+from bot.store.migrations.renames import v2_claim_key, v2_namespace
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore
 from tests.bot.alerts.payloads import time_chosen
@@ -234,7 +235,8 @@ def test_fixture_files_are_a_version_1_store_with_every_record_kind() -> None:
         missing = [name for name in RECORD_KINDS if not exp.get(name)]
         assert not missing, f"{kind}: the fixture holds no {missing}"
         assert set(exp["kv"]) == set(EXPECTED["kv_namespaces"])
-    # the kv namespaces of version 1 are the ones the code still reads
+    # the kv namespaces of version 1 are the ones the code still reads (under their names
+    # from version 2 on)
     in_code = {
         INSTALLATIONS,
         BOTS,
@@ -244,7 +246,7 @@ def test_fixture_files_are_a_version_1_store_with_every_record_kind() -> None:
         LANE_NAMESPACE,
         SENT_NAMESPACE,
     }
-    assert set(EXPECTED["kv_namespaces"]) <= in_code
+    assert {v2_namespace(namespace) for namespace in EXPECTED["kv_namespaces"]} <= in_code
     # one SQLite file in rollback-journal mode (header bytes 18-19 are 2 in WAL mode)
     db = FIXTURE / EXPECTED["sqlite_file"]
     header = db.read_bytes()[:100]
@@ -412,14 +414,18 @@ async def test_oauth_states_are_consumed_once(v1: V1) -> None:
 
 
 async def test_dedupe_claims_are_still_held(v1: V1) -> None:
-    for key in v1.expected["dedupe_claims"]:
+    # under their names from version 2 on (the code claims those)
+    for key in map(v2_claim_key, v1.expected["dedupe_claims"]):
         assert not await v1.store.claim_once(key, 60.0), f"claim {key.split(':')[0]} was lost"
     assert await v1.store.claim_once("fixture-test:never-claimed", 60.0)
 
 
 async def test_kv_documents_of_every_namespace(v1: V1) -> None:
-    for namespace, want in v1.expected["kv"].items():
+    for old_name, want in v1.expected["kv"].items():
+        namespace = v2_namespace(old_name)  # its name from version 2 on
         docs = await v1.store.kv_list(namespace)
+        if namespace != old_name:
+            assert await v1.store.kv_list(old_name) == {}, f"{old_name} was left behind"
         assert encrypted_marked(docs) == want, namespace
         for key, doc in docs.items():
             assert await v1.store.kv_get(namespace, key) == doc

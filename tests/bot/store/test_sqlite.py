@@ -101,7 +101,7 @@ async def test_store_never_opened_is_unavailable(tmp_path: Path) -> None:
 async def test_expired_dedupe_keys_are_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.store.sqlite.DEDUPE_SWEEP_EVERY", 3)
+    monkeypatch.setattr("bot.store.sqlite.outbox.DEDUPE_SWEEP_EVERY", 3)
     path = tmp_path / "slotbot.db"
     store = SQLiteStore(str(path))
     await store.open()

@@ -27,6 +27,7 @@ from bot.store.migrations import (
     pending_steps,
     refuse_newer,
 )
+from bot.store.migrations.renames import V2_KV_NAMESPACES, v2_claim_key
 
 VERSION_KEY = "schema_version"
 LOCK_KEY = "migration_lock"
@@ -60,7 +61,74 @@ async def _v1(client: aioredis.Redis, prefix: str) -> None:
     """The first release's keys are made as they are written: nothing to create."""
 
 
-STEPS: tuple[RedisStep, ...] = (RedisStep(StepInfo(1, "the first release's keys"), _v1),)
+# Move one key to its new name, in one step. KEYS: old name, new name. Only the old name:
+# RENAME (a claim keeps its time to live). Both names (written by a newer Slotbot while an
+# older one still ran): a kv hash keeps the new name's fields and takes the old name's others;
+# a claim stands until the later of its two expiries. Then the old name is gone. Nothing under
+# the old name: nothing to do, so a re-run over keys already moved changes nothing.
+_MOVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  return 1
+end
+if redis.call('TYPE', KEYS[1]).ok == 'hash' then
+  local fields = redis.call('HGETALL', KEYS[1])
+  for i = 1, #fields, 2 do
+    redis.call('HSETNX', KEYS[2], fields[i], fields[i + 1])
+  end
+else
+  local old, new = redis.call('PTTL', KEYS[1]), redis.call('PTTL', KEYS[2])
+  if old == -1 then
+    redis.call('PERSIST', KEYS[2])
+  elseif new ~= -1 and old > new then
+    redis.call('PEXPIRE', KEYS[2], old)
+  end
+end
+redis.call('DEL', KEYS[1])
+return 2
+"""
+_MOVE_BATCH = 500  # keys moved per round trip
+
+
+async def _v2(client: aioredis.Redis, prefix: str) -> None:
+    """Version 2: kv namespaces and claim keys in the store's one key style (`bot.store`).
+
+    Each key moves in one script (`_MOVE`), so a run cut short leaves every key either moved
+    or not, and running the step again moves the rest. Claims are found with SCAN and moved
+    a page at a time: the step never holds more than a page of key names."""
+    sha = await client.script_load(_MOVE)
+
+    async def move(pairs: list[tuple[str, str]]) -> None:
+        pipe = client.pipeline(transaction=False)
+        for old, new in pairs:
+            pipe.evalsha(sha, 2, old, new)
+        await pipe.execute()
+
+    await move(
+        [(f"{prefix}kv:{old}", f"{prefix}kv:{new}") for old, new in V2_KV_NAMESPACES.items()]
+    )
+    claims = prefix + "once:"
+    page: list[tuple[str, str]] = []
+    # a key SCAN names twice is moved once: the second time its old name is gone
+    async for key in client.scan_iter(match=glob_escape(claims) + "*", count=1000):
+        claim = key[len(claims) :]
+        renamed = v2_claim_key(claim)
+        if renamed != claim:
+            page.append((key, claims + renamed))
+        if len(page) >= _MOVE_BATCH:
+            await move(page)
+            page = []
+    if page:
+        await move(page)
+
+
+STEPS: tuple[RedisStep, ...] = (
+    RedisStep(StepInfo(1, "the first release's keys"), _v1),
+    RedisStep(StepInfo(2, "kv namespaces and claim keys in one style"), _v2),
+)
 check_numbering(tuple(step.info for step in STEPS))
 
 

@@ -1,7 +1,7 @@
 """The SQLite side of copies, backups and restores: what the store holds, read a page at a
 time in each table's own order, written a batch per transaction, counted, cleared.
 
-Every function runs on the store's thread with its connection (`SQLiteStore._call`).
+Every function runs on the store's thread with its connection (`SQLiteBase._call`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.errors import StoreError
-from bot.store import sqlite_rows as stmt
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -26,6 +25,7 @@ from bot.store.records import (
     from_json,
     to_json,
 )
+from bot.store.sqlite import rows as stmt
 from bot.store.transfer import (
     ClaimItem,
     Counts,

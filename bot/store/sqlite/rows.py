@@ -1,14 +1,15 @@
 """The SQLite store's statements and row builders, shared by the store's operations and by
-copies into it (`sqlite_transfer`)."""
+copies into it (`transfer`)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.store.records import Booking, Candidate, Job, to_json
+from bot.store.records import Booking, Candidate, EventWrite, Job, to_json
 
 T = TypeVar("T")
 
@@ -66,6 +67,38 @@ def booking_row(booking: Booking) -> tuple[str, str, str | None, str | None, str
 
 def job_rows(jobs: list[Job]) -> list[tuple[str, str, float, str]]:
     return [(job.job_id, job.org_id, job.not_before, to_json(job)) for job in jobs]
+
+
+@dataclass
+class EventRows:
+    """One EventWrite as the parameters of its statements, serialised on the event loop."""
+
+    dedupe_key: str
+    dedupe_ttl: float
+    candidate: tuple[str, str, str, str] | None
+    timeline: tuple[str, str, str] | None
+    booking: tuple[str, str, str | None, str | None, str] | None
+    jobs: list[tuple[str, str, float, str]]
+    audit: tuple[str, str] | None
+    booking_version: int | None = None  # EventWrite.booking_version
+
+
+def event_rows(write: EventWrite) -> EventRows:
+    candidate = write.candidate
+    return EventRows(
+        dedupe_key=write.dedupe_key,
+        dedupe_ttl=write.dedupe_ttl,
+        candidate=None if candidate is None else candidate_row(candidate),
+        timeline=(
+            None
+            if write.timeline is None or candidate is None
+            else (candidate.org_id, candidate.candidate_id, to_json(write.timeline))
+        ),
+        booking=None if write.booking is None else booking_row(write.booking),
+        jobs=job_rows(write.jobs),
+        audit=None if write.audit is None else (write.audit.org_id, to_json(write.audit)),
+        booking_version=write.booking_version,
+    )
 
 
 def write_org(db: sqlite3.Connection, org_id: str, org_key: str | None, doc: str) -> None:

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
-from bot.store.migrations.redis_steps import LOCK_KEY, VERSION_KEY, glob_escape
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -30,6 +29,7 @@ from bot.store.records import (
     from_json,
     to_json,
 )
+from bot.store.redis.schema import LOCK_KEY, VERSION_KEY, glob_escape
 from bot.store.transfer import (
     BATCH,
     ClaimItem,
@@ -90,7 +90,7 @@ async def _hash_records(store: RedisStore, key: str, cls: type[Any]) -> AsyncIte
 
 
 def _ids(suffix: str) -> tuple[str, str]:
-    """The two ids joined in a key by `redis._part`."""
+    """The two ids joined in a key by `connection.part`."""
     first, second = suffix.split("|", 1)
     return unquote(first), unquote(second)
 

@@ -20,6 +20,7 @@ from bot.store.migrations import (
     pending_steps,
     refuse_newer,
 )
+from bot.store.migrations.renames import V2_CLAIM_PREFIXES, V2_KV_NAMESPACES
 
 # how long a starting process waits for another one's migration before giving up
 MIGRATION_LOCK_WAIT = 300.0
@@ -127,7 +128,36 @@ _V1 = _statements(
     "CREATE INDEX IF NOT EXISTS outbox_by_org ON outbox (org_id, dead)",
 )
 
-STEPS: tuple[SQLiteStep, ...] = (SQLiteStep(StepInfo(1, "the first release's tables"), _V1),)
+
+def _v2(db: sqlite3.Connection) -> None:
+    """Version 2: kv namespaces and claim keys in the store's one key style (`bot.store`).
+
+    Where the new name is already taken (written by a newer Slotbot while an older one still
+    ran), what it holds stays and the old name's records fill in only what it lacks; a claim
+    held under both names keeps the later expiry. The old names are gone afterwards."""
+    for old, new in V2_KV_NAMESPACES.items():
+        db.execute(
+            "INSERT INTO kv (namespace, key, doc) SELECT ?, key, doc FROM kv "
+            "WHERE namespace = ? ON CONFLICT (namespace, key) DO NOTHING",
+            (new, old),
+        )
+        db.execute("DELETE FROM kv WHERE namespace = ?", (old,))
+    for old, new in V2_CLAIM_PREFIXES.items():
+        # prefixes compared with substr rather than LIKE: "_" and "%" in them are literal
+        db.execute(
+            "INSERT INTO dedupe (key, expires_at) "
+            "SELECT ? || substr(key, ?), expires_at FROM dedupe WHERE substr(key, 1, ?) = ? "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "expires_at = max(dedupe.expires_at, excluded.expires_at)",
+            (new, len(old) + 1, len(old), old),
+        )
+        db.execute("DELETE FROM dedupe WHERE substr(key, 1, ?) = ?", (len(old), old))
+
+
+STEPS: tuple[SQLiteStep, ...] = (
+    SQLiteStep(StepInfo(1, "the first release's tables"), _V1),
+    SQLiteStep(StepInfo(2, "kv namespaces and claim keys in one style"), _v2),
+)
 check_numbering(tuple(step.info for step in STEPS))
 
 

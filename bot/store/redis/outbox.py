@@ -1,0 +1,194 @@
+"""The Redis store's outbox (a stream with a consumer group, a delayed set, a dead-letter
+stream, a hash per job; every move between them one Lua script) and its claims (`claim_once`:
+a key per claim, SET NX with a time to live)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, cast
+
+from bot.store.records import Job, from_json, to_json
+from bot.store.redis.connection import RedisBase, ms, translating
+
+CONSUMER_GROUP = "workers"
+MOVE_DUE_BATCH = 1000  # at most this many delayed jobs move to the stream per claim
+
+
+class OutboxMixin(RedisBase):
+    """Jobs, dead letters, and claims."""
+
+    # outbox ----------------------------------------------------------------
+    def _enqueue_ops(self, jobs: list[Job]) -> list[list[Any]]:
+        ops: list[list[Any]] = []
+        for job in jobs:
+            key = self._job_key(job.job_id)
+            ops += [
+                ["DEL", key],
+                [
+                    "HSET",
+                    key,
+                    "doc",
+                    to_json(job),
+                    "attempts",
+                    job.attempts,
+                    "not_before",
+                    repr(job.not_before),
+                    "org",
+                    job.org_id,
+                    "state",
+                    "delayed",
+                ],
+                ["ZADD", self._delayed, repr(job.not_before), job.job_id],
+                ["SADD", self._org_jobs_prefix + job.org_id, job.job_id],
+            ]
+        return ops
+
+    @translating
+    async def enqueue(self, jobs: list[Job]) -> None:
+        if jobs:
+            await self._run(self._enqueue_ops(jobs))
+
+    @translating
+    async def claim_jobs(
+        self, consumer: str, *, limit: int, visibility_timeout: float, now: float | None = None
+    ) -> list[Job]:
+        if limit <= 0:
+            return []
+        at = time.time() if now is None else now
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        rows: list[list[Any]] = await self._claim(
+            keys=[self._stream, self._delayed],
+            args=[
+                CONSUMER_GROUP,
+                consumer,
+                repr(at),
+                limit,
+                ms(visibility_timeout),
+                self._job_prefix,
+                MOVE_DUE_BATCH,
+            ],
+        )
+        claimed: list[Job] = []
+        for _job_id, doc, attempts in rows:
+            job = from_json(Job, doc)
+            job.attempts = int(attempts)
+            claimed.append(job)
+        return claimed
+
+    @translating
+    async def ack_job(self, job_id: str) -> None:
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        await self._ack(
+            keys=[self._stream, self._delayed],
+            args=[CONSUMER_GROUP, self._job_key(job_id), job_id, self._org_jobs_prefix],
+        )
+
+    @translating
+    async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
+        if job.attempts >= max_attempts:
+            await self._dead_letter([job], error)
+            return False
+        retried = dataclasses.replace(job, not_before=at, last_error=error)
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        await self._retry(
+            keys=[self._stream, self._delayed],
+            args=[
+                CONSUMER_GROUP,
+                self._job_key(job.job_id),
+                job.job_id,
+                to_json(retried),
+                repr(at),
+            ],
+        )
+        return True
+
+    @translating
+    async def dead_letter_job(self, job: Job, reason: str) -> None:
+        await self._dead_letter([job], reason)
+
+    async def _dead_letter(self, jobs: list[Job], reason: str) -> int:
+        args: list[Any] = [CONSUMER_GROUP, self._job_prefix, self._org_jobs_prefix, reason]
+        for job in jobs:
+            dead = dataclasses.replace(job, last_error=job.last_error or reason, dead_reason="")
+            args += [
+                "JOB",
+                job.job_id,
+                job.org_id,
+                to_json(dead),
+                job.attempts,
+                repr(job.not_before),
+            ]
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        count = await self._dead_script(keys=[self._stream, self._delayed, self._dead], args=args)
+        return int(count)
+
+    @translating
+    async def dead_letter_org_jobs(self, org_id: str, reason: str) -> int:
+        args = [CONSUMER_GROUP, self._job_prefix, self._org_jobs_prefix, reason, "ORG", org_id]
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        count = await self._dead_script(keys=[self._stream, self._delayed, self._dead], args=args)
+        return int(count)
+
+    async def _load_jobs(self, job_ids: list[str]) -> list[Job]:
+        pipe = self._r.pipeline(transaction=False)
+        for job_id in job_ids:
+            pipe.hgetall(self._job_key(job_id))
+        rows: list[dict[str, str]] = await pipe.execute()
+        jobs: list[Job] = []
+        for row in rows:
+            if "doc" not in row:
+                continue
+            job = from_json(Job, row["doc"])
+            job.attempts = int(row.get("attempts", job.attempts))
+            job.dead_reason = row.get("dead_reason", "")
+            jobs.append(job)
+        return jobs
+
+    @translating
+    async def list_dead_letters(self, org_id: str | None = None, limit: int = 100) -> list[Job]:
+        # newest dead letter first: the one someone is most likely asking about
+        found: list[Job] = []
+        end = "+"
+        while len(found) < limit:
+            entries = cast(
+                "list[tuple[str, dict[str, str]]]",
+                await self._r.xrevrange(self._dead, max=end, min="-", count=max(limit, 100)),
+            )
+            if not entries:
+                break
+            jobs = await self._load_jobs([fields["job_id"] for _, fields in entries])
+            found += [job for job in jobs if org_id is None or job.org_id == org_id]
+            end = "(" + entries[-1][0]
+        return found[:limit]
+
+    @translating
+    async def requeue_dead_letters(self, job_ids: list[str] | None = None) -> int:
+        if job_ids is None:
+            entries = cast("list[tuple[str, dict[str, str]]]", await self._r.xrange(self._dead))
+            job_ids = [fields["job_id"] for _, fields in entries]
+        if not job_ids:
+            return 0
+        count = await self._requeue(
+            keys=[self._delayed, self._dead],
+            args=[self._job_prefix, self._org_jobs_prefix, *job_ids],
+        )
+        return int(count)
+
+    @translating
+    async def outbox_depth(self) -> int:
+        pipe = self._r.pipeline(transaction=False)
+        pipe.xlen(self._stream)
+        pipe.zcard(self._delayed)
+        in_stream, delayed = await pipe.execute()
+        return int(in_stream) + int(delayed)
+
+    # dedupe ----------------------------------------------------------------
+    @translating
+    async def claim_once(self, key: str, ttl: float) -> bool:
+        claimed = await self._r.set(self._key("once", key), "1", nx=True, px=ms(ttl))
+        return bool(claimed)
+
+    @translating
+    async def release_claim(self, key: str) -> None:
+        await self._r.delete(self._key("once", key))

@@ -1,0 +1,248 @@
+"""The Redis store's Lua scripts: every change to several keys runs as one script, which
+Redis executes as one step, so no other client sees a half-done change and a replica that
+dies mid-request cannot leave one behind. Registered on the client by `connection`."""
+
+# One script for every write that must be all-or-nothing. ARGV[1] is a dedupe key ("" for
+# none), ARGV[2] its time to live in ms, ARGV[3] a JSON list of operations. The dedupe claim
+# and the writes share one script, so there is no moment where the key is claimed and the
+# writes are not done: a crash between "claim" and "write" cannot happen (a failed enqueue
+# never leaves the key claimed). Keys are passed in ARGV because they depend on the records;
+# fine for a single Redis or a replicated primary, not for Redis Cluster.
+# Operations: a plain Redis command, or
+#   {"INDEX", fwd_hash, rev_hash, id, value}  unique value -> id index ("" removes it)
+#   {"ZINDEX", zset, rev_hash, id, member}    one lexicographic zset member per id
+APPLY = """
+local function index(fwd, rev, id, value)
+  local old = redis.call('HGET', rev, id)
+  if old and old ~= value and redis.call('HGET', fwd, old) == id then
+    redis.call('HDEL', fwd, old)
+  end
+  if value == '' then
+    redis.call('HDEL', rev, id)
+    return
+  end
+  local holder = redis.call('HGET', fwd, value)
+  if holder and holder ~= id then
+    redis.call('HDEL', rev, holder)
+  end
+  redis.call('HSET', fwd, value, id)
+  redis.call('HSET', rev, id, value)
+end
+
+local function zindex(zset, rev, id, member)
+  local old = redis.call('HGET', rev, id)
+  if old then
+    redis.call('ZREM', zset, old)
+  end
+  redis.call('ZADD', zset, 0, member)
+  redis.call('HSET', rev, id, member)
+end
+
+-- compare-and-set (ARGV 4-6: bookings hash, booking id, expected version): -1 and nothing
+-- written when the stored booking moved on; a replay still answers 0 first
+if ARGV[4] then
+  if ARGV[1] ~= '' and redis.call('EXISTS', ARGV[1]) == 1 then
+    return 0
+  end
+  local doc = redis.call('HGET', ARGV[4], ARGV[5])
+  local version = 0
+  if doc then
+    version = tonumber(cjson.decode(doc).version) or 0
+  end
+  if version ~= tonumber(ARGV[6]) then
+    return -1
+  end
+end
+if ARGV[1] ~= '' then
+  if not redis.call('SET', ARGV[1], '1', 'NX', 'PX', ARGV[2]) then
+    return 0
+  end
+end
+for _, op in ipairs(cjson.decode(ARGV[3])) do
+  if op[1] == 'INDEX' then
+    index(op[2], op[3], op[4], op[5])
+  elseif op[1] == 'ZINDEX' then
+    zindex(op[2], op[3], op[4], op[5])
+  else
+    redis.call(unpack(op))
+  end
+end
+return 1
+"""
+
+# Claim: move due delayed jobs into the stream, then take stuck entries (idle longer than
+# the visibility timeout: their worker died) and then new ones. One script, so two workers
+# never move the same delayed job twice, and attempts are counted with the claim.
+# KEYS: stream, delayed. ARGV: group, consumer, now, limit, min idle ms, job key prefix.
+CLAIM = """
+local stream, delayed = KEYS[1], KEYS[2]
+local group, consumer, now = ARGV[1], ARGV[2], ARGV[3]
+local limit, idle, jobs = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local batch = tonumber(ARGV[7])
+
+redis.pcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, batch)) do
+  redis.call('ZREM', delayed, id)
+  local entry = redis.call('XADD', stream, '*', 'job_id', id)
+  redis.call('HSET', jobs .. id, 'entry', entry, 'state', 'queued')
+end
+
+local got = {}
+local function take(entries)
+  for _, item in ipairs(entries) do
+    if type(item) == 'table' and type(item[2]) == 'table' then
+      local entry, job_id = item[1], item[2][2]
+      local key = jobs .. job_id
+      if redis.call('HGET', key, 'entry') == entry then
+        local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+        table.insert(got, {job_id, redis.call('HGET', key, 'doc'), attempts})
+      else
+        -- its job was acked or dead-lettered meanwhile: drop the leftover entry
+        redis.call('XACK', stream, group, entry)
+        redis.call('XDEL', stream, entry)
+      end
+    end
+  end
+end
+
+local cursor, rounds = '0-0', 0
+repeat
+  local reply = redis.call('XAUTOCLAIM', stream, group, consumer, idle, cursor,
+                           'COUNT', limit - #got)
+  cursor = reply[1]
+  take(reply[2])
+  rounds = rounds + 1
+until cursor == '0-0' or #got >= limit or rounds >= 50
+
+if #got < limit then
+  local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', limit - #got,
+                           'STREAMS', stream, '>')
+  if reply then
+    take(reply[1][2])
+  end
+end
+return got
+"""
+
+# Ack: forget the job. KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix.
+ACK = """
+local key = ARGV[2]
+local state = redis.call('HGET', key, 'state')
+if not state or state == 'dead' then
+  return 0
+end
+local entry = redis.call('HGET', key, 'entry')
+if entry then
+  redis.call('XACK', KEYS[1], ARGV[1], entry)
+  redis.call('XDEL', KEYS[1], entry)
+end
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('SREM', ARGV[4] .. redis.call('HGET', key, 'org'), ARGV[3])
+redis.call('DEL', key)
+return 1
+"""
+
+# Retry: out of the stream, back into the delayed set at `at`.
+# KEYS: stream, delayed. ARGV: group, job key, job id, doc, at.
+RETRY = """
+local key = ARGV[2]
+local state = redis.call('HGET', key, 'state')
+if not state or state == 'dead' then
+  return 0
+end
+local entry = redis.call('HGET', key, 'entry')
+if entry then
+  redis.call('XACK', KEYS[1], ARGV[1], entry)
+  redis.call('XDEL', KEYS[1], entry)
+  redis.call('HDEL', key, 'entry')
+end
+redis.call('HSET', key, 'doc', ARGV[4], 'not_before', ARGV[5], 'state', 'delayed')
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
+return 1
+"""
+
+# Dead-letter jobs. KEYS: stream, delayed, dead stream.
+# ARGV: group, job key prefix, org set prefix, reason, then either "ORG", org id (every job
+# of that org that is not dead yet, read inside the script so none slips through), or per
+# job: "JOB", job id, org, doc, attempts, not_before.
+DEAD = """
+local stream, delayed, dead = KEYS[1], KEYS[2], KEYS[3]
+local group, jobs, orgs, reason = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+
+local function kill(id, org)
+  local key = jobs .. id
+  local entry = redis.call('HGET', key, 'entry')
+  if entry then
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+    redis.call('HDEL', key, 'entry')
+  end
+  local old_dead = redis.call('HGET', key, 'dead_entry')
+  if old_dead then
+    redis.call('XDEL', dead, old_dead)
+  end
+  redis.call('ZREM', delayed, id)
+  redis.call('SREM', orgs .. org, id)
+  local dead_entry = redis.call('XADD', dead, '*', 'job_id', id)
+  redis.call('HSET', key, 'state', 'dead', 'dead_entry', dead_entry, 'dead_reason', reason,
+             'org', org)
+end
+
+if ARGV[5] == 'ORG' then
+  local org = ARGV[6]
+  local count = 0
+  for _, id in ipairs(redis.call('SMEMBERS', orgs .. org)) do
+    if redis.call('HEXISTS', jobs .. id, 'doc') == 1 then
+      kill(id, org)
+      count = count + 1
+    else
+      redis.call('SREM', orgs .. org, id)
+    end
+  end
+  return count
+end
+
+local count = 0
+for i = 6, #ARGV, 6 do
+  local id, org = ARGV[i], ARGV[i+1]
+  kill(id, org)
+  redis.call('HSET', jobs .. id, 'doc', ARGV[i+2], 'attempts', ARGV[i+3],
+             'not_before', ARGV[i+4])
+  count = count + 1
+end
+return count
+"""
+
+# Requeue dead letters. KEYS: delayed, dead stream. ARGV: job key prefix, org set prefix, ids.
+REQUEUE = """
+local delayed, dead, jobs, orgs = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local count = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local key = jobs .. id
+  if redis.call('HGET', key, 'state') == 'dead' then
+    local dead_entry = redis.call('HGET', key, 'dead_entry')
+    if dead_entry then
+      redis.call('XDEL', dead, dead_entry)
+    end
+    redis.call('HDEL', key, 'dead_entry', 'dead_reason')
+    redis.call('HSET', key, 'state', 'delayed', 'attempts', 0)
+    redis.call('ZADD', delayed, redis.call('HGET', key, 'not_before') or 0, id)
+    redis.call('SADD', orgs .. redis.call('HGET', key, 'org'), id)
+    count = count + 1
+  end
+end
+return count
+"""
+
+# Read a record through an index in one round trip: KEYS[1] maps ARGV[1] to an id, KEYS[2]
+# maps ids to documents. Callback intake looks up an org by its push key and a candidate by
+# email on every request; two dependent HGETs were two round trips.
+HGET_VIA = """
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then
+  return false
+end
+return redis.call('HGET', KEYS[2], id)
+"""
