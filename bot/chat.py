@@ -1,19 +1,25 @@
 """Neutral chat terms shared by the core and the platform adapters.
 
-The command layer receives an `Actor` in a `Conversation` and returns `Reply`s; the outbox
-worker sends cards through a `DeliveryAdapter` that each platform implements.
+A platform turns what a member did (typed a command, pressed a button, submitted a form)
+into a `Turn`; the core answers it with `Reply`s (`bot.commands.handle_turn`), which the
+platform shows its own way. The outbox worker sends cards through a `DeliveryAdapter` that
+each platform implements.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from bot.store.records import MessageRef
 from cards.model import Card
 
 ConversationKind = Literal["channel", "dm", "group"]
-Visibility = Literal["private", "public"]
+# private: only the actor sees it; public: everyone in the conversation; update: it takes the
+# place of what the actor acted on (the submitted form, the message whose button was pressed)
+Visibility = Literal["private", "public", "update"]
+TurnKind = Literal["command", "action", "form"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,8 @@ class Actor:
     org_id: str
     user_id: str
     display_name: str = ""
-    is_platform_admin: bool = False  # Slack workspace owner/admin; always False on Teams
+    # an admin of the workspace / tenant, as far as the platform tells (some cannot)
+    is_platform_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,14 +43,62 @@ class Conversation:
     name: str = ""
 
 
+@dataclass(frozen=True)
+class Mentions:
+    """Users and channels the platform resolved in the command text.
+
+    Command text reaches the core in a neutral form (see `bot.commands.parser`): a user is
+    `@<id>` and a channel `#<id>`. The platform puts only ids it has checked here (with a
+    display name, "" when unknown); the command layer refuses an `@<id>` or `#<id>` that is
+    not listed, so a made-up word can never become an admin or a route.
+    """
+
+    users: Mapping[str, str] = field(default_factory=dict)
+    channels: Mapping[str, str] = field(default_factory=dict)
+    # the platform lets a member pick a channel in the text, so usage lines may offer it
+    can_name_channels: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One thing a member did, in the core's terms.
+
+    - command: `text` is the command line ("schedule link for ann@example.com"), its
+      mentions already checked (`mentions`);
+    - action: a button of one of our cards was pressed: `action_id` and its `value`;
+    - form: a form was submitted: `action_id` is the form's id, `values` its inputs.
+    `zone` and `locale` are the reader's, when the platform says them.
+    """
+
+    actor: Actor
+    conversation: Conversation
+    kind: TurnKind
+    text: str = ""
+    action_id: str = ""
+    value: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+    mentions: Mentions = field(default_factory=Mentions)
+    zone: str | None = None
+    locale: str | None = None
+
+    @property
+    def org_id(self) -> str:
+        return self.actor.org_id
+
+
 @dataclass
 class Reply:
-    """What to show, and to whom: `private` only to the actor, `public` to the conversation."""
+    """What to show, and to whom (see Visibility)."""
 
     card: Card
     visibility: Visibility = "private"
-    # set when the reply is a form to open (Slack modal / Teams card form)
+    # the card is a form to open (a modal, a card with inputs)
     opens_form: bool = False
+    # a submitted form was refused: input name -> what is wrong with it ("form": the whole
+    # form); `card` says it in a card, `form_again` is the form refilled, for platforms that
+    # show the problems on the form itself
+    form_errors: dict[str, str] = field(default_factory=dict)
+    form_again: Card | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ SETUP_SUBMIT_ACTIONS = (SETUP_SUBMIT, SETUP_SUBMIT_LEGACY)
 SETUP_FORM = "cronofy_setup"  # the form as a Slack modal (its callback id)
 SETUP_DONE_FORM = "cronofy_setup_done"  # the modal once submitted: checking, then the outcome
 
+# every form the command layer answers, by the id a submission comes back with: its submit
+# button's action id (a form's id), and the callback id of setup modals opened before that
+FORMS = (*SETUP_SUBMIT_ACTIONS, SETUP_FORM)
+
 # the inputs the core reads, and the keys of the field errors it answers with
 CLIENT_ID = "client_id"
 CLIENT_SECRET = "client_secret"

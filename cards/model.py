@@ -177,6 +177,8 @@ class Card:
     blocks: list[Element] = field(default_factory=list)
     status: Status | None = None
     fallback: str = ""
+    # a form's id: what its submission comes back as (a Slack modal's callback id)
+    form_id: str = ""
 
     @property
     def inputs(self) -> list[TextInput | ChoiceInput]:
@@ -264,12 +266,15 @@ def _decode(value: Any) -> Any:
 
 def card_to_dict(card: Card) -> dict[str, Any]:
     """JSON-safe dict of `card`; `card_from_dict` rebuilds an equal card."""
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "status": card.status,
         "fallback": card.fallback,
         "blocks": [_encode(b) for b in card.blocks],
     }
+    if card.form_id:
+        data["form_id"] = card.form_id
+    return data
 
 
 def card_from_dict(data: dict[str, Any]) -> Card:
@@ -285,7 +290,12 @@ def card_from_dict(data: dict[str, Any]) -> Card:
     fallback = data.get("fallback", "")
     if not isinstance(fallback, str):
         raise ValueError("card fallback must be text")
-    return Card(blocks=[_decode(b) for b in blocks], status=status, fallback=fallback)
+    form_id = data.get("form_id", "")
+    if not isinstance(form_id, str):
+        raise ValueError("card form_id must be text")
+    return Card(
+        blocks=[_decode(b) for b in blocks], status=status, fallback=fallback, form_id=form_id
+    )
 
 
 __all__ = [

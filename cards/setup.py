@@ -102,6 +102,7 @@ def setup_form(data_center: str | None = None, client_id: str | None = None) -> 
             ),
         ],
         fallback="Cronofy setup: enter your Client ID, Client Secret and data center",
+        form_id=actions.SETUP_FORM,
     )
 
 
@@ -200,6 +201,11 @@ def form_without_trigger() -> Card:
 
 def form_not_opened() -> Card:
     return note("The setup form could not be opened; please run the command again.")
+
+
+def form_pending(form_id: str) -> Card:
+    """Shown in place of a submitted form while it is still being worked on."""
+    return checking_keys() if form_id in actions.FORMS else note("Working on it…")
 
 
 SETUP_INCOMPLETE = "Setup did not complete. Please try again."

@@ -27,11 +27,12 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import logs as slack_logs
+from adapters.slack import log_lines as slack_logs
 from adapters.slack.delivery import SlackDelivery, configure_client, web_client
 from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
-from adapters.slack.listeners import SlackListeners, org_id_for
+from adapters.slack.listeners import SlackListeners
 from adapters.slack.settings import SlackSettings
+from adapters.slack.turns import NAME, org_id_for
 from adapters.slack.verify import (
     MAX_CLOCK_SKEW,
     MalformedRequest,
@@ -51,7 +52,6 @@ from bot.runtime import SERVICES, Services
 
 log = logging.getLogger(__name__)
 
-NAME = "slack"
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.chat import Actor, Conversation
-from bot.commands import CommandContext, run_command
+from adapters.slack.turns import NAME
+from bot.chat import Actor, Conversation, Turn
+from bot.commands import handle_turn
 from bot.cronofy.connect import authorize_url_for
 from bot.errors import SlotbotError
 from bot.runtime import Services
@@ -24,9 +25,10 @@ async def _connect_url(services: Services, org_id: str, user_id: str) -> str | N
         return None
 
 
-async def _command_blocks(ctx: CommandContext, command: str) -> list[Element]:
+async def _command_blocks(services: Services, asker: Turn, command: str) -> list[Element]:
     """The blocks of the cards a command answers with: Home shows what the commands show."""
-    replies = await run_command(ctx, command)
+    turn = Turn(asker.actor, asker.conversation, "command", text=command)
+    replies = await handle_turn(services, turn)
     return [block for reply in replies for block in reply.card.blocks]
 
 
@@ -40,14 +42,14 @@ async def home_card(services: Services, org_id: str, user_id: str, *, is_admin: 
     if not connected and set_up:
         url = await _connect_url(services, org_id, user_id)
 
-    ctx = CommandContext(
-        services=services,
-        actor=Actor("slack", org_id, user_id, is_platform_admin=is_admin),
-        conversation=Conversation("slack", org_id, user_id, kind="dm"),
+    asker = Turn(
+        Actor(NAME, org_id, user_id, is_platform_admin=is_admin),
+        Conversation(NAME, org_id, user_id, kind="dm"),
+        "command",
     )
-    sections = [await _command_blocks(ctx, "schedule upcoming")]
+    sections = [await _command_blocks(services, asker, "schedule upcoming")]
     if is_admin:
-        sections.append(await _command_blocks(ctx, "cronofy status"))
+        sections.append(await _command_blocks(services, asker, "cronofy status"))
     return home(
         connected=connected,
         email=member.email if member is not None else None,

@@ -16,7 +16,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import logs as slack_logs
+from adapters.slack import log_lines as slack_logs
 from bot.commands import Mentions
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from adapters.teams import logs as teams_logs
+from adapters.teams import log_lines as teams_logs
 from adapters.teams.auth import build_authentication
 from adapters.teams.bot import SlotbotTeamsBot
 from adapters.teams.delivery import TeamsDelivery

@@ -14,10 +14,11 @@ from botbuilder.schema import (
 )
 from botbuilder.schema.teams import TeamInfo
 
-from adapters.teams import logs as teams_logs
+from adapters.teams import log_lines as teams_logs
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.mentions import neutral_text, open_origin, seal_origin
 from adapters.teams.refs import (
+    NAME,
     ConversationRefs,
     channel_of,
     org_id_for,
@@ -26,16 +27,14 @@ from adapters.teams.refs import (
 )
 from adapters.teams.render import card_activity, card_content, tag_actions, with_errors
 from adapters.teams.retry import with_retry
-from bot.chat import Actor, Conversation, ConversationKind, Reply
-from bot.commands import CommandContext, run_action, run_command, submit_setup
+from bot.chat import Actor, Conversation, ConversationKind, Reply, Turn, TurnKind
+from bot.commands import handle_turn
 from bot.errors import DeliveryError
 from bot.org_state import deactivate_org, reactivate_org
 from bot.runtime import Services
 from cards import actions
 from cards import errors as say
 from cards.help import help_card
-from cards.setup import SETUP_INCOMPLETE, setup_form
-from cards.text import to_text
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +58,32 @@ def invoke_body(status: int, content_type: str, value: object) -> dict[str, obje
     return {"statusCode": status, "type": content_type, "value": value}
 
 
-def is_setup_submission(action_id: str, data: dict[str, Any]) -> bool:
-    return action_id in actions.SETUP_SUBMIT_ACTIONS or actions.CLIENT_SECRET in data
+# what a button puts in the data it sends besides the inputs of its card
+_BUTTON_DATA = frozenset({"action_id", "verb", "value", "msteams", ORIGIN_KEY})
+
+
+def is_form(action_id: str, data: dict[str, Any]) -> bool:
+    """A form's submit button, or a submission that carries inputs but lost its button's
+    id (cards from an older version): the core knows the form by its id, or its inputs."""
+    if action_id in actions.FORMS:
+        return True
+    return not action_id and any(key not in _BUTTON_DATA for key in data)
 
 
 def toast_for(replies: list[Reply]) -> str:
     """The short answer to a button press: an error says what went wrong, never "Done."."""
     return say.action_answer([reply.card for reply in replies])
+
+
+def zone_of(activity: Activity) -> str | None:
+    """The sender's time zone: the activity's own, or what their client says of itself."""
+    if isinstance(activity.local_timezone, str) and activity.local_timezone:
+        return str(activity.local_timezone)
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        if getattr(entity, "type", None) == "clientInfo" and isinstance(extra.get("timezone"), str):
+            return str(extra["timezone"]) or None
+    return None
 
 
 def command_text(activity: Activity) -> str:
@@ -122,33 +140,40 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     # who and where ----------------------------------------------------------------
 
-    def command_context(
-        self, activity: Activity, conversation: Conversation | None = None
-    ) -> CommandContext:
-        tenant = tenant_of(activity)
-        org_id = org_id_for(tenant)
+    def turn_for(
+        self,
+        activity: Activity,
+        kind: TurnKind,
+        conversation: Conversation | None = None,
+        **fields: Any,
+    ) -> Turn:
+        """What the activity's sender did, as the core's Turn."""
+        org_id = org_id_for(tenant_of(activity))
         sender = activity.from_property
         actor = Actor(
-            platform="teams",
+            platform=NAME,
             org_id=org_id,
             user_id=user_id_of(activity),
             display_name=(sender.name or "") if sender else "",
             is_platform_admin=False,  # Teams gives no admin flag without Graph
         )
         if conversation is None:
-            kind = conversation_kind(activity)
+            kind_of = conversation_kind(activity)
             data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
             channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
             conversation = Conversation(
-                platform="teams",
+                platform=NAME,
                 org_id=org_id,
                 conversation_id=channel_of(activity)
-                if kind == "channel"
+                if kind_of == "channel"
                 else (activity.conversation.id if activity.conversation else ""),
-                kind=kind,
+                kind=kind_of,
                 name=str(channel.get("name") or "") if isinstance(channel, dict) else "",
             )
-        return CommandContext(services=self.services, actor=actor, conversation=conversation)
+        locale = activity.locale if isinstance(activity.locale, str) else None
+        return Turn(
+            actor, conversation, kind, zone=zone_of(activity), locale=locale or None, **fields
+        )
 
     # messages -----------------------------------------------------------------------
 
@@ -163,25 +188,23 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         # anything that is not a command gets "I didn't understand" and the short help from
         # the command layer; mentions of people become ids the core can trust
         text, mentions = await neutral_text(turn_context, command_text(activity))
-        ctx = self.command_context(activity)
-        ctx.mentions = mentions
-        replies = await run_command(ctx, text)
-        await self.deliver(turn_context, ctx, replies)
+        turn = self.turn_for(activity, "command", text=text, mentions=mentions)
+        replies = await handle_turn(self.services, turn)
+        await self.deliver(turn_context, turn, replies)
 
     async def on_submit(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         """An Action.Submit button (or its fallback for an Action.Execute) on one of our cards."""
         activity = turn_context.activity
         data = dict(value)
-        if is_setup_submission(str(data.get("action_id") or data.get("verb") or ""), data):
-            outcome_card = await self.setup(activity, data)
-            message = card_activity(outcome_card)
+        action_id = str(data.get("action_id") or data.get("verb") or "")
+        if is_form(action_id, data):
+            message = card_activity(await self.form(activity, action_id, data))
             if activity.reply_to_id:
                 message.id = activity.reply_to_id
                 await with_retry(lambda: turn_context.update_activity(message))
             else:
                 await with_retry(lambda: turn_context.send_activity(message))
             return
-        action_id = str(data.get("action_id") or data.get("verb") or "")
         await self.action(turn_context, action_id, data)
 
     # Action.Execute ------------------------------------------------------------------
@@ -208,28 +231,25 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         verb = str(action.get("verb") or "")
         raw = action.get("data")
         data: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
-        if is_setup_submission(verb, data):
-            card = await self.setup(activity, data)
+        action_id = str(data.get("action_id") or verb)
+        if is_form(action_id, data):
+            card = await self.form(activity, action_id, data)
             return InvokeResponse(status=200, body=invoke_body(200, CARD_CONTENT_TYPE, card))
-        note = await self.action(turn_context, str(data.get("action_id") or verb), data)
+        note = await self.action(turn_context, action_id, data)
         return InvokeResponse(status=200, body=invoke_body(200, MESSAGE_CONTENT_TYPE, note))
 
-    # setup form ----------------------------------------------------------------------
+    # forms ---------------------------------------------------------------------------
 
-    async def setup(self, activity: Activity, data: dict[str, Any]) -> dict[str, Any]:
-        """Run the submitted setup form; the card to show instead of the form."""
-        ctx = self.command_context(activity)
-        client_id = str(data.get(actions.CLIENT_ID) or "").strip()
-        client_secret = str(data.get(actions.CLIENT_SECRET) or "").strip()
-        data_center = str(data.get(actions.DATA_CENTER) or "").strip()
-        outcome = await submit_setup(ctx, client_id, client_secret, data_center)
-        if outcome.ok and outcome.reply is not None:
-            return card_content(outcome.reply.card)
-        form = setup_form(data_center=data_center or None, client_id=client_id or None)
-        errors = outcome.field_errors or {"form": SETUP_INCOMPLETE}
-        if outcome.reply is not None and not outcome.field_errors:
-            errors = {"form": to_text(outcome.reply.card)}
-        return with_errors(card_content(form), errors)
+    async def form(self, activity: Activity, form_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A submitted form; the card to show in its place (the form again, with the
+        problems on it, when it was refused)."""
+        values = {k: str(v) for k, v in data.items() if k not in _BUTTON_DATA and v is not None}
+        turn = self.turn_for(activity, "form", action_id=form_id, values=values)
+        replies = await handle_turn(self.services, turn)
+        reply = replies[0]
+        if not reply.form_errors:
+            return card_content(reply.card)
+        return with_errors(card_content(reply.form_again or reply.card), reply.form_errors)
 
     # buttons -------------------------------------------------------------------------
 
@@ -252,14 +272,14 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 target = stored.reference
                 kinds: dict[str, ConversationKind] = {"channel": "channel", "groupChat": "group"}
                 conversation = Conversation(
-                    platform="teams",
+                    platform=NAME,
                     org_id=org_id_for(stored.tenant_id),
                     conversation_id=origin,
                     kind=kinds.get(stored.kind, "dm"),
                 )
-        ctx = self.command_context(activity, conversation)
-        replies = await run_action(ctx, action_id, value)
-        await self.deliver(turn_context, ctx, replies, public_to=target)
+        turn = self.turn_for(activity, "action", conversation, action_id=action_id, value=value)
+        replies = await handle_turn(self.services, turn)
+        await self.deliver(turn_context, turn, replies, public_to=target)
         return toast_for(replies)
 
     # replies -------------------------------------------------------------------------
@@ -267,7 +287,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def deliver(
         self,
         turn_context: TurnContext,
-        ctx: CommandContext,
+        turn: Turn,
         replies: list[Reply],
         *,
         public_to: ConversationReference | None = None,
@@ -297,7 +317,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                     self.services.secrets,
                     tenant_of(activity),
                     user_id_of(activity),
-                    ctx.conversation.conversation_id,
+                    turn.conversation.conversation_id,
                 )
                 message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}))
                 try:
@@ -311,7 +331,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                     return
                 moved_to_personal = True
         if moved_to_personal:
-            pointer = MessageFactory.text(say.answered_privately(ctx.actor.display_name))
+            pointer = MessageFactory.text(say.answered_privately(turn.actor.display_name))
             await with_retry(lambda: turn_context.send_activity(pointer))
 
     async def personal_for(self, activity: Activity) -> ConversationReference:

@@ -23,7 +23,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 
-from adapters.teams import logs as teams_logs
+from adapters.teams import log_lines as teams_logs
 from bot.commands import Mentions
 from bot.errors import SecretKeyRetired
 from bot.secrets import SecretBox

@@ -1,4 +1,4 @@
-"""The command layer behind `bot.commands.run_command`, `submit_setup` and `run_action`.
+"""The command layer behind `bot.commands.handle_turn`: commands, button presses, forms.
 
 Each command checks who may run it, does its reads and writes, and answers with cards.
 Errors a person can act on become a card that says what to do; nothing here raises to
@@ -8,12 +8,12 @@ the adapter except a bug.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from bot import logs, org_state
 from bot.chat import Reply
-from bot.commands import CommandContext, SetupOutcome, facts
+from bot.commands import CommandContext, facts
 from bot.commands import parser as p
 from bot.cronofy import connect, links, setup
 from bot.errors import (
@@ -29,6 +29,7 @@ from cards import actions, admin, candidates, errors, scheduling
 from cards import setup as setup_cards
 from cards.help import channel_not_visible, help_card, user_not_here
 from cards.model import Card
+from cards.text import to_text
 
 log = logging.getLogger(__name__)
 
@@ -390,29 +391,43 @@ async def _user_name(ctx: CommandContext, user_id: str) -> str:
 # --- the setup form ---------------------------------------------------------------------
 
 
-async def dispatch_setup(
-    ctx: CommandContext, client_id: str, client_secret: str, data_center: str
-) -> SetupOutcome:
+async def dispatch_form(ctx: CommandContext, form_id: str, values: Mapping[str, str]) -> Reply:
+    """A submitted form: the reply takes the form's place (see Reply.form_errors)."""
+    # a form is known by its id; a submission that lost it (a card from an older version)
+    # by its inputs
+    if form_id in actions.FORMS or (not form_id and actions.CLIENT_SECRET in values):
+        return await _setup_submitted(ctx, values)
+    return Reply(card=errors.error(errors.BUTTON_GONE), visibility="update")
+
+
+async def _setup_submitted(ctx: CommandContext, values: Mapping[str, str]) -> Reply:
+    client_id = values.get(actions.CLIENT_ID, "").strip()
+    client_secret = values.get(actions.CLIENT_SECRET, "").strip()
+    data_center = values.get(actions.DATA_CENTER, "").strip()
+    again = setup_cards.setup_form(data_center=data_center or None, client_id=client_id or None)
+
+    def refused(card: Card, field_errors: Mapping[str, str]) -> Reply:
+        problems = dict(field_errors) or {"form": to_text(card)}
+        return Reply(card=card, visibility="update", form_errors=problems, form_again=again)
+
     try:
         result = await setup.submit_setup(
             ctx.services, ctx.actor, client_id, client_secret, data_center
         )
     except PermissionDenied:
-        return SetupOutcome(ok=False, reply=Reply(card=errors.error_not_admin()))
+        return refused(errors.error_not_admin(), {})
     except StoreError:
         log.exception(logs.COMMAND_FAILED, "cronofy setup", ctx.actor.user_id, ctx.actor.org_id)
-        return SetupOutcome(ok=False, reply=Reply(card=errors.error_store_down(try_again=False)))
+        return refused(errors.error_store_down(try_again=False), {})
     if result.ok:
         card = setup_cards.setup_result(
             result.push_url, result.data_center, became_admin=result.became_admin
         )
-        return SetupOutcome(ok=True, reply=Reply(card=card))
+        return Reply(card=card, visibility="update")
     if result.unreachable:
-        card = errors.error_cronofy_unreachable()
-    else:
-        reason = " ".join(dict.fromkeys(result.field_errors.values()))
-        card = errors.error_keys_rejected(reason)
-    return SetupOutcome(ok=False, field_errors=result.field_errors, reply=Reply(card=card))
+        return refused(errors.error_cronofy_unreachable(), result.field_errors)
+    reason = " ".join(dict.fromkeys(result.field_errors.values()))
+    return refused(errors.error_keys_rejected(reason), result.field_errors)
 
 
 # --- button presses ---------------------------------------------------------------------
@@ -444,4 +459,4 @@ async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply
     raise CommandError(errors.BUTTON_GONE)
 
 
-__all__ = ["dispatch", "dispatch_action", "dispatch_setup"]
+__all__ = ["dispatch", "dispatch_action", "dispatch_form"]

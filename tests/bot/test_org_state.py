@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bot.chat import DeliveryTarget
-from bot.commands import run_command
 from bot.org_state import (
     APP_UNINSTALLED,
     RELEASE_MAX_AGE,
@@ -18,6 +17,7 @@ from bot.outbox import notice_job
 from bot.store.base import Store
 from bot.store.records import CronofyConfig, Job, Org
 from cards.model import Card, Header
+from tests.bot.commands.turns import run_command
 from tests.bot.cronofy.support import ORG_ID, Clock, actor, card_text, ctx, make_services
 
 ADMIN = "U_ADMIN"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.commands import run_command
 from bot.runtime import Services
+from tests.bot.commands.turns import run_command
 from tests.bot.cronofy.support import (
     ORG_ID,
     Clock,

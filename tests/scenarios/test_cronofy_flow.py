@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.alerts.http import ALERTS
 from bot.app import create_app
 from bot.chat import Actor, Conversation
-from bot.commands import CommandContext, run_command, submit_setup
+from bot.commands import CommandContext
 from bot.config import Settings
 from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox, generate_key
@@ -22,6 +22,7 @@ from cards.text import to_text
 from tests.bot.alerts import payloads
 from tests.bot.alerts.pipeline import Clock, encode, sign
 from tests.bot.alerts.recording import RecordingAdapter
+from tests.bot.commands.turns import run_command, submit_setup
 from tests.fakes.cronofy import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeCronofy
 
 ORG = "slack:T0FLOW"

@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from bot.chat import Actor, Conversation
-from bot.commands import CommandContext, run_command
+from bot.commands import CommandContext
 from bot.secrets import SecretBox
 from bot.store.base import Store
 from bot.store.records import AlertRoute, Candidate, Member, Org, TrackedLink
@@ -29,6 +29,7 @@ from tests.bot.alerts.pipeline import (
     sign,
     start_pipeline,
 )
+from tests.bot.commands.turns import run_command
 
 ORG_B = "slack:T0OTHER"
 KEY_B = "pushkey_other_0123456789"

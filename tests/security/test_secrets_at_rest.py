@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
 from bot.chat import Actor, Conversation
-from bot.commands import CommandContext, run_command, submit_setup
+from bot.commands import CommandContext
 from bot.config import Settings
 from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox, generate_key
@@ -31,6 +31,7 @@ from bot.store.sqlite import SQLiteStore
 from tests.adapters.slack.support import slack_settings
 from tests.bot.alerts import payloads
 from tests.bot.alerts.pipeline import encode, sign
+from tests.bot.commands.turns import run_command, submit_setup
 from tests.fakes.cronofy import FakeCronofy
 from tests.fakes.slack import FakeSlack
 from tests.support.redis_server import RedisServer

@@ -12,13 +12,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.commands import run_command, submit_setup
 from bot.cronofy import connect
 from bot.cronofy import http as cronofy_http
 from bot.cronofy.client import CronofyClient, CronofyKeys
 from bot.runtime import SERVICES, Services
 from bot.store.base import Store
 from bot.store.records import Member
+from tests.bot.commands.turns import run_command, submit_setup
 from tests.bot.cronofy.support import (
     ORG_ID,
     PUBLIC_URL,

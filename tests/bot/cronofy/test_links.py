@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.chat import Reply
-from bot.commands import run_action, run_command, submit_setup
 from bot.cronofy import links
 from bot.runtime import Services
 from bot.store.records import Member
+from tests.bot.commands.turns import run_action, run_command, submit_setup
 from tests.bot.cronofy.support import ORG_ID, actor, card_text, ctx
 from tests.fakes.cronofy import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeCronofy
 

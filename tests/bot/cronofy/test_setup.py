@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from bot.commands import run_action, run_command, submit_setup
 from bot.runtime import Services
 from bot.store.records import Member
+from tests.bot.commands.turns import run_action, run_command, submit_setup
 from tests.bot.cronofy.support import ORG_ID, PUBLIC_URL, actor, card_text, ctx
 from tests.fakes.cronofy import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeCronofy
 

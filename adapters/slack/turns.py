@@ -1,0 +1,189 @@
+"""What a member did on Slack, as the core's `Turn`: a slash command, a button press, a
+submitted modal. Who they are (workspace admin or not) is asked of Slack and remembered
+briefly."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import log_lines as slack_logs
+from adapters.slack.render import base_action_id
+from adapters.slack.text import mentions_for, neutral_text
+from bot.chat import Actor, Conversation, ConversationKind, Turn, TurnKind
+
+log = logging.getLogger(__name__)
+
+NAME = "slack"
+ADMIN_CACHE_TTL = 300.0
+
+
+def org_id_for(team_id: str) -> str:
+    """The one place a Slack org id is made."""
+    return f"{NAME}:{team_id}"
+
+
+def conversation_kind(channel_id: str, channel_name: str = "") -> ConversationKind:
+    if channel_id.startswith("D") or channel_name == "directmessage":
+        return "dm"
+    if channel_name == "mpdm" or channel_name.startswith("mpdm-"):
+        return "group"
+    return "channel"
+
+
+class AdminCache:
+    """Workspace owners and admins per `users.info`, remembered briefly."""
+
+    def __init__(self, clock: Callable[[], float], ttl: float = ADMIN_CACHE_TTL) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._known: dict[tuple[str, str], tuple[bool, float]] = {}
+
+    async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        now = self._clock()
+        hit = self._known.get((team_id, user_id))
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        if not client.token:
+            return False
+        try:
+            response = await client.users_info(user=user_id)
+        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
+            log.warning(slack_logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
+            return False
+        user = response.get("user") or {}
+        admin = bool(
+            isinstance(user, dict)
+            and (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        )
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[(team_id, user_id)] = (admin, now + self._ttl)
+        return admin
+
+
+def _text(value: object) -> str:
+    return str(value or "") if not isinstance(value, dict | list) else ""
+
+
+def _id_of(value: object) -> str:
+    return _text(value.get("id")) if isinstance(value, dict) else ""
+
+
+class TurnMaker:
+    """Slack payloads (as bolt hands them to listeners) → Turns."""
+
+    def __init__(self, admins: AdminCache) -> None:
+        self.admins = admins
+
+    async def _turn(
+        self,
+        client: AsyncWebClient,
+        kind: TurnKind,
+        *,
+        team_id: str,
+        user_id: str,
+        user_name: str = "",
+        channel_id: str = "",
+        channel_name: str = "",
+        **fields: Any,
+    ) -> Turn:
+        org_id = org_id_for(team_id)
+        admin = await self.admins.is_admin(client, team_id, user_id)
+        actor = Actor(NAME, org_id, user_id, display_name=user_name, is_platform_admin=admin)
+        conversation = Conversation(
+            NAME,
+            org_id,
+            channel_id or user_id,
+            kind=conversation_kind(channel_id, channel_name) if channel_id else "dm",
+            name=channel_name,
+        )
+        return Turn(actor, conversation, kind, **fields)
+
+    async def command(self, client: AsyncWebClient, body: dict[str, Any]) -> Turn:
+        """A slash command: Slack's <@U…>, <#C…> and <url|…> markup becomes the core's
+        neutral form, and the ids it names are checked with Slack."""
+        team_id = _text(body.get("team_id"))
+        command = _text(body.get("command")).lstrip("/")
+        neutral = neutral_text(_text(body.get("text")).strip())
+        return await self._turn(
+            client,
+            "command",
+            team_id=team_id,
+            user_id=_text(body.get("user_id")),
+            user_name=_text(body.get("user_name")),
+            channel_id=_text(body.get("channel_id")),
+            channel_name=_text(body.get("channel_name")),
+            text=f"{command} {neutral.text}".strip(),
+            mentions=await mentions_for(client, team_id, neutral),
+        )
+
+    async def action(
+        self, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
+    ) -> Turn:
+        """A button of one of our messages."""
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+        assert isinstance(user, dict) and isinstance(channel, dict)
+        return await self._turn(
+            client,
+            "action",
+            team_id=_id_of(body.get("team")),
+            user_id=_text(user.get("id")),
+            user_name=_text(user.get("username") or user.get("name")),
+            channel_id=_text(channel.get("id")),
+            channel_name=_text(channel.get("name")),
+            action_id=base_action_id(_text(action.get("action_id"))),
+            value=_text(action.get("value")),
+        )
+
+    async def form(self, client: AsyncWebClient, body: dict[str, Any]) -> Turn:
+        """A submitted modal: its callback id is the form's id, its inputs the values."""
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        user = body.get("user") if isinstance(body.get("user"), dict) else {}
+        assert isinstance(view, dict) and isinstance(user, dict)
+        return await self._turn(
+            client,
+            "form",
+            team_id=_id_of(body.get("team")),
+            user_id=_text(user.get("id")),
+            user_name=_text(user.get("name")),
+            channel_id=metadata(view).get("channel_id", ""),
+            action_id=_text(view.get("callback_id")),
+            values=form_values(view),
+        )
+
+
+def form_values(view: dict[str, Any]) -> dict[str, str]:
+    """A modal's inputs by name (the renderer makes block_id = action_id = the input name)."""
+    out: dict[str, str] = {}
+    values = (view.get("state") or {}).get("values") or {}
+    if not isinstance(values, dict):
+        return out
+    for block_id, actions in values.items():
+        if not isinstance(actions, dict):
+            continue
+        for state in actions.values():
+            if not isinstance(state, dict):
+                continue
+            value = state.get("value")
+            if value is None:
+                selected = state.get("selected_option")
+                value = selected.get("value") if isinstance(selected, dict) else None
+            if isinstance(value, str):
+                out[str(block_id)] = value.strip()
+    return out
+
+
+def metadata(view: dict[str, Any]) -> dict[str, str]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
