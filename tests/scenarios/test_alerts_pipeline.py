@@ -11,6 +11,7 @@ import pytest
 
 from bot.alerts.hmac import HEADER, compute_push_hmac
 from bot.alerts.worker import SENT_NAMESPACE, OutboxWorker
+from bot.chat import DeliveryFailure
 from bot.errors import DeliveryError
 from bot.org_state import last_callback_at
 from bot.store.base import Store
@@ -204,7 +205,11 @@ async def test_permanent_error_dead_letters_and_tells_admins_once(
     for n, request_id in enumerate(("srq_a", "srq_b")):
         p.adapter.fail_for(
             CHANNEL_KEY,
-            DeliveryError("channel_not_found", permanent=True, reason="channel_not_found"),
+            DeliveryError(
+                "channel_not_found",
+                failure=DeliveryFailure.NOT_MEMBER,
+                reason="channel_not_found",
+            ),
         )
         body = payloads.time_chosen(request_id=request_id, triggered_at=f"2025-01-2{n}T00:00:00Z")
         assert (await p.post(body)).status == 200
