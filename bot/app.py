@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[str, ...] = (
     "bot.cronofy.http",
     "bot.alerts.http",
+    "bot.outbox.lifecycle",
 )
 # Platform adapters: (name, module); each has `setup(app)` and is loaded when enabled
 ADAPTERS: tuple[tuple[str, str], ...] = (

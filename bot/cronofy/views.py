@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.outbox.jobs import job_target
 from bot.store.records import AlertRoute, Booking, Candidate, Job, TimelineEntry
 from bot.timeutil import parse_instant as _iso
 from cards import library
@@ -201,9 +202,9 @@ def org_not_configured() -> Card:
 
 
 def _target_name(job: Job) -> str:
-    target = job.payload.get("target") if isinstance(job.payload, dict) else None
-    if not isinstance(target, dict):
+    target = job_target(job)
+    if target is None:
         return ""
-    if target.get("kind") == "dm":
+    if target.kind == "dm":
         return "a direct message"
-    return str(target.get("conversation_id") or "")
+    return target.conversation_id or ""

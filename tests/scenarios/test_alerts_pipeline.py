@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.alerts.hmac import HEADER, compute_push_hmac
-from bot.alerts.worker import SENT_NAMESPACE, OutboxWorker
 from bot.chat import DeliveryFailure
 from bot.errors import DeliveryError
 from bot.org_state import last_callback_at
+from bot.outbox.worker import SENT_NAMESPACE, OutboxWorker
 from bot.store.base import Store
 from bot.store.records import MessageRef
 from cards.model import card_to_dict
