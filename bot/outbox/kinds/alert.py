@@ -114,13 +114,20 @@ async def deliver_alert(attempt: Attempt, alert: Alert) -> Delivered:
 
 
 async def record_alert_sent(attempt: Attempt, alert: Alert, marker: SentMarker) -> Delivered:
-    """Sent by a worker that died before acking: record where the message is, send nothing."""
+    """Sent by a worker that died before acking: record where the message is, send nothing.
+
+    Other jobs for the booking may have run while this one waited to be claimed again, and
+    stored the reference of a message showing a newer version: that one stays. (Every job
+    that writes this reference holds its conversation's lane, so nothing writes it between
+    this read and this write.)"""
     target, facts = alert.target, alert.facts
     booking_id = facts.booking_id
     if marker.ref is not None and booking_id and facts.kind != "other":
-        await attempt.services.store.put_message_ref(
-            attempt.job.org_id, booking_id, target.key, marker.ref
-        )
+        store = attempt.services.store
+        org_id = attempt.job.org_id
+        stored = (await store.get_message_refs(org_id, booking_id)).get(target.key)
+        if stored is None or stored.seq < marker.ref.seq:
+            await store.put_message_ref(org_id, booking_id, target.key, marker.ref)
     return Delivered(target.platform, f"{target.key}, already sent")
 
 
