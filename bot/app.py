@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.cronofy import http as cronofy_http
 from bot.errors import StoreError
 from bot.metrics import Metrics
+from bot.outbox import lifecycle as outbox_lifecycle
 from bot.platforms import Platform, enabled, installed_platforms
 from bot.runtime import METRICS, READINESS, RUN_WORKER, SERVICES, Services
 from bot.secrets import SecretBox, secret_box_for
@@ -95,8 +96,9 @@ Feature = Callable[[web.Application], None]  # adds its routes and lifecycle to 
 
 
 def default_features() -> list[Feature]:
-    """The core's own features: the Cronofy OAuth redirect and pages, and alerts."""
-    return [cronofy_http.setup, alerts_http.setup]
+    """The core's own features: the Cronofy OAuth redirect and pages, alerts, and the outbox
+    worker (after alerts: it stops first, finishing the job in hand)."""
+    return [cronofy_http.setup, alerts_http.setup, outbox_lifecycle.setup]
 
 
 def create_app(

@@ -3,17 +3,21 @@
 A platform turns what a member did (typed a command, pressed a button, submitted a form)
 into a `Turn`; the core answers it with `Reply`s (`bot.commands.handle_turn`), which the
 platform shows its own way. The outbox worker sends cards through a `DeliveryAdapter` that
-each platform implements.
+each platform implements, and learns why a delivery failed from the `DeliveryFailure` the
+adapter names.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-from bot.store.records import MessageRef
-from cards.model import Card
+if TYPE_CHECKING:  # only named in signatures: bot.errors imports this module, and the store
+    # imports bot.errors, so this module imports neither at run time
+    from bot.store.records import MessageRef
+    from cards.model import Card
 
 ConversationKind = Literal["channel", "dm", "group"]
 # private: only the actor sees it; public: everyone in the conversation; update: it takes the
@@ -116,11 +120,40 @@ class DeliveryTarget:
         return f"{self.kind}:{self.conversation_id or self.user_id}"
 
 
+class DeliveryFailure(enum.Enum):
+    """Why a platform did not take a delivery, in the terms the outbox worker acts on.
+
+    Each adapter maps its platform's answers (Slack error codes, Bot Framework statuses and
+    codes) to one of these, so the worker never reads a platform's own vocabulary.
+    """
+
+    # the message, or the conversation it was in, no longer exists (deleted, archived, a
+    # member who left): an update posts a new message instead; a new post gives up
+    GONE = "gone"
+    # Slotbot is not in the conversation, or may not post there: someone has to add it
+    NOT_MEMBER = "not_member"
+    # the platform asked to slow down; `DeliveryError.retry_after` says for how long
+    RATE_LIMITED = "rate_limited"
+    # Slotbot's credentials for the org no longer work (token revoked, app uninstalled)
+    AUTH = "auth"
+    # the platform refused this message itself (too long, bad layout): trying again with the
+    # same message fails the same way
+    REJECTED = "rejected"
+    # anything else: an outage, a timeout, an answer not understood; worth another try
+    TRANSIENT = "transient"
+
+    @property
+    def permanent(self) -> bool:
+        """True when trying the same delivery again cannot succeed by itself."""
+        return self not in (DeliveryFailure.RATE_LIMITED, DeliveryFailure.TRANSIENT)
+
+
 @runtime_checkable
 class DeliveryAdapter(Protocol):
     """What a platform adapter does for the outbox worker.
 
-    Errors are raised as `bot.errors.DeliveryError` (permanent or with retry_after).
+    Errors are raised as `bot.errors.DeliveryError`, whose `failure` says why (and whose
+    `retry_after` carries the platform's wait, when it gave one).
     """
 
     platform: str

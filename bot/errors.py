@@ -6,6 +6,7 @@ Every error a caller may want to turn into a message for a person derives from
 
 from __future__ import annotations
 
+from bot.chat import DeliveryFailure
 from cards import errors as say
 
 
@@ -86,19 +87,27 @@ class CronofyAuthExpired(CronofyError):
 class DeliveryError(SlotbotError):
     """A chat platform refused or failed a delivery.
 
-    `permanent` errors (channel not found, bot not in channel) are not retried;
-    `retry_after` carries the platform's Retry-After in seconds when it sent one.
+    `failure` is what the outbox worker acts on (see `bot.chat.DeliveryFailure`); `reason` is
+    a short code for the dead letter and the logs (the platform's own, when it gave one), and
+    the message says in words what to do about it. `retry_after` carries the platform's
+    Retry-After in seconds when it sent one. An error whose cause is not known is transient:
+    worth another try.
     """
 
     def __init__(
         self,
         message: str,
         *,
-        permanent: bool = False,
+        failure: DeliveryFailure = DeliveryFailure.TRANSIENT,
         retry_after: float | None = None,
         reason: str = "",
     ) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        self.failure = failure
         self.retry_after = retry_after
         self.reason = reason or message
+
+    @property
+    def permanent(self) -> bool:
+        """Not worth another try (the job is dead-lettered)."""
+        return self.failure.permanent

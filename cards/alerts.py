@@ -227,8 +227,10 @@ def follow_up(
 
 
 def error_invite_bot(channel_name: str, platform: str = "") -> Card:
-    """`platform` ("slack"/"teams") picks how to add Slotbot there."""
-    where = _name(channel_name, "this channel")
+    """`platform` ("slack"/"teams") picks how the channel is called and how to add Slotbot
+    there; `channel_name` is the name alone, without a platform's sign."""
+    label = "#" + channel_name.lstrip("#") if platform == "slack" and channel_name else channel_name
+    where = _name(label, "this channel")
     how = {
         "slack": f"invite it (type /invite @Slotbot in {where}), then try again.",
         "teams": "add the Slotbot app to the team that has this channel, then try again.",

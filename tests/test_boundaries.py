@@ -54,6 +54,21 @@ def test_core_reaches_adapters_only_through_setup_hooks() -> None:
     assert direct == []
 
 
+def test_core_reads_no_platform_error_code() -> None:
+    """The outbox acts on `DeliveryFailure`; what Slack or Teams answered stays in adapters/."""
+    from adapters.slack.errors import KNOWN_ERRORS
+    from adapters.teams.errors import FAILURE_BY_CODE
+
+    codes = {*KNOWN_ERRORS, *FAILURE_BY_CODE, "ratelimited"}
+    found = [
+        f"{path.relative_to(ROOT)} names {code}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for code in sorted(codes)
+        if f'"{code}"' in path.read_text(encoding="utf-8")
+    ]
+    assert found == []
+
+
 def test_cards_import_no_sdk() -> None:
     assert offenders("cards", ANY_SDK) == []
     assert offenders("cards", ("bot", "adapters")) == []

@@ -17,13 +17,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.errors import (
-    PERMANENT_REASONS,
+    KNOWN_ERRORS,
     delivery_error_from_slack,
     delivery_error_from_transport,
 )
 from adapters.slack.render import render_message
 from adapters.slack.settings import SlackSettings
-from bot.chat import DeliveryTarget
+from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError, SecretError, StoreError
 from bot.org_state import APP_UNINSTALLED
 from bot.runtime import Services
@@ -94,11 +94,13 @@ class SlackDelivery:
         try:
             org = await self._services.store.get_org(org_id)
         except StoreError as exc:
-            raise DeliveryError(f"store unavailable: {exc}") from None
+            raise DeliveryError(
+                f"store unavailable: {exc}", failure=DeliveryFailure.TRANSIENT
+            ) from None
         if org is not None and not org.active:
             raise DeliveryError(
                 "Slotbot was uninstalled from this Slack workspace; reinstall it to resume.",
-                permanent=True,
+                failure=DeliveryFailure.AUTH,
                 reason=APP_UNINSTALLED,
             )
         try:
@@ -109,7 +111,7 @@ class SlackDelivery:
             raise DeliveryError(
                 "Slotbot has no Slack bot token for this workspace. Install the Slack app "
                 "(multi-workspace) or set SLACK_BOT_TOKEN.",
-                permanent=True,
+                failure=DeliveryFailure.AUTH,
                 reason="no_bot_token",
             )
         client = self._clients.get(token)
@@ -137,10 +139,11 @@ class SlackDelivery:
     async def _org_for_channel(self, channel: str) -> str:
         doc = await self._services.store.kv_get(CHANNEL_TEAMS, channel)
         if doc is None or not isinstance(doc.get("org_id"), str):
+            # no way to reach the message any more: as good as deleted, so a new one is posted
             raise DeliveryError(
                 "Slotbot does not know which workspace this message was posted in. "
-                + PERMANENT_REASONS["message_not_found"],
-                permanent=True,
+                + KNOWN_ERRORS["message_not_found"].advice,
+                failure=DeliveryFailure.GONE,
                 reason="message_not_found",
             )
         return str(doc["org_id"])
@@ -156,7 +159,9 @@ class SlackDelivery:
         channel = data.get("channel")
         channel_id = channel.get("id") if isinstance(channel, dict) else None
         if not isinstance(channel_id, str):
-            raise DeliveryError("Slack conversations.open returned no channel")
+            raise DeliveryError(
+                "Slack conversations.open returned no channel", failure=DeliveryFailure.TRANSIENT
+            )
         self._dm_channels[(org_id, user_id)] = channel_id
         while len(self._dm_channels) > DM_CHANNEL_CACHE:
             self._dm_channels.popitem(last=False)
@@ -167,11 +172,15 @@ class SlackDelivery:
         client = await self._client(target.org_id)
         if target.kind == "dm":
             if not target.user_id:
-                raise DeliveryError("a direct message needs a user id", permanent=True)
+                raise DeliveryError(
+                    "a direct message needs a user id", failure=DeliveryFailure.REJECTED
+                )
             channel = await self._dm_channel(client, target.org_id, target.user_id)
         else:
             if not target.conversation_id:
-                raise DeliveryError("a channel message needs a channel id", permanent=True)
+                raise DeliveryError(
+                    "a channel message needs a channel id", failure=DeliveryFailure.REJECTED
+                )
             channel = target.conversation_id
         message = render_message(card)
         data = await self._call(

@@ -17,7 +17,7 @@ from botbuilder.schema import (
 from adapters.teams.refs import ConversationRefs
 from adapters.teams.render import render
 from adapters.teams.retry import with_retry
-from bot.chat import DeliveryTarget
+from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError, StoreError
 from bot.org_state import APP_UNINSTALLED
 from bot.store.records import MessageRef
@@ -29,7 +29,9 @@ CHANNEL_ID = "msteams"
 def tenant_from_org(org_id: str) -> str:
     prefix, _, tenant = org_id.partition(":")
     if prefix != "teams" or not tenant:
-        raise DeliveryError(f"not a Teams org: {org_id}", permanent=True, reason="not_teams")
+        raise DeliveryError(
+            f"not a Teams org: {org_id}", failure=DeliveryFailure.REJECTED, reason="not_teams"
+        )
     return tenant
 
 
@@ -51,9 +53,11 @@ class TeamsDelivery:
         if target.kind == "channel":
             stored = await self.refs.conversation(target.conversation_id or "")
             if stored is None:
+                # removed from the team (Teams said so, and its channels were forgotten), or
+                # never added to it
                 raise DeliveryError(
                     "Slotbot is not installed in that channel's team",
-                    permanent=True,
+                    failure=DeliveryFailure.NOT_MEMBER,
                     reason="no_conversation_reference",
                 )
             reference = stored.reference
@@ -102,11 +106,13 @@ class TeamsDelivery:
         try:
             org = await self.refs.store.get_org(org_id)
         except StoreError as exc:
-            raise DeliveryError(f"store unavailable: {type(exc).__name__}") from None
+            raise DeliveryError(
+                f"store unavailable: {type(exc).__name__}", failure=DeliveryFailure.TRANSIENT
+            ) from None
         if org is not None and not org.active:
             raise DeliveryError(
                 "Slotbot was uninstalled from this Microsoft Teams tenant; reinstall it to resume.",
-                permanent=True,
+                failure=DeliveryFailure.AUTH,
                 reason=APP_UNINSTALLED,
             )
 
@@ -151,9 +157,10 @@ class TeamsDelivery:
         if not member_id and user_id.startswith("29:"):
             member_id = user_id
         if not member_id:
+            # Slotbot has no chat with them, and cannot start one without their Teams id
             raise DeliveryError(
                 "this member has not talked to Slotbot in Teams yet",
-                permanent=True,
+                failure=DeliveryFailure.NOT_MEMBER,
                 reason="member_unknown",
             )
         service_url = await self.refs.service_url(tenant)
@@ -176,7 +183,11 @@ class TeamsDelivery:
             )
         )
         if not created or created[0].conversation is None:
-            raise DeliveryError("Teams did not open a 1:1 chat", reason="create_conversation")
+            raise DeliveryError(
+                "Teams did not open a 1:1 chat",
+                failure=DeliveryFailure.TRANSIENT,
+                reason="create_conversation",
+            )
         reference = created[0]
         reference.bot = ChannelAccount(id=bot_id)
         reference.user = ChannelAccount(id=member_id)
@@ -204,9 +215,11 @@ class TeamsDelivery:
                 reference.service_url = ref.service_url
             return reference
         if not ref.service_url:
+            # the message cannot be reached any more: as good as deleted, so an update posts
+            # a new one (which finds out whether Slotbot can still post there)
             raise DeliveryError(
                 "no way to reach that Teams conversation any more",
-                permanent=True,
+                failure=DeliveryFailure.GONE,
                 reason="no_conversation_reference",
             )
         return ConversationReference(

@@ -1,4 +1,4 @@
-"""HTTP side of alerts: the Cronofy push URL, and the outbox worker's lifecycle.
+"""HTTP side of alerts: the Cronofy push URL.
 
 `POST /cronofy/push/{org_key}` runs the ingress chain (bot.ingress), cheapest check first
 and nothing parsed before it is authenticated: size cap (413) → org lookup (404) → HMAC
@@ -9,14 +9,9 @@ so that Cronofy retries); any other problem with a request is a 4xx with its rea
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import os
 import re
-import socket
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +21,11 @@ from bot import ingress, logs
 from bot.alerts.hmac import HEADER, verify_push_hmac
 from bot.alerts.intake import record_event
 from bot.alerts.parse import Notification, parse_notification
-from bot.alerts.worker import OutboxWorker
 from bot.errors import SecretKeyRetired, StoreError
 from bot.ingress import Call, EndpointBase, Rejected, Unavailable
 from bot.org_state import hold_jobs, record_callback
-from bot.runtime import METRICS, RUN_WORKER, SERVICES, Services
+from bot.outbox.lifecycle import wake_worker
+from bot.runtime import METRICS, SERVICES, Services
 from bot.store.records import Org
 
 log = logging.getLogger(__name__)
@@ -42,7 +37,6 @@ JSON_TYPES = ("application/json", "text/json")
 UNDECLARED_TYPES = ("application/octet-stream",)
 # the last-callback time is a status detail: writing it once a minute is enough
 LAST_CALLBACK_EVERY = 60.0
-WORKER_STOP_TIMEOUT = 10.0
 _SECRET_CACHE_SIZE = 1024
 
 
@@ -50,9 +44,6 @@ _SECRET_CACHE_SIZE = 1024
 class AlertsState:
     """Per-app state of the alerts feature (set up before the app starts, filled as it runs)."""
 
-    worker: OutboxWorker | None = None
-    # options for the in-process worker (tests shorten the timings)
-    worker_options: dict[str, Any] = field(default_factory=dict)
     # encrypted client secret -> plain text: Fernet on every callback is wasted work
     secrets: dict[str, str] = field(default_factory=dict)
     # org id -> when this process last wrote its last-callback time
@@ -167,8 +158,8 @@ class PushEndpoint(EndpointBase[Notification]):
                 await hold_jobs(services.store, org.org_id)
             except StoreError:
                 pass  # the adapters refuse to deliver for an inactive org: held anyway
-        elif write.jobs and state.worker is not None:
-            state.worker.wake()
+        elif write.jobs:
+            wake_worker(app)
         await _touch_last_callback(state, services, org.org_id, now)
         return web.json_response({"status": "accepted", "type": note.raw_type})
 
@@ -197,50 +188,7 @@ async def _touch_last_callback(
         pass  # a status detail; the event itself is stored
 
 
-def consumer_name() -> str:
-    """Unique per process: a restarted worker must not inherit its predecessor's claims."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-def make_worker(app: web.Application, **options: Any) -> OutboxWorker:
-    metrics = app[METRICS]
-
-    def observe(platform: str, result: str) -> None:
-        metrics.deliveries.labels(platform, result).inc()
-
-    settings = {
-        "consumer": consumer_name(),
-        "on_delivery": observe,
-        "visibility_timeout": app[SERVICES].settings.outbox_visibility_timeout,
-        **options,
-    }
-    return OutboxWorker(app[SERVICES], **settings)
-
-
-async def worker_lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Run the outbox worker with the app; on shutdown let it finish the job in hand."""
-    state = app[ALERTS]
-    if not app[RUN_WORKER]:
-        yield
-        return
-    worker = make_worker(app, **state.worker_options)
-    state.worker = worker
-    task = asyncio.create_task(worker.run(), name="outbox-worker")
-    try:
-        yield
-    finally:
-        worker.stop()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), WORKER_STOP_TIMEOUT)
-        except TimeoutError:
-            log.warning(logs.WORKER_STOP_TIMEOUT, worker.consumer, WORKER_STOP_TIMEOUT)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        state.worker = None
-
-
 def setup(app: web.Application) -> None:
-    """Add the push route and the in-process outbox worker."""
+    """Add the push route (the outbox worker that delivers its alerts is `bot.outbox`'s)."""
     app[ALERTS] = AlertsState()
     app.router.add_post(PUSH_PATH, push)
-    app.cleanup_ctx.append(worker_lifecycle)

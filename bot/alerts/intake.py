@@ -9,7 +9,8 @@ from bot.alerts.profiles import resolve
 from bot.alerts.routing import route_alert
 from bot.chat import DeliveryTarget
 from bot.errors import StaleBooking
-from bot.outbox import new_job_id, notice_job
+from bot.outbox.kinds.notice import notice_job
+from bot.outbox.kinds.profile_disconnected import profile_disconnected_job
 from bot.store.base import Store
 from bot.store.records import AuditEntry, EventWrite, Job, Org
 from cards import alerts
@@ -20,7 +21,6 @@ DEDUPE_TTL = 3 * 24 * 3600.0
 # tries to record one callback while other callbacks for its booking keep changing it; past
 # this the store error is the answer (503) and Cronofy delivers it again later
 RECORD_TRIES = 8
-DISCONNECTED_JOB = "profile_disconnected"
 
 
 def dedupe_key(org_id: str, body: bytes) -> str:
@@ -69,13 +69,8 @@ async def build_write(
     if note.raw_type == "profile_disconnected":
         write.audit = _audit(org, note, "cronofy.profile_disconnected", now)
         write.jobs = [
-            Job(
-                job_id=new_job_id(),
-                org_id=org.org_id,
-                kind=DISCONNECTED_JOB,
-                payload={"subject": note.subject or note.channel_id or "", "reason": note.raw_type},
-                created_at=now,
-                not_before=now,
+            profile_disconnected_job(
+                org.org_id, note.subject or note.channel_id or "", note.raw_type, now=now
             )
         ]
     elif note.raw_type == "gdpr_requested":

@@ -6,41 +6,29 @@ from bot.alerts.parse import Notification
 from bot.alerts.profiles import Resolution
 from bot.alerts.render import AlertFacts, Audience
 from bot.chat import DeliveryTarget
-from bot.outbox import new_job_id, target_to_dict
+from bot.outbox.kinds import alert
 from bot.store.base import Store
 from bot.store.records import Job, Member, Org
-
-ALERT_JOB = "alert"
 
 
 def alert_job(
     org: Org,
     target: DeliveryTarget,
     facts: AlertFacts,
-    audience: Audience,
     *,
     now: float,
     target_name: str = "",
     seq: int = 0,
 ) -> Job:
-    """An "alert" job: the worker renders `facts` for `audience` when it delivers, and uses
+    """An "alert" job: the worker renders `facts` for the target's audience (a channel gets
+    the candidate's name only; only that much is stored) when it delivers, and uses
     `booking_id` to update the message it posted for the same booking earlier. `seq` is the
     booking version the event produced: a job older than what a message shows leaves it be."""
-    return Job(
-        job_id=new_job_id(),
-        org_id=org.org_id,
-        kind=ALERT_JOB,
-        payload={
-            "target": target_to_dict(target),
-            "target_name": target_name,
-            "audience": audience,
-            "booking_id": facts.booking_id,
-            "seq": seq,
-            "facts": facts.for_audience(audience).to_dict(),
-        },
-        created_at=now,
-        not_before=now,
+    audience: Audience = "channel" if target.kind == "channel" else "dm"
+    payload = alert.Alert(
+        target=target, facts=facts.for_audience(audience), seq=seq, target_name=target_name
     )
+    return alert.KIND.job(org.org_id, payload, now=now)
 
 
 def facts_for(note: Notification, resolution: Resolution, recruiter: Member | None) -> AlertFacts:
@@ -94,11 +82,9 @@ async def route_alert(
             org.platform, org.org_id, "channel", conversation_id=route.conversation_id
         )
         jobs.append(
-            alert_job(
-                org, target, facts, "channel", now=now, target_name=route.name, seq=resolution.seq
-            )
+            alert_job(org, target, facts, now=now, target_name=route.name, seq=resolution.seq)
         )
     if resolution.recruiter_id and (recruiter is None or recruiter.dm_alerts):
         target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=resolution.recruiter_id)
-        jobs.append(alert_job(org, target, facts, "dm", now=now, seq=resolution.seq))
+        jobs.append(alert_job(org, target, facts, now=now, seq=resolution.seq))
     return jobs

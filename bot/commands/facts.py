@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.outbox.jobs import job_target
 from bot.store.records import AlertRoute, Booking, Candidate, Job, TimelineEntry
 from bot.timeutil import parse_instant
 from cards.admin import DeadLetterView, RouteView, dead_letter_target
@@ -89,9 +90,7 @@ def epoch_time(value: float | None) -> datetime | None:
 
 
 def _target_name(job: Job) -> str:
-    target = job.payload.get("target") if isinstance(job.payload, dict) else None
-    if not isinstance(target, dict):
+    target = job_target(job)
+    if target is None:
         return ""
-    return dead_letter_target(
-        str(target.get("kind") or ""), str(target.get("conversation_id") or "")
-    )
+    return dead_letter_target(target.kind, target.conversation_id or "")

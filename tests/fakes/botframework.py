@@ -11,6 +11,11 @@ its own thread and loop. Point botbuilder at it with
 ``ChannelValidation.open_id_metadata_endpoint = fake.openid_metadata_url`` (restore afterwards)
 or with the ``TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL`` configuration key.
 
+What people do in Teams behind the bot's back: ``delete_message(conversation, activity)`` makes
+updates of, replies to and thread posts under that message answer 404 ``NotFound``;
+``remove_bot(conversation)`` makes every post, reply and update there answer 403
+``BotNotInConversationRoster``.
+
 Token endpoint: ``POST /{tenant}/oauth2/v2.0/token`` answers a client-credentials grant in AAD's
 shape (``token_url``); MSAL itself insists on an https authority, so code under test reaches it
 only through its own token client.
@@ -70,6 +75,9 @@ class FakeConnector(FakeServer):
         self._ids = itertools.count(1)
         self._members: dict[str, TeamsMember] = {}
         self._apps: dict[str, str] = {}
+        # what people did in Teams behind the bot's back (see delete_message, remove_bot)
+        self._deleted: set[tuple[str, str]] = set()
+        self._without_bot: set[str] = set()
         self._key: rsa.RSAPrivateKey | None = None
         self.kid = "fake-signing-key"
         self.endorsements = ["msteams"]
@@ -104,6 +112,19 @@ class FakeConnector(FakeServer):
         """Once any app is added, the token endpoint checks client_id/client_secret."""
         with self._lock:
             self._apps[app_id] = password
+
+    def delete_message(self, conversation_id: str, activity_id: str) -> None:
+        """Someone deleted this message in Teams: from now on updating it, replying to it or
+        posting in its thread answers 404, as the connector does for a message that is gone."""
+        with self._lock:
+            self._deleted.add((_base_conversation(conversation_id), activity_id))
+
+    def remove_bot(self, conversation_id: str) -> None:
+        """The bot was removed from this conversation (a channel's team, a chat) without the
+        bot hearing of it: every post, reply and update there answers 403
+        BotNotInConversationRoster."""
+        with self._lock:
+            self._without_bot.add(_base_conversation(conversation_id))
 
     def signing_key(self) -> rsa.RSAPrivateKey:
         """The RSA key whose public half is served in the JWKS (made on first use)."""
@@ -236,12 +257,38 @@ class FakeConnector(FakeServer):
     async def _get_conversations(self, request: web.Request, record: Recorded) -> web.Response:
         return web.json_response({"conversations": [], "continuationToken": None})
 
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """The connector's answer when the bot is out of the conversation (403), or the
+        message the request is about, or its thread's root, was deleted (404)."""
+        conversation = request.match_info["conversation_id"]
+        base = _base_conversation(conversation)
+        _, _, root = conversation.partition(";messageid=")
+        with self._lock:
+            if base in self._without_bot:
+                return _bf_error(
+                    403,
+                    "BotNotInConversationRoster",
+                    "The bot is not part of the conversation roster.",
+                )
+            gone = {request.match_info.get("activity_id"), root or None} & {
+                activity for conv, activity in self._deleted if conv == base
+            }
+        if gone:
+            return _bf_error(404, "NotFound", "The message was not found.")
+        return None
+
     async def _send(self, request: web.Request, record: Recorded) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         if not isinstance(record.json, dict) or not record.json.get("type"):
             return _bf_error(400, "BadArgument", "activity type required")
         return web.json_response({"id": self._next("act")})
 
     async def _update(self, request: web.Request, record: Recorded) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         if not isinstance(record.json, dict):
             return _bf_error(400, "BadArgument", "activity required")
         return web.json_response({"id": request.match_info["activity_id"]})
@@ -313,6 +360,11 @@ class FakeConnector(FakeServer):
         jwk = json.loads(RSAAlgorithm.to_jwk(self.signing_key().public_key()))
         jwk.update({"kid": self.kid, "use": "sig", "endorsements": list(self.endorsements)})
         return web.json_response({"keys": [jwk]})
+
+
+def _base_conversation(conversation_id: str) -> str:
+    """A channel thread ("<channel>;messageid=<root>") belongs to its channel."""
+    return conversation_id.partition(";messageid=")[0]
 
 
 def _bf_error(status: int, code: str, message: str) -> web.Response:

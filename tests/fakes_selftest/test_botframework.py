@@ -72,6 +72,39 @@ async def test_throttled_post_surfaces_with_retry_after(fake_connector: FakeConn
     assert fake_connector.activities() == []  # msrest does not retry POSTs
 
 
+async def test_a_deleted_message_and_a_conversation_without_the_bot_answer_as_teams_does(
+    fake_connector: FakeConnector,
+) -> None:
+    client = connector(fake_connector)
+    channel = "19:abc@thread.tacv2"
+    sent = await client.conversations.send_to_conversation(
+        channel, Activity(type="message", text="hello")
+    )
+    fake_connector.delete_message(channel, sent.id)
+    with pytest.raises(ErrorResponseException) as gone:
+        await client.conversations.update_activity(
+            channel, sent.id, Activity(type="message", id=sent.id, text="edited")
+        )
+    assert gone.value.response.status_code == 404
+    assert gone.value.error.error.code == "NotFound"
+    with pytest.raises(ErrorResponseException) as thread_gone:
+        await client.conversations.send_to_conversation(
+            f"{channel};messageid={sent.id}", Activity(type="message", text="reply")
+        )
+    assert thread_gone.value.response.status_code == 404
+    # the channel itself still takes new posts
+    await client.conversations.send_to_conversation(channel, Activity(type="message", text="new"))
+
+    fake_connector.remove_bot(channel)
+    with pytest.raises(ErrorResponseException) as removed:
+        await client.conversations.send_to_conversation(
+            channel, Activity(type="message", text="again")
+        )
+    assert removed.value.response.status_code == 403
+    assert removed.value.error.error.code == "BotNotInConversationRoster"
+    assert [a["text"] for a in fake_connector.activities(channel)] == ["hello", "new"]
+
+
 async def test_roster_and_create_conversation(fake_connector: FakeConnector) -> None:
     fake_connector.add_member(
         "29:ada", name="Ada", email="ada@example.com", aad_object_id="aad-ada"

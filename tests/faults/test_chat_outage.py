@@ -1,7 +1,7 @@
 """The Slack Web API answers 429 or 500 to every post for a while: every alert accepted
 meanwhile is posted once the outage ends, exactly once, and in the order the callbacks
 arrived, per conversation (the worker sends nothing to a conversation while an older job for
-it is waiting to be tried again: bot/alerts/worker.py, "Order per conversation").
+it is waiting to be tried again: bot/outbox/worker.py, "Order per conversation").
 
 The outage lasts until Slack has refused a set number of posts (about two seconds here)
 rather than the 30 s of a real incident: what is tested is that nothing is dropped or doubled
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.alerts.http import ALERTS
+from bot.outbox.lifecycle import OUTBOX
 from bot.runtime import SERVICES
 from bot.store.base import Store
 from bot.store.records import AlertRoute
@@ -63,7 +63,7 @@ async def outage_then_recovery(
     """Callbacks accepted during an outage of chat.postMessage; returns, per channel, the
     candidates in the order Slack accepted their alerts."""
     app = make_app(slack_settings(fake_slack), store, run_worker=True)
-    app[ALERTS].worker_options = {
+    app[OUTBOX].worker_options = {
         "poll_interval": 0.02,
         "base_delay": 0.2,
         "max_delay": 0.5,

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from bot.alerts.hmac import HEADER, compute_push_hmac
-from bot.alerts.worker import SENT_NAMESPACE, OutboxWorker
+from bot.chat import DeliveryFailure
 from bot.errors import DeliveryError
 from bot.org_state import last_callback_at
+from bot.outbox.worker import SENT_NAMESPACE, OutboxWorker
 from bot.store.base import Store
 from bot.store.records import MessageRef
 from cards.model import card_to_dict
@@ -204,7 +205,11 @@ async def test_permanent_error_dead_letters_and_tells_admins_once(
     for n, request_id in enumerate(("srq_a", "srq_b")):
         p.adapter.fail_for(
             CHANNEL_KEY,
-            DeliveryError("channel_not_found", permanent=True, reason="channel_not_found"),
+            DeliveryError(
+                "channel_not_found",
+                failure=DeliveryFailure.NOT_MEMBER,
+                reason="channel_not_found",
+            ),
         )
         body = payloads.time_chosen(request_id=request_id, triggered_at=f"2025-01-2{n}T00:00:00Z")
         assert (await p.post(body)).status == 200
@@ -282,6 +287,54 @@ async def test_worker_killed_after_send_before_ack_sends_no_duplicate(
     refs = await store.get_message_refs(ORG_ID, "srq_80f7fece4f37897d62d86d80")
     assert set(refs) == {CHANNEL_KEY, DM_KEY}
     assert await store.outbox_depth() == 0
+
+
+async def test_a_job_sent_before_its_worker_died_leaves_a_newer_message_reference_alone(
+    aiohttp_client: Any, store: Store
+) -> None:
+    """A worker dies after posting a booking's alert, before its ack. The reschedule is
+    delivered before that job is claimed again: with no message on record it posts one of its
+    own, showing the newer version. The reclaimed job, finding its sent marker, records where
+    its message went only if what is on record is older, so the next change updates the
+    message that shows the newest state."""
+    booking = "srq_80f7fece4f37897d62d86d80"
+    clock = Clock()
+    p = await start_pipeline(aiohttp_client, store, run_worker=False, clock=clock)
+    assert (await p.post(payloads.time_chosen())).status == 200
+    dying = _DiesAfterSending(p.services, consumer="dying", visibility_timeout=0.3, batch_size=1)
+    with pytest.raises(asyncio.CancelledError):
+        await dying.run_once()
+    [lost] = p.adapter.sent
+    key = lost.target.key
+    assert key not in await store.get_message_refs(ORG_ID, booking)
+
+    # the reschedule, by a worker that does not take over the dead one's job yet
+    clock.advance(1)
+    assert (await p.post(RESCHEDULED)).status == 200
+    live = p.worker(visibility_timeout=60.0)
+    while await live.run_once():
+        pass
+    [_, newer] = p.adapter.sent_to(key)
+    on_record = dataclasses.replace(newer.ref, seq=2)
+    assert (await store.get_message_refs(ORG_ID, booking))[key] == on_record
+
+    # the dead worker's job is claimed again: sent already, so it only records its message
+    assert await _claim_after_timeout(p.worker(visibility_timeout=0.3), clock, 1) == 1
+    assert len(p.adapter.sent_to(key)) == 2 and await store.outbox_depth() == 0
+    refs = await store.get_message_refs(ORG_ID, booking)
+    assert refs[key] == on_record, "the reference went back to the older message"
+
+    # and the next change updates the newer message, not the one the dead worker posted
+    third = payloads.time_chosen(
+        start="2026-12-03T15:00:00Z",
+        end="2026-12-03T15:30:00Z",
+        triggered_at="2025-01-21T09:00:00Z",
+    )
+    assert (await p.post(third)).status == 200
+    while await live.run_once():
+        pass
+    updated = [ref.message_id for ref, _card in p.adapter.updates]
+    assert newer.ref.message_id in updated and lost.ref.message_id not in updated
 
 
 async def test_shutdown_finishes_the_job_in_hand(aiohttp_client: Any, store: Store) -> None:

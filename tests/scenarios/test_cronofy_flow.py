@@ -9,11 +9,11 @@ import dataclasses
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.alerts.http import ALERTS
 from bot.app import create_app
 from bot.chat import Actor, Conversation
 from bot.commands import CommandContext
 from bot.config import Settings
+from bot.outbox.lifecycle import OUTBOX
 from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox, generate_key
 from bot.store.base import Store
@@ -63,7 +63,7 @@ async def test_setup_connect_link_callback_and_reconnect(
     )
     settings = dataclasses.replace(settings, cronofy_timeout=2.0)
     app = create_app(settings, store=store, secrets=SecretBox([generate_key()]), platforms=[])
-    app[ALERTS].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
+    app[OUTBOX].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
     services = app[SERVICES]
     clock = Clock()
     services.clock = clock

@@ -1,6 +1,7 @@
 """A Cronofy callback ends up in Teams: the channel card and the recruiter's 1:1 card, the
-reschedule as an updated activity plus a thread reply, a 429 delivered after Retry-After, and
-an uninstall that stops deliveries."""
+reschedule as an updated activity plus a thread reply, a 429 delivered after Retry-After, an
+uninstall that stops deliveries, a deleted alert replaced by a new one, and a channel Slotbot
+was removed from dead-lettered with the admins told once."""
 
 from __future__ import annotations
 
@@ -220,3 +221,133 @@ async def test_removed_then_added_again_records_callbacks_holds_and_then_deliver
     await push(client, path, other, secret)
     await fake_connector.wait_for(to_channel, count=posted + 1, timeout=WAIT)
     await outbox_drained(store)
+
+
+BOOKING = "srq_80f7fece4f37897d62d86d80"  # the scheduling request of `time_chosen`
+
+
+def moved(correlation_id: str, day: int) -> dict[str, Any]:
+    """The candidate moves the interview to another day (a later callback each time)."""
+    return time_chosen(
+        correlation_id=correlation_id,
+        start=f"2026-12-{day:02d}T15:00:00Z",
+        end=f"2026-12-{day:02d}T15:30:00Z",
+        triggered_at=f"2025-01-{day + 18:02d}T09:00:00Z",
+    )
+
+
+def channel_alerts(fake: FakeConnector) -> list[dict[str, Any]]:
+    """The cards posted in the channel itself (not in a thread, not a text reply)."""
+    return [
+        a for a in fake.activities(CHANNEL_ID) if a["_reply_to_id"] is None and adaptive_cards(a)
+    ]
+
+
+async def until(what: str, check: Any) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"waited {WAIT}s for: {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_reschedule_of_a_deleted_channel_alert_posts_a_new_one_that_later_changes_update(
+    client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, fake_connector, fake_cronofy)
+    secret = fake_cronofy.client_secret
+    await push(client, path, time_chosen(correlation_id=correlation_id), secret)
+    await fake_connector.wait_for(lambda r: to_channel(r) and r.status == 200, timeout=WAIT)
+    await outbox_drained(store)
+    [first] = channel_alerts(fake_connector)
+    fake_connector.delete_message(CHANNEL_ID, first["_id"])  # someone deleted it in Teams
+
+    await push(client, path, moved(correlation_id, 2), secret)
+    # the alert cannot be updated any more: a new one is posted in the channel instead
+    await fake_connector.wait_for(
+        lambda r: to_channel(r) and r.status == 200, count=2, timeout=WAIT
+    )
+    await outbox_drained(store)
+    refused = fake_connector.calls(
+        lambda r: r.name == "update_activity" and r.match_info.get("activity_id") == first["_id"]
+    )
+    assert [r.status for r in refused] == [404]
+    _, second = channel_alerts(fake_connector)
+    assert "Emmet Brown" in card_text(adaptive_cards(second)[0])
+    refs = await store.get_message_refs(ORG, BOOKING)
+    assert refs[f"channel:{CHANNEL_ID}"].message_id == second["_id"]
+    assert refs[f"channel:{CHANNEL_ID}"].seq == 2, "the new message shows the second version"
+    assert await store.list_dead_letters(ORG) == []
+
+    # the next change goes to the new alert: updated in place, and said in its thread
+    await push(client, path, moved(correlation_id, 3), secret)
+    await fake_connector.wait_for(
+        lambda r: (
+            r.name == "update_activity"
+            and r.match_info.get("activity_id") == second["_id"]
+            and r.status == 200
+        ),
+        timeout=WAIT,
+    )
+    thread = f"{CHANNEL_ID};messageid={second['_id']}"
+    await fake_connector.wait_for(
+        lambda r: (
+            r.name == "send_to_conversation"
+            and r.match_info.get("conversation_id") == thread
+            and r.status == 200
+        ),
+        timeout=WAIT,
+    )
+    await outbox_drained(store)
+    assert len(channel_alerts(fake_connector)) == 2, "no third alert"
+
+
+async def test_a_channel_slotbot_was_removed_from_is_dead_lettered_and_the_admins_told_once(
+    client: Any, store: Store, fake_connector: FakeConnector, fake_cronofy: FakeCronofy
+) -> None:
+    path, correlation_id = await prepared(client, fake_connector, fake_cronofy)
+    secret = fake_cronofy.client_secret
+    await push(client, path, time_chosen(correlation_id=correlation_id), secret)
+    await fake_connector.wait_for(lambda r: to_channel(r) and r.status == 200, timeout=WAIT)
+    await outbox_drained(store)
+    [alert] = channel_alerts(fake_connector)
+    posts = len(fake_connector.calls(to_channel))
+    # Slotbot is taken out of the team, and the connector refuses it there from now on
+    fake_connector.remove_bot(CHANNEL_ID)
+
+    # a reschedule of the booking it posted, and a booking of another candidate
+    await push(client, path, moved(correlation_id, 2), secret)
+    other = time_chosen(request_id="srq_second", correlation_id=correlation_id)
+    await push(client, path, other, secret)
+
+    def invited(record: Any) -> bool:
+        return (
+            record.name == "send_to_conversation"
+            and record.match_info.get("conversation_id") == ADA_DM
+            and record.status == 200
+            and "is not in" in json.dumps(record.json)
+        )
+
+    async def both_dead() -> bool:
+        return len(await store.list_dead_letters(ORG)) == 2
+
+    await until("both channel alerts dead-lettered", both_dead)
+    # Ada, who set Slotbot up and so is its admin, is asked to add it back to the team
+    await fake_connector.wait_for(invited, timeout=WAIT)
+    await outbox_drained(store)
+
+    dead = await store.list_dead_letters(ORG)
+    assert {j.payload["target"]["conversation_id"] for j in dead} == {CHANNEL_ID}
+    assert {j.dead_reason for j in dead} == {"teams_403"}
+    assert all("BotNotInConversationRoster" in j.last_error for j in dead), dead
+    assert all("add the Slotbot app to the team" in j.last_error for j in dead)
+    refused = fake_connector.calls(
+        lambda r: r.name == "update_activity" and r.match_info.get("activity_id") == alert["_id"]
+    )
+    assert [r.status for r in refused] == [403]
+    # the channel is the problem, not the message: the reschedule posted nothing new there;
+    # only the other booking's alert was tried
+    assert [r.status for r in fake_connector.calls(to_channel)][posts:] == [403]
+    # once, although two alerts failed
+    assert len(fake_connector.calls(invited)) == 1
+    [invite] = [a for a in fake_connector.activities(ADA_DM) if "is not in" in json.dumps(a)]
+    assert "add the Slotbot app to the team" in card_text(adaptive_cards(invite)[0])

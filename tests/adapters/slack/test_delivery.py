@@ -12,7 +12,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 import adapters.slack.delivery as delivery_module
 from adapters.slack.delivery import SlackDelivery
 from adapters.slack.installations import StoreInstallationStore
-from bot.chat import DeliveryTarget
+from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.runtime import Services
@@ -98,9 +98,45 @@ async def test_permanent_errors_say_what_to_do(
     with pytest.raises(DeliveryError) as caught:
         await delivery_for(services).send(channel(), CARD)
     assert caught.value.permanent
-    assert caught.value.reason == error, "the reason is Slack's code: the worker decides on it"
+    assert caught.value.reason == error, "the reason is Slack's code, kept with the dead letter"
     assert advice in str(caught.value)
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        ("not_in_channel", DeliveryFailure.NOT_MEMBER),
+        # a private channel Slotbot was never invited to answers this too: invite it
+        ("channel_not_found", DeliveryFailure.NOT_MEMBER),
+        ("is_archived", DeliveryFailure.GONE),
+        ("user_not_found", DeliveryFailure.GONE),
+        ("token_revoked", DeliveryFailure.AUTH),
+        ("missing_scope", DeliveryFailure.AUTH),
+        ("msg_too_long", DeliveryFailure.REJECTED),
+        ("internal_error", DeliveryFailure.TRANSIENT),  # any code not known to last
+    ],
+)
+async def test_each_slack_error_is_the_failure_it_means(
+    services: Services, fake_slack: FakeSlack, error: str, failure: DeliveryFailure
+) -> None:
+    fake_slack.fail_next("chat.postMessage", slack_error=error)
+    with pytest.raises(DeliveryError) as caught:
+        await delivery_for(services).send(channel(), CARD)
+    assert caught.value.failure is failure
+    assert caught.value.permanent == (failure is not DeliveryFailure.TRANSIENT)
+
+
+async def test_an_update_of_a_message_slack_no_longer_has_is_gone(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery = delivery_for(services)
+    ref = await delivery.send(channel(), CARD)
+    for error in ("message_not_found", "cant_update_message"):
+        fake_slack.fail_next("chat.update", slack_error=error)
+        with pytest.raises(DeliveryError) as caught:
+            await delivery.update(ref, CARD)
+        assert caught.value.failure is DeliveryFailure.GONE, error
 
 
 async def test_rate_limit_is_retried_by_the_client_after_retry_after(
@@ -120,6 +156,7 @@ async def test_persistent_rate_limit_becomes_retry_after(
         await delivery_for(services).send(channel(), CARD)
     assert not caught.value.permanent
     assert caught.value.retry_after == 0
+    assert caught.value.failure is DeliveryFailure.RATE_LIMITED
     assert len(fake_slack.calls("chat.postMessage")) == 3
 
 

@@ -9,7 +9,7 @@ import pytest
 from adapters.teams import TEAMS_DELIVERY
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.refs import NAMESPACE
-from bot.chat import DeliveryTarget
+from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError
 from bot.store.base import Store
 from cards.model import Card, Header, Section
@@ -137,6 +137,7 @@ async def test_long_retry_after_is_left_to_the_outbox(
             DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID), card("x")
         )
     assert raised.value.retry_after == 30 and not raised.value.permanent
+    assert raised.value.failure is DeliveryFailure.RATE_LIMITED
     assert len(fake_connector.calls("send_to_conversation")) == 1
 
 
@@ -150,3 +151,55 @@ async def test_forbidden_is_permanent(
             DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID), card("x")
         )
     assert raised.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "failure"),
+    [
+        (403, "BotNotInConversationRoster", DeliveryFailure.NOT_MEMBER),
+        (403, "ConversationBlockedByUser", DeliveryFailure.NOT_MEMBER),
+        (403, "BotDisabledByAdmin", DeliveryFailure.AUTH),
+        (403, None, DeliveryFailure.NOT_MEMBER),
+        (404, "ConversationNotFound", DeliveryFailure.GONE),
+        (401, "BotNotRegistered", DeliveryFailure.AUTH),
+        (413, "MessageSizeTooBig", DeliveryFailure.REJECTED),
+        (400, "BadArgument", DeliveryFailure.REJECTED),
+        (500, None, DeliveryFailure.TRANSIENT),
+    ],
+)
+async def test_each_connector_answer_is_the_failure_it_means(
+    aiohttp_client: Any,
+    store: Store,
+    fake_connector: FakeConnector,
+    status: int,
+    code: str | None,
+    failure: DeliveryFailure,
+) -> None:
+    _client, delivery = await installed_app(aiohttp_client, store, fake_connector)
+    body = {"error": {"code": code, "message": "scripted"}} if code else None
+    fake_connector.fail_next("send_to_conversation", status=status, body=body)
+    with pytest.raises(DeliveryError) as raised:
+        await delivery.send(
+            DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID), card("x")
+        )
+    assert raised.value.failure is failure
+    assert raised.value.reason == f"teams_{status}"
+    if code:
+        assert code in str(raised.value), "the message names the connector's code"
+
+
+async def test_a_deleted_message_is_gone_and_a_team_without_slotbot_not_a_member(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    _client, delivery = await installed_app(aiohttp_client, store, fake_connector)
+    target = DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID)
+    ref = await delivery.send(target, card("x"))
+    fake_connector.delete_message(CHANNEL_ID, ref.message_id)
+    with pytest.raises(DeliveryError) as gone:
+        await delivery.update(ref, card("moved"))
+    assert gone.value.failure is DeliveryFailure.GONE
+    fake_connector.remove_bot(CHANNEL_ID)
+    with pytest.raises(DeliveryError) as removed:
+        await delivery.send(target, card("again"))
+    assert removed.value.failure is DeliveryFailure.NOT_MEMBER
+    assert "add the Slotbot app to the team" in str(removed.value)

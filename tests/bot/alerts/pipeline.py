@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
 
 from bot.alerts.hmac import HEADER, compute_push_hmac
-from bot.alerts.http import ALERTS
-from bot.alerts.worker import OutboxWorker
 from bot.app import create_app
 from bot.config import Settings
+from bot.outbox.lifecycle import OUTBOX
+from bot.outbox.worker import OutboxWorker
 from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox
 from bot.store.base import Store
@@ -166,7 +166,7 @@ async def start_pipeline(
     app = create_app(
         Settings.from_env(settings or {}), store=store, secrets=box, run_worker=run_worker
     )
-    app[ALERTS].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
+    app[OUTBOX].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
     services = app[SERVICES]
     if clock is not None:
         services.clock = clock

@@ -30,11 +30,11 @@ from adapters.slack.installations import BOTS, INSTALLATIONS, StoreInstallationS
 from adapters.slack.settings import SlackSettings
 from adapters.teams.refs import NAMESPACE as TEAMS_REFS
 from adapters.teams.refs import ConversationRefs
-from bot.alerts.http import ALERTS
-from bot.alerts.worker import LANE_NAMESPACE, SENT_NAMESPACE
 from bot.app import create_app
 from bot.config import Settings
 from bot.org_state import ACTIVITY, last_callback_at
+from bot.outbox.lifecycle import OUTBOX
+from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE
 from bot.secrets import SecretBox
 from bot.store.base import Store
 from bot.store.copying import copy_store
@@ -538,7 +538,7 @@ async def test_the_app_on_a_v1_store_updates_the_messages_it_posted_before(
     slack = SlackSettings.from_env(settings.env)
     assert slack.multi_workspace and not slack.bot_token
     app = create_app(settings, store=store, secrets=BOX, run_worker=True)
-    app[ALERTS].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
+    app[OUTBOX].worker_options = {"poll_interval": 0.02, "base_delay": 0.05}
     client = await aiohttp_client(app)
 
     # Cronofy delivering an accepted callback again changes nothing

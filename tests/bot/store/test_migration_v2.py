@@ -25,11 +25,11 @@ from adapters.slack.installations import BOTS, INSTALLATIONS
 from adapters.teams.refs import NAMESPACE as TEAMS_REFS
 from adapters.teams.refs import ConversationRefs
 from bot.alerts.intake import DEDUPE_TTL, dedupe_key
-from bot.alerts.worker import LANE_NAMESPACE, SENT_NAMESPACE
 from bot.config import Settings
 from bot.cronofy import connect
 from bot.errors import MigrationFailed
 from bot.org_state import ACTIVITY
+from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE
 from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
 from bot.store.backup import backup_sqlite, restore, write_dump

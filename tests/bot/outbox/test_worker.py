@@ -2,11 +2,11 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
-from bot.alerts.worker import LANE_NAMESPACE, OutboxWorker
 from bot.chat import DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.outbox import notice_job
+from bot.outbox.worker import LANE_NAMESPACE, OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store

@@ -1,0 +1,378 @@
+"""The outbox worker: claims jobs of every kind and sees each done at least once.
+
+claim → parse the payload (`bot.outbox.jobs`) → the kind's handler (`bot.outbox.kinds`) →
+record what it did → ack. The worker knows no kind by name: it retries, dead-letters and acks;
+the handler does the job. A job is never acked before its side effect is recorded, so a
+worker that dies mid-delivery leaves the job to be reclaimed after the visibility timeout.
+Before acking, the worker writes a per-job "sent" marker (the handler says when, right after
+the side effect): a reclaimed job whose marker exists is finished by its kind without being
+done again, so one job never produces two messages.
+
+Failures. A handler raises `DeliveryError`, whose `failure` (`bot.chat.DeliveryFailure`) says
+what happened in neutral terms: a rate limit or a transient failure is tried again with
+jittered exponential backoff, never before the platform's Retry-After; anything that trying
+again cannot fix (gone, not a member, credentials, a refused message) is dead-lettered at once,
+and the job's kind may act on it (an alert asks the admins to add Slotbot). A payload that
+does not parse is dead-lettered as a bad job; any other error is tried again.
+
+Order per conversation. Every job with a target goes through that conversation's "lane" (a
+document in the store, `LANE_NAMESPACE`): a worker sends to a conversation only while it holds
+the lane's lease (a `claim_once` on the lane's current generation, so one worker at a time
+across every process), and the lane lists the jobs for it that were tried and failed, or were
+held back. A job is not sent while an older job (created earlier) for the same conversation is
+listed there: it is postponed to just after that job's next try, without using up one of its
+attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
+order their callbacks were accepted. What is not promised: two jobs for one conversation that
+are both tried for the first time at the same moment by two workers go out one after the
+other, but in either order; a job whose worker died holds its place only once it has been
+reclaimed; and a worker that dies mid-send holds its conversation's lease until the lease
+expires (the visibility timeout). The message of a booking shows its newest state whatever
+the order (see `bot.outbox.kinds.alert`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot import logs
+from bot.chat import DeliveryAdapter
+from bot.errors import DeliveryError, SlotbotError
+from bot.outbox.jobs import BadJob, Delivered, JobKind, Payload, SentMarker
+from bot.outbox.kinds import job_kinds
+from bot.runtime import Services
+from bot.store.records import Job, MessageRef
+
+log = logging.getLogger(__name__)
+
+SENT_NAMESPACE = "outbox_sent"
+LANE_NAMESPACE = "outbox_lanes"
+# a postponed job is tried this long after the job it waits for, in its order
+LANE_STEP = 0.01
+# a lane entry whose job has not come back this long after its time is forgotten (its job was
+# removed some other way), so a conversation is never held up for good
+LANE_GRACE = 60.0
+DeliveryObserver = Callable[[str, str], None]  # (platform, result)
+
+
+class Attempt:
+    """One try of one job, as its kind's handler sees it: the services, the job, and what the
+    worker does on the handler's word."""
+
+    def __init__(self, worker: OutboxWorker, job: Job) -> None:
+        self._worker = worker
+        self.job = job
+
+    @property
+    def services(self) -> Services:
+        return self._worker.services
+
+    def adapter(self, platform: str) -> DeliveryAdapter:
+        adapter = self.services.delivery.get(platform)
+        if adapter is None:
+            # adapters register at start-up; until then (or if disabled) try again later
+            raise DeliveryError(f"no delivery adapter for {platform}", reason="no_adapter")
+        return adapter
+
+    async def record_sent(self, ref: MessageRef | None, reply: MessageRef | None = None) -> None:
+        """The job's side effect happened (the message `ref`, its thread `reply`): from now on
+        a worker that claims the job again finishes it without doing it again."""
+        await self._worker._mark_sent(self.job, ref, reply)
+
+    async def enqueue(self, jobs: list[Job]) -> None:
+        """More jobs, picked up now rather than at the next poll."""
+        await self.services.store.enqueue(jobs)
+        self._worker.wake()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parsed:
+    kind: JobKind[Any]
+    payload: Payload
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        consumer: str,
+        max_attempts: int = 8,
+        base_delay: float = 2.0,
+        max_delay: float = 900.0,
+        visibility_timeout: float = 60.0,
+        poll_interval: float = 0.5,
+        batch_size: int = 10,
+        on_delivery: DeliveryObserver | None = None,
+        rng: Callable[[], float] = random.random,
+        kinds: Mapping[str, JobKind[Any]] | None = None,
+    ) -> None:
+        self.services = services
+        self.consumer = consumer
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.visibility_timeout = visibility_timeout
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.on_delivery = on_delivery
+        self.kinds = job_kinds() if kinds is None else kinds
+        self._rng = rng
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New work was enqueued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the job in hand, then return from `run`."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info(logs.WORKER_STARTED, self.consumer)
+        failures = 0
+        try:
+            while not self._stopping:
+                try:
+                    handled = await self.run_once()
+                    failures = 0
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store is down (or worse): back off, never spin
+                    failures += 1
+                    handled = 0
+                    log.warning(logs.WORKER_STORE_ERROR, self.consumer, exc)
+                    await asyncio.sleep(min(self.poll_interval * 2**failures, 10.0))
+                    continue
+                if handled == 0 and not self._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    self._wake.clear()
+        finally:
+            log.info(logs.WORKER_STOPPED, self.consumer)
+
+    async def run_once(self) -> int:
+        """Claim one batch and handle each job; returns how many were claimed."""
+        jobs = await self.services.store.claim_jobs(
+            self.consumer,
+            limit=self.batch_size,
+            visibility_timeout=self.visibility_timeout,
+            now=self.services.clock(),
+        )
+        for job in jobs:
+            if self._stopping:
+                break  # the rest are reclaimed by the next worker after the timeout
+            await self.handle(job)
+        return len(jobs)
+
+    # one job -----------------------------------------------------------------------------
+
+    async def handle(self, job: Job) -> None:
+        try:
+            parsed = self._parse(job)
+        except BadJob as exc:
+            await self._dead(job, "-", f"bad job: {exc}")
+            return
+        target = parsed.payload.target
+        if target is None:  # posts nowhere itself: no conversation to keep in order
+            await self._handle(job, parsed)
+            return
+        held = await self._enter_lane(f"{job.org_id}|{target.key}", job, parsed.payload)
+        if held is None:
+            return  # postponed: an older job for the conversation goes first
+        next_try: float | None = None
+        try:
+            next_try = await self._handle(job, parsed)
+        finally:
+            await self._leave_lane(held, job, parsed.payload, next_try)
+
+    def _parse(self, job: Job) -> _Parsed:
+        kind = self.kinds.get(job.kind)
+        if kind is None:
+            raise BadJob(f"unknown job kind {job.kind!r}")
+        return _Parsed(kind, kind.parse(job.payload))
+
+    async def _handle(self, job: Job, parsed: _Parsed) -> float | None:
+        """Do, retry or dead-letter one job; returns when it is tried next (None: done)."""
+        kind, payload = parsed.kind, parsed.payload
+        platform = payload.target.platform if payload.target is not None else "-"
+        attempt = Attempt(self, job)
+        try:
+            marker = await self._sent_marker(job)
+            if marker is None:
+                delivered = await kind.deliver(attempt, payload)
+            elif kind.finish_sent is not None:
+                delivered = await kind.finish_sent(attempt, payload, marker)
+            else:
+                delivered = _already_done(kind, payload)
+        except asyncio.CancelledError:
+            raise
+        except BadJob as exc:
+            await self._dead(job, platform, f"bad job: {exc}")
+        except DeliveryError as exc:
+            if not exc.permanent:
+                return await self._retry(job, platform, exc.reason, exc.retry_after)
+            job.last_error = str(exc)  # the reason is a code; the message says what to do
+            await self._dead(job, platform, exc.reason)
+            if kind.undeliverable is not None:
+                await kind.undeliverable(attempt, payload, exc)
+        except SlotbotError as exc:
+            return await self._retry(job, platform, type(exc).__name__ + ": " + str(exc), None)
+        except Exception as exc:
+            # a bug must not lose the job: keep it for another try, and say where it failed
+            log.exception(logs.JOB_CRASHED, job.job_id)
+            return await self._retry(job, platform, type(exc).__name__, None)
+        else:
+            await self.services.store.ack_job(job.job_id)
+            await self.services.store.kv_delete(SENT_NAMESPACE, job.job_id)
+            self._observe(delivered.platform, "delivered")
+            log.info(logs.JOB_DELIVERED, job.job_id, delivered.detail)
+        return None
+
+    # order per conversation --------------------------------------------------------------
+
+    async def _enter_lane(self, lane: str, job: Job, payload: Payload) -> _HeldLane | None:
+        """The conversation's lease, when no older job for it is waiting; else None, and the
+        job is postponed (without using up an attempt)."""
+        store = self.services.store
+        now = self.services.clock()
+        doc = await store.kv_get(LANE_NAMESPACE, lane) or {}
+        generation = doc.get("gen")
+        gen = generation if isinstance(generation, int) else 0
+        if not await store.claim_once(f"{LANE_NAMESPACE}:{lane}:{gen}", self.visibility_timeout):
+            # another worker is sending to this conversation right now
+            await self._postpone(job, now + max(self.poll_interval, LANE_STEP))
+            return None
+        # the live entries, as the lease holder before us left them
+        stale_before = now - self.visibility_timeout - LANE_GRACE
+        pending: dict[str, dict[str, Any]] = {}
+        raw = doc.get("pending")
+        for job_id, entry in (raw if isinstance(raw, dict) else {}).items():
+            if (
+                job_id != job.job_id
+                and isinstance(entry, dict)
+                and isinstance(entry.get("until"), int | float)
+                and isinstance(entry.get("order"), list)
+                and entry["until"] >= stale_before
+            ):
+                pending[job_id] = entry
+        held = _HeldLane(lane, gen, pending)
+        order = _order(job, payload)
+        older = [e["until"] for e in pending.values() if _as_order(e["order"]) < order]
+        if not older:
+            return held
+        at = max(max(older), now) + LANE_STEP
+        await self._leave_lane(held, job, payload, at)
+        await self._postpone(job, at)
+        return None
+
+    async def _leave_lane(
+        self, held: _HeldLane, job: Job, payload: Payload, next_try: float | None
+    ) -> None:
+        """Hand the lease on (next generation), listing the job if it is to be tried again."""
+        pending = dict(held.pending)
+        if next_try is not None:
+            pending[job.job_id] = {"order": list(_order(job, payload)), "until": next_try}
+        await self.services.store.kv_put(
+            LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
+        )
+
+    async def _postpone(self, job: Job, at: float) -> None:
+        """Try again at `at`; counted as a free try, so waiting never dead-letters a job."""
+        # the count lives in the stored payload, beside the kind's own fields, which the
+        # kinds' parsers leave alone
+        payload = dict(job.payload)
+        payload["free_tries"] = _free_tries(job) + 1
+        await self.services.store.retry_job(
+            dataclasses.replace(job, payload=payload),
+            at=at,
+            error=job.last_error,
+            max_attempts=job.attempts + 1,
+        )
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Exponential, jittered (between half and all of it), never before Retry-After."""
+        delay: float = min(self.max_delay, self.base_delay * 2.0 ** max(0, attempts - 1))
+        delay *= 0.5 + 0.5 * float(self._rng())
+        if retry_after is not None and retry_after > delay:
+            delay = retry_after
+        return delay
+
+    async def _retry(
+        self, job: Job, platform: str, error: str, retry_after: float | None
+    ) -> float | None:
+        """Schedule the next try; returns its time, or None when the job was dead-lettered."""
+        # tries spent waiting for an older job of the same conversation are not attempts
+        free = _free_tries(job)
+        attempts = job.attempts - free
+        delay = self.backoff(attempts, retry_after)
+        at = self.services.clock() + delay
+        retried = await self.services.store.retry_job(
+            job, at=at, error=error, max_attempts=self.max_attempts + free
+        )
+        if retried:
+            self._observe(platform, "retried")
+            log.warning(logs.JOB_RETRY, job.job_id, attempts, error, delay)
+            return at
+        self._observe(platform, "dead")
+        log.error(logs.JOB_DEAD, job.job_id, error)
+        return None
+
+    async def _dead(self, job: Job, platform: str, reason: str) -> None:
+        await self.services.store.dead_letter_job(job, reason)
+        self._observe(platform, "dead")
+        log.error(logs.JOB_DEAD, job.job_id, reason)
+
+    def _observe(self, platform: str, result: str) -> None:
+        if self.on_delivery is not None:
+            self.on_delivery(platform, result)
+
+    # sent markers ------------------------------------------------------------------------
+
+    async def _sent_marker(self, job: Job) -> SentMarker | None:
+        doc = await self.services.store.kv_get(SENT_NAMESPACE, job.job_id)
+        return SentMarker.from_dict(doc) if doc is not None else None
+
+    async def _mark_sent(self, job: Job, ref: MessageRef | None, reply: MessageRef | None) -> None:
+        marker = SentMarker(at=self.services.clock(), ref=ref, reply=reply)
+        await self.services.store.kv_put(SENT_NAMESPACE, job.job_id, marker.to_dict())
+
+
+def _already_done(kind: JobKind[Any], payload: Payload) -> Delivered:
+    target = payload.target
+    if target is None:
+        return Delivered("-", f"{kind.name}, already done")
+    return Delivered(target.platform, f"{target.key}, already sent")
+
+
+@dataclasses.dataclass
+class _HeldLane:
+    lane: str
+    gen: int
+    pending: dict[str, dict[str, Any]]  # job id -> {"order": [...], "until": epoch}
+
+
+def _order(job: Job, payload: Payload) -> tuple[float, int, str]:
+    """Jobs of one conversation go out in this order: accepted first, then booking version."""
+    return (job.created_at, payload.seq, job.job_id)
+
+
+def _as_order(value: list[Any]) -> tuple[float, int, str]:
+    try:
+        return (float(value[0]), int(value[1]), str(value[2]))
+    except (IndexError, TypeError, ValueError):
+        return (0.0, 0, "")
+
+
+def _free_tries(job: Job) -> int:
+    free = job.payload.get("free_tries")
+    return free if isinstance(free, int) and 0 <= free <= job.attempts else 0
