@@ -44,12 +44,14 @@ def test_core_imports_no_chat_sdk() -> None:
     assert offenders("bot", CHAT_SDKS) == []
 
 
-def test_core_reaches_adapters_only_through_setup_hooks() -> None:
+def test_core_imports_no_adapter_and_nothing_by_name() -> None:
+    """The core reaches platforms only through bot.platforms (entry points), never by
+    importing an adapter or a module named in a string."""
     direct = [
         f"{path.relative_to(ROOT)} imports {name}"
         for path in sorted((ROOT / "bot").rglob("*.py"))
         for name in imported_modules(path)
-        if name.startswith("adapters") and path.name not in ("app.py", "manifests.py")
+        if name.split(".")[0] == "adapters" or name == "importlib"
     ]
     assert direct == []
 
@@ -67,6 +69,64 @@ def test_core_reads_no_platform_error_code() -> None:
         if f'"{code}"' in path.read_text(encoding="utf-8")
     ]
     assert found == []
+
+
+PLATFORM_NAMES = ("slack", "teams", "microsoft", "botframework", "bolt")
+
+
+def platform_mentions(path: Path) -> list[str]:
+    """Identifiers and string literals (docstrings and comments aside) that name a chat
+    platform: the core speaks of orgs, members and conversations."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) in docstrings:
+                continue
+            text = node.value.lower()
+        elif isinstance(node, ast.Name):
+            text = node.id.lower()
+        elif isinstance(node, ast.Attribute):
+            text = node.attr.lower()
+        else:
+            continue
+        if any(name in text for name in PLATFORM_NAMES):
+            where = path.relative_to(ROOT) if ROOT in path.parents else path
+            found.append(f"{where}:{getattr(node, 'lineno', '?')} {text[:60]!r}")
+    return found
+
+
+platform_mentions_at = platform_mentions
+
+
+# a migration renames what earlier versions stored under names the adapters chose
+STORED_NAMES = ROOT / "bot" / "store" / "migrations"
+
+
+def test_core_names_no_chat_platform() -> None:
+    mentions = [
+        m
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        if STORED_NAMES not in path.parents
+        for m in platform_mentions(path)
+    ]
+    assert mentions == []
+
+
+def test_the_platform_name_check_catches_a_name(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        '"""Slack is fine in a docstring."""\nif org.platform == "slack":\n    pass\n'
+    )
+    assert len(platform_mentions_at(sample)) == 1
 
 
 def test_cards_import_no_sdk() -> None:
