@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.chat import Actor
 from bot.runtime import Services
 from bot.store.base import Store
-from bot.store.records import Org
+from bot.store.records import AuditEntry, Org
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +75,21 @@ async def reactivate_org(services: Services, org_id: str) -> int | None:
         if job.dead_reason == APP_UNINSTALLED and now - job.created_at <= RELEASE_MAX_AGE
     ]
     return await store.requeue_dead_letters(held) if held else 0
+
+
+async def get_or_new_org(services: Services, actor: Actor) -> Org:
+    """The actor's org as stored, or a new one (not stored yet)."""
+    org = await services.store.get_org(actor.org_id)
+    if org is not None:
+        return org
+    now = services.clock()
+    return Org(org_id=actor.org_id, platform=actor.platform, created_at=now, updated_at=now)
+
+
+async def audit(services: Services, org_id: str, actor: str, action: str, **detail: object) -> None:
+    """Write who did what to the org's audit log (never a secret in `detail`)."""
+    await services.store.append_audit(
+        AuditEntry(
+            org_id=org_id, actor=actor, action=action, detail=dict(detail), at=services.clock()
+        )
+    )

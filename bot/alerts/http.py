@@ -21,6 +21,7 @@ from bot import ingress, logs
 from bot.alerts.hmac import HEADER, verify_push_hmac
 from bot.alerts.intake import record_event
 from bot.alerts.parse import Notification, parse_notification
+from bot.cronofy.urls import PUSH_PATH
 from bot.errors import SecretKeyRetired, StoreError
 from bot.ingress import Call, EndpointBase, Rejected, Unavailable
 from bot.org_state import hold_jobs, record_callback
@@ -30,7 +31,6 @@ from bot.store.records import Org
 
 log = logging.getLogger(__name__)
 
-PUSH_PATH = "/cronofy/push/{org_key}"
 ORG_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 JSON_TYPES = ("application/json", "text/json")
 # an HTTP client that sends bytes without saying what they are labels them like this

@@ -15,7 +15,8 @@ from bot import logs, org_state
 from bot.chat import Reply
 from bot.commands import CommandContext, facts
 from bot.commands import parser as p
-from bot.cronofy import connect, links, setup
+from bot.cronofy import admins, connect, links, setup
+from bot.cronofy.urls import push_url
 from bot.errors import (
     CommandError,
     CronofyUnreachable,
@@ -86,7 +87,7 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
     services, actor = ctx.services, ctx.actor
     if isinstance(command, p.ADMIN_COMMANDS):
         org = await services.store.get_org(actor.org_id)
-        if not setup.is_admin(services, org, actor):
+        if not admins.is_admin(services, org, actor):
             raise PermissionDenied()
     match command:
         case p.Help():
@@ -170,7 +171,7 @@ async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
     if candidate.recruiter_id == actor.user_id:
         return True
     org = await services.store.get_org(actor.org_id)
-    if setup.is_admin(services, org, actor):
+    if admins.is_admin(services, org, actor):
         return True
     timeline = await services.store.list_timeline(
         actor.org_id, candidate.candidate_id, limit=10_000
@@ -189,7 +190,7 @@ async def _candidate_profile(
     services, actor = ctx.services, ctx.actor
     if candidate is None or not await _may_see_candidate(ctx, candidate):
         org = await services.store.get_org(actor.org_id)
-        if candidate is None and asked_for and setup.is_admin(services, org, actor):
+        if candidate is None and asked_for and admins.is_admin(services, org, actor):
             return _private(candidates.no_such_candidate(asked_for))
         return _private(candidates.not_your_candidate())
     timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
@@ -264,7 +265,7 @@ async def _org_status(ctx: CommandContext) -> list[Reply]:
             installed=org.active,
             client_id=org.cronofy.client_id,
             data_center=org.cronofy.data_center,
-            push_url=setup.push_url(services, org.org_key),
+            push_url=push_url(services.settings, org.org_key),
             last_callback_at=facts.epoch_time(
                 await org_state.last_callback_at(services.store, org)
             ),
@@ -283,7 +284,7 @@ async def _org_status(ctx: CommandContext) -> list[Reply]:
 
 async def _alerts(ctx: CommandContext, command: p.Command) -> list[Reply]:
     services, actor = ctx.services, ctx.actor
-    org = await setup.get_or_new_org(services, actor)
+    org = await org_state.get_or_new_org(services, actor)
     if isinstance(command, p.AlertsShow):
         return _private(_routes_card(org))
     if isinstance(command, p.AlertsOff):
@@ -358,7 +359,7 @@ async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
         if command.user_id not in ctx.mentions.users:
             raise p.UsageError("cronofy admins", user_not_here(command.user_id))
         who = await _user_name(ctx, command.user_id)
-        added = await setup.add_admin(services, actor, command.user_id)
+        added = await admins.add_admin(services, actor, command.user_id)
         return _private(admin.admin_added(who, added=added))
     if isinstance(command, p.AdminsRemove):
         # an id already on the list may always be removed (it may be a stale one)
@@ -367,7 +368,7 @@ async def _admins(ctx: CommandContext, command: p.Command) -> list[Reply]:
         if command.user_id not in ctx.mentions.users and command.user_id not in listed:
             raise p.UsageError("cronofy admins", user_not_here(command.user_id))
         who = await _user_name(ctx, command.user_id)
-        removed = await setup.remove_admin(services, actor, command.user_id)
+        removed = await admins.remove_admin(services, actor, command.user_id)
         return _private(admin.admin_removed(who, removed=removed))
     org = await services.store.get_org(actor.org_id)
     members = await services.store.list_members(actor.org_id)

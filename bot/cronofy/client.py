@@ -47,7 +47,6 @@ CONNECT_SCOPES: tuple[str, ...] = (
 REDACTED = "[redacted]"
 # the page Slotbot serves to a candidate who has just booked through a Real-Time Scheduling
 # link (bot.cronofy.http): neutral, so a candidate never lands on a recruiter's page
-BOOKED_PATH = "/cronofy/booked"
 
 T = TypeVar("T")
 
@@ -450,7 +449,7 @@ class CronofyClient:
         Cronofy calls `callback_url` (the org's push URL) when a time is chosen and when none
         suits, with `?callback=completed` / `?callback=no_times_suitable` so the push endpoint
         can tell the two apart (the body does not say). `redirect_uri` is the page the
-        candidate is sent to afterwards (BOOKED_PATH), never Slotbot's OAuth callback.
+        candidate is sent to afterwards (urls.BOOKED_PATH), never Slotbot's OAuth callback.
         """
         sdk = self._sdk(keys)
         target = {"sub": sub}

@@ -25,7 +25,8 @@ from bot.cronofy.client import (
     CronofyUnauthorized,
     TokenGrant,
 )
-from bot.cronofy.setup import callback_url, cronofy_client, org_keys
+from bot.cronofy.setup import cronofy_client, org_keys
+from bot.cronofy.urls import callback_url
 from bot.errors import CommandError, CronofyAuthExpired, CronofyUnreachable, SecretKeyRetired
 from bot.outbox import notice_job
 from bot.runtime import Services
@@ -101,7 +102,7 @@ async def authorize_url_for(services: Services, org_id: str, user_id: str) -> st
             data={"platform": org.platform},
         )
     )
-    return cronofy_client(services).authorize_url(keys, callback_url(services), state)
+    return cronofy_client(services).authorize_url(keys, callback_url(services.settings), state)
 
 
 def _used_key(state: str) -> str:
@@ -144,7 +145,7 @@ async def handle_callback(
 
     client = client or cronofy_client(services)
     try:
-        grant = await client.exchange_code(keys, code, callback_url(services))
+        grant = await client.exchange_code(keys, code, callback_url(services.settings))
         info = await client.userinfo(keys, grant.access_token)
     except CronofyRequestFailed as exc:
         if exc.error in ("invalid_grant", "unknown_or_used"):

@@ -9,15 +9,14 @@ import logging
 from aiohttp import web
 
 from bot import logs
-from bot.cronofy.client import BOOKED_PATH
 from bot.cronofy.connect import CallbackPage, handle_callback
+from bot.cronofy.urls import BOOKED_PATH, CALLBACK_PATH
 from bot.errors import StoreError
 from bot.runtime import SERVICES
 from cards import pages
 
 log = logging.getLogger(__name__)
 
-CALLBACK_ROUTE = "/cronofy/oauth/callback"
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} · Slotbot</title>
@@ -60,5 +59,5 @@ def _page(page: CallbackPage) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Add this feature's routes to the app."""
-    app.router.add_get(CALLBACK_ROUTE, oauth_callback)
+    app.router.add_get(CALLBACK_PATH, oauth_callback)
     app.router.add_get(BOOKED_PATH, booked_page)

@@ -17,9 +17,10 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat import Actor
-from bot.cronofy.client import BOOKED_PATH, CronofyKeys, public_app_host
+from bot.cronofy.client import CronofyKeys, public_app_host
 from bot.cronofy.connect import NotConnected, NotSetUp, authorize_url_for, call_as_member
-from bot.cronofy.setup import cronofy_client, push_url
+from bot.cronofy.setup import cronofy_client
+from bot.cronofy.urls import booked_url, push_url
 from bot.errors import CommandError
 from bot.runtime import Services
 from bot.store.records import Candidate, Member, TimelineEntry, TrackedLink
@@ -253,7 +254,7 @@ async def _real_time_link(services: Services, actor: Actor, correlation_id: str,
     org = await services.store.get_org(actor.org_id)
     if org is None or not org.org_key:
         raise NotSetUp()
-    callback = push_url(services, org.org_key)
+    callback = push_url(services.settings, org.org_key)
     client = cronofy_client(services)
 
     async def create(keys: CronofyKeys, member: Member, token: str) -> str:
@@ -269,7 +270,7 @@ async def _real_time_link(services: Services, actor: Actor, correlation_id: str,
             minutes=RTS_MINUTES,
             periods=working_day_periods(datetime.fromtimestamp(services.clock(), UTC), zone),
             callback_url=callback,
-            redirect_uri=services.settings.public_url.rstrip("/") + BOOKED_PATH,
+            redirect_uri=booked_url(services.settings),
         )
 
     return await call_as_member(services, actor.org_id, actor.user_id, create, client=client)

@@ -1,4 +1,4 @@
-"""Org set-up: the Cronofy keys an admin enters, who the org's admins are, and reset.
+"""Org set-up: the Cronofy keys an admin enters, and reset (admins: bot.cronofy.admins).
 
 Every change is written to the audit log (who, when, what; never the secret).
 """
@@ -11,23 +11,22 @@ from dataclasses import dataclass, field
 
 from bot import logs
 from bot.chat import Actor
+from bot.cronofy.admins import is_admin
 from bot.cronofy.client import (
     CronofyClient,
     CronofyKeys,
     normalise_data_center,
     timeout_from,
 )
-from bot.errors import CommandError, CronofyUnreachable, PermissionDenied
+from bot.cronofy.urls import callback_url, push_url
+from bot.errors import CronofyUnreachable, PermissionDenied
+from bot.org_state import audit, get_or_new_org
 from bot.runtime import Services
-from bot.store.records import DATA_CENTERS, AuditEntry, CronofyConfig, Org
+from bot.store.records import DATA_CENTERS, CronofyConfig, Org
 from cards import actions
-from cards import admin as admin_cards
 from cards import setup as setup_cards
 
 log = logging.getLogger(__name__)
-
-CALLBACK_PATH = "/cronofy/oauth/callback"
-PUSH_PATH = "/cronofy/push/"
 
 
 @dataclass
@@ -38,14 +37,6 @@ class SetupResult:
     data_center: str = ""
     became_admin: bool = False
     unreachable: bool = False
-
-
-def push_url(services: Services, org_key: str) -> str:
-    return services.settings.public_url.rstrip("/") + PUSH_PATH + org_key
-
-
-def callback_url(services: Services) -> str:
-    return services.settings.public_url.rstrip("/") + CALLBACK_PATH
 
 
 def cronofy_client(services: Services) -> CronofyClient:
@@ -69,35 +60,11 @@ def mask_client_id(client_id: str) -> str:
     return f"{client_id[:4]}…{client_id[-4:]}"
 
 
-def is_admin(services: Services, org: Org | None, actor: Actor) -> bool:
-    if actor.is_platform_admin or actor.user_id in services.settings.admins:
-        return True
-    return org is not None and actor.user_id in org.admins
-
-
-async def get_or_new_org(services: Services, actor: Actor) -> Org:
-    org = await services.store.get_org(actor.org_id)
-    if org is not None:
-        return org
-    now = services.clock()
-    return Org(org_id=actor.org_id, platform=actor.platform, created_at=now, updated_at=now)
-
-
 def may_run_setup(services: Services, org: Org | None, actor: Actor) -> bool:
     """Admins may; on an org with no admin and no keys yet, anyone may (and becomes admin)."""
     if is_admin(services, org, actor):
         return True
     return org is None or (not org.admins and org.cronofy is None)
-
-
-async def _audit(
-    services: Services, org_id: str, actor: str, action: str, **detail: object
-) -> None:
-    await services.store.append_audit(
-        AuditEntry(
-            org_id=org_id, actor=actor, action=action, detail=dict(detail), at=services.clock()
-        )
-    )
 
 
 async def submit_setup(
@@ -127,7 +94,9 @@ async def submit_setup(
         return SetupResult(ok=False, field_errors=errors)
 
     keys = CronofyKeys(client_id, client_secret, center)
-    check = await (client or cronofy_client(services)).check_keys(keys, callback_url(services))
+    check = await (client or cronofy_client(services)).check_keys(
+        keys, callback_url(services.settings)
+    )
     if check.result == "unreachable":
         log.warning(logs.CRONOFY_SETUP_REJECTED, actor.org_id, "unreachable")
         return SetupResult(
@@ -167,7 +136,7 @@ async def submit_setup(
         became_admin = True
     org.updated_at = now
     await services.store.put_org(org)
-    await _audit(
+    await audit(
         services,
         org.org_id,
         actor.user_id,
@@ -180,7 +149,7 @@ async def submit_setup(
     log.info(logs.CRONOFY_SETUP, org.org_id, actor.user_id, center)
     return SetupResult(
         ok=True,
-        push_url=push_url(services, org.org_key),
+        push_url=push_url(services.settings, org.org_key),
         data_center=center,
         became_admin=became_admin,
     )
@@ -207,39 +176,6 @@ async def reset(services: Services, actor: Actor) -> bool:
             member.connected = False
             member.updated_at = services.clock()
             await services.store.put_member(member)
-    await _audit(services, org.org_id, actor.user_id, "cronofy.reset")
+    await audit(services, org.org_id, actor.user_id, "cronofy.reset")
     log.info(logs.CRONOFY_RESET, org.org_id, actor.user_id)
-    return True
-
-
-async def add_admin(services: Services, actor: Actor, user_id: str) -> bool:
-    """True when added, False when already an admin."""
-    org = await services.store.get_org(actor.org_id)
-    if not is_admin(services, org, actor):
-        raise PermissionDenied()
-    org = org or await get_or_new_org(services, actor)
-    if user_id in org.admins:
-        return False
-    org.admins.append(user_id)
-    org.updated_at = services.clock()
-    await services.store.put_org(org)
-    await _audit(services, org.org_id, actor.user_id, "admins.add", user_id=user_id)
-    return True
-
-
-async def remove_admin(services: Services, actor: Actor, user_id: str) -> bool:
-    """True when removed, False when they were not on the org's list."""
-    org = await services.store.get_org(actor.org_id)
-    if not is_admin(services, org, actor):
-        raise PermissionDenied()
-    if org is None or user_id not in org.admins:
-        return False
-    if org.admins == [user_id] and not (
-        actor.is_platform_admin or actor.user_id in services.settings.admins
-    ):
-        raise CommandError(admin_cards.LAST_ADMIN)
-    org.admins.remove(user_id)
-    org.updated_at = services.clock()
-    await services.store.put_org(org)
-    await _audit(services, org.org_id, actor.user_id, "admins.remove", user_id=user_id)
     return True
