@@ -1,0 +1,277 @@
+"""The Slack runtime: the bolt app, its listeners and delivery for these settings, the
+install and uninstall paths, and `setup(app)`, which mounts `POST /slack/events` (through
+the core's ingress chain, see adapters.slack.events), the OAuth install routes when
+SLACK_CLIENT_ID is set, Socket Mode when SLACK_APP_TOKEN is set, and registers the delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import log_lines as slack_logs
+from adapters.slack.delivery import SlackDelivery, configure_client, web_client
+from adapters.slack.events import EVENTS_PATH, SlackEventsEndpoint
+from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
+from adapters.slack.listeners import SlackListeners
+from adapters.slack.settings import SlackSettings
+from adapters.slack.turns import NAME, org_id_for
+from bot import ingress, logs
+from bot.errors import StoreError
+from bot.org_state import deactivate_org
+from bot.org_state import reactivate_org as reactivate
+from bot.runtime import SERVICES, Services
+
+log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
+# how long shutdown waits for listeners that acked and are still replying
+DRAIN_TIMEOUT = 10.0
+
+
+@dataclass
+class SlackRuntime:
+    services: Services
+    bolt: AsyncApp
+    listeners: SlackListeners
+    delivery: SlackDelivery
+    installations: StoreInstallationStore | None
+    signing_secret: str | None
+    slack: SlackSettings
+    team_ids: dict[str, str] = field(default_factory=dict)
+
+
+SLACK = web.AppKey("slack", SlackRuntime)
+
+
+def _oauth_settings(
+    services: Services, slack: SlackSettings, installations: StoreInstallationStore
+) -> AsyncOAuthSettings:
+    return AsyncOAuthSettings(
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        scopes=list(BOT_SCOPES),
+        user_scopes=[],
+        redirect_uri=f"{services.settings.public_url}{REDIRECT_PATH}",
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=installations,
+        installation_store_bot_only=True,
+        state_store=StoreOAuthStateStore(services.store, services.clock),
+    )
+
+
+def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
+    """The bolt app, its listeners and the delivery adapter for these settings."""
+    installations: StoreInstallationStore | None = None
+    # bolt reads SLACK_* from the process environment when an argument is missing, so
+    # every one it would look at is passed explicitly
+    signing_secret = slack.signing_secret
+    if slack.multi_workspace:
+        installations = StoreInstallationStore(services.store, services.secrets)
+        bolt = AsyncApp(
+            client=web_client(slack.api_url),
+            signing_secret=signing_secret or "unused-in-socket-mode",
+            oauth_settings=_oauth_settings(services, slack, installations),
+            # our handler verified the request already, on the raw bytes
+            request_verification_enabled=False,
+            name="slotbot",
+        )
+    else:
+        token = slack.bot_token
+        # bolt falls back to the SLACK_BOT_TOKEN variable and warns that it is unused when a
+        # client comes too: give it the token and configure the client it makes instead
+        bolt = AsyncApp(
+            token=token,
+            signing_secret=signing_secret or "unused-in-socket-mode",
+            authorize=None if token else _no_token_authorize,
+            request_verification_enabled=False,
+            name="slotbot",
+        )
+        configure_client(bolt.client, slack.api_url)
+        bolt.middleware(_reactivating(services))
+    listeners = SlackListeners(services)
+    listeners.register(bolt)
+
+    async def token_for_team(team_id: str) -> str | None:
+        if installations is not None:
+            found = await installations.async_find_bot(enterprise_id=None, team_id=team_id)
+            return found.bot_token if found is not None else None
+        return slack.bot_token
+
+    runtime = SlackRuntime(
+        services=services,
+        bolt=bolt,
+        listeners=listeners,
+        delivery=SlackDelivery(services, token_for_team, api_url=slack.api_url),
+        installations=installations,
+        signing_secret=signing_secret,
+        slack=slack,
+    )
+
+    async def uninstalled(team_id: str, reason: str) -> None:
+        await deactivate_installation(runtime, team_id, reason)
+
+    async def installed(team_id: str) -> None:
+        await reactivate_org(services, team_id)
+
+    listeners.on_uninstalled = uninstalled
+    if installations is not None:
+        installations.on_installed = installed
+    return runtime
+
+
+async def reactivate_org(services: Services, team_id: str) -> None:
+    """The app is (re)installed in a workspace: deliveries to it resume, held alerts too."""
+    released = await reactivate(services, org_id_for(team_id))
+    if released is not None:
+        log.info(slack_logs.SLACK_REINSTALLED, team_id)
+
+
+# the events that say the app is leaving: they must not count as a sign it is installed
+_LEAVING_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+
+
+def _reactivating(services: Services) -> Callable[..., Awaitable[None]]:
+    """Single workspace: any verified request from the workspace shows the app is installed
+    there, so an org marked inactive by an uninstall becomes active again (no restart)."""
+
+    async def middleware(
+        body: dict[str, Any], context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
+    ) -> None:
+        event = body.get("event")
+        leaving = isinstance(event, dict) and event.get("type") in _LEAVING_EVENTS
+        if context.team_id and not leaving:
+            try:
+                await reactivate_org(services, context.team_id)
+            except StoreError as exc:
+                log.warning(logs.STORE_DOWN, exc)
+        await next_()
+
+    return middleware
+
+
+async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+    """Without a bot token or an install, commands still answer through response_url."""
+    return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id)
+
+
+async def deactivate_installation(runtime: SlackRuntime, team_id: str, reason: str) -> int:
+    """The app left a workspace: mark the org inactive, hold its pending jobs and forget its
+    tokens. Returns how many jobs were held."""
+    count = await deactivate_org(runtime.services, org_id_for(team_id))
+    if runtime.installations is not None:
+        await runtime.installations.async_delete_all(enterprise_id=None, team_id=team_id)
+    log.warning(slack_logs.SLACK_UNINSTALLED, reason, team_id, count)
+    return count
+
+
+def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
+    flow = runtime.bolt.oauth_flow
+    if flow is None:
+        return
+
+    async def install(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(
+            await flow.handle_installation(await to_bolt_request(request))
+        )
+
+    async def callback(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    app.router.add_get(INSTALL_PATH, install)
+    app.router.add_get(REDIRECT_PATH, callback)
+
+
+async def _check_token(runtime: SlackRuntime) -> None:
+    """Single workspace: learn the team id from auth.test now, so a wrong token shows at start."""
+    token = runtime.slack.bot_token
+    if not token or runtime.installations is not None:
+        return
+    try:
+        response = await runtime.bolt.client.auth_test()
+    except (SlackApiError, OSError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning(slack_logs.SLACK_AUTH_TEST_FAILED, error)
+        return
+    team_id = response.get("team_id")
+    if isinstance(team_id, str):
+        runtime.team_ids["single"] = team_id
+        # a working token means the app is installed again after an uninstall
+        try:
+            await reactivate_org(runtime.services, team_id)
+        except StoreError as exc:
+            log.warning(logs.STORE_DOWN, exc)
+
+
+def setup(app: web.Application, slack: SlackSettings) -> None:
+    """Mount the Slack routes and register the Slack delivery adapter."""
+    logs.quiet("slack_bolt", "slack_sdk")
+    services = app[SERVICES]
+    runtime = build_runtime(services, slack)
+    app[SLACK] = runtime
+    services.delivery[NAME] = runtime.delivery
+    if slack.signing_secret:
+        endpoint = SlackEventsEndpoint(runtime.bolt, runtime.signing_secret, services.clock)
+
+        async def slack_events(request: web.Request) -> web.StreamResponse:
+            return await ingress.run(endpoint, request)
+
+        app.router.add_post(EVENTS_PATH, slack_events)
+    _add_oauth_routes(app, runtime)
+    log.info(slack_logs.SLACK_MODE, mode_of(slack))
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        # one connection pool for every Slack call and response_url post while the app runs
+        session = aiohttp.ClientSession()
+        runtime.bolt.client.session = session
+        runtime.listeners.session = session
+        runtime.delivery.session = session
+        await _check_token(runtime)
+        handler = None
+        if slack.app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(runtime.bolt, app_token=slack.app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info(slack_logs.SLACK_SOCKET_MODE, "connected")
+        try:
+            yield
+        finally:
+            if handler is not None:  # no new work from the socket while draining
+                await handler.close_async()  # type: ignore[no-untyped-call]
+                log.info(slack_logs.SLACK_SOCKET_MODE, "closed")
+            # replies still being written need the store and the session: let them finish
+            unfinished = await runtime.listeners.drain(DRAIN_TIMEOUT)
+            if unfinished:
+                log.warning(slack_logs.SLACK_DRAIN_TIMEOUT, unfinished, DRAIN_TIMEOUT)
+            runtime.bolt.client.session = None
+            runtime.listeners.session = None
+            runtime.delivery.session = None
+            await session.close()
+
+    app.cleanup_ctx.append(lifecycle)
+
+
+def mode_of(slack: SlackSettings) -> str:
+    """How Slack runs with these settings, in words."""
+    if slack.app_token:
+        return "Socket Mode"
+    if slack.multi_workspace:
+        return "multi-workspace OAuth install"
+    if slack.bot_token:
+        return "single workspace"
+    return "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are not set: commands only, no outbound messages"
