@@ -22,7 +22,8 @@ from bot.secrets import generate_key
 log = logging.getLogger("bot")
 
 
-def _settings_or_exit() -> Settings:
+def settings_or_exit() -> Settings:
+    """The settings, or exit 2 naming the variable that is wrong."""
     try:
         return Settings.from_env()
     except ConfigError as exc:
@@ -65,7 +66,7 @@ async def _serve(settings: Settings, platforms: list[Platform]) -> None:
 
 
 def serve_main(argv: list[str]) -> int:
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     platforms = _platforms_or_exit(settings)
     logs.configure(settings.log_level, settings.log_format)
     try:
@@ -113,7 +114,7 @@ def genkey_main(argv: list[str]) -> int:
 
 def manifest_main(argv: list[str]) -> int:
     """`manifest <platform> …`: hands over to the platform that owns the manifest."""
-    platforms = {p.name: p for p in _platforms_or_exit(_settings_or_exit())}
+    platforms = {p.name: p for p in _platforms_or_exit(settings_or_exit())}
     if not argv or argv[0] not in platforms:
         names = "|".join(sorted(platforms))
         print(f"usage: python -m bot manifest {names} [options]", file=sys.stderr)

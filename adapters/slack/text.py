@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -64,9 +65,9 @@ def neutral_text(text: str) -> SlackText:
     return SlackText(out, users, channels)
 
 
-async def real_user_name(client: AsyncWebClient, team_id: str, user_id: str) -> str | None:
-    """The user's display name when `users.info` knows an active person of this workspace;
-    None for an unknown id, a deactivated account, a bot, or when Slack cannot say."""
+async def users_info(client: AsyncWebClient, user_id: str) -> dict[str, Any] | None:
+    """What `users.info` says of a user; None when there is no token or Slack cannot say
+    (logged)."""
     if not client.token:
         return None
     try:
@@ -75,6 +76,13 @@ async def real_user_name(client: AsyncWebClient, team_id: str, user_id: str) -> 
         log.warning(slack_logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
         return None
     user = response.get("user")
+    return user if isinstance(user, dict) else {}
+
+
+async def real_user_name(client: AsyncWebClient, team_id: str, user_id: str) -> str | None:
+    """The user's display name when `users.info` knows an active person of this workspace;
+    None for an unknown id, a deactivated account, a bot, or when Slack cannot say."""
+    user = await users_info(client, user_id)
     if not isinstance(user, dict) or user.get("id") != user_id:
         return None
     if user.get("deleted") or user.get("is_bot") or user_id == "USLACKBOT":

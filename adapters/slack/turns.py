@@ -9,13 +9,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import log_lines as slack_logs
 from adapters.slack.render import base_action_id
-from adapters.slack.text import mentions_for, neutral_text
+from adapters.slack.text import mentions_for, neutral_text, users_info
 from bot.chat import Actor, Conversation, ConversationKind, Turn, TurnKind
 
 log = logging.getLogger(__name__)
@@ -50,18 +47,10 @@ class AdminCache:
         hit = self._known.get((team_id, user_id))
         if hit is not None and hit[1] > now:
             return hit[0]
-        if not client.token:
-            return False
-        try:
-            response = await client.users_info(user=user_id)
-        except (TimeoutError, SlackApiError, aiohttp.ClientError, OSError) as exc:
-            log.warning(slack_logs.SLACK_USERS_INFO_FAILED, user_id, type(exc).__name__)
-            return False
-        user = response.get("user") or {}
-        admin = bool(
-            isinstance(user, dict)
-            and (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        )
+        user = await users_info(client, user_id)
+        if user is None:
+            return False  # no token, or Slack cannot say now: not remembered
+        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[(team_id, user_id)] = (admin, now + self._ttl)

@@ -20,12 +20,10 @@ from bot.store import open_store
 log = logging.getLogger("bot.alerts")
 
 
-def _settings() -> Settings | None:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return None
+def _settings() -> Settings:
+    from bot.cli import settings_or_exit
+
+    return settings_or_exit()
 
 
 async def _run_worker(settings: Settings) -> None:
@@ -50,8 +48,6 @@ def worker_main(argv: list[str]) -> int:
     )
     parser.parse_args(argv)
     settings = _settings()
-    if settings is None:
-        return 2
     logs.configure(settings.log_level, settings.log_format)
     try:
         asyncio.run(_run_worker(settings))
@@ -107,8 +103,6 @@ def deadletters_main(argv: list[str]) -> int:
     replay.add_argument("job_ids", nargs="*")
     args = parser.parse_args(argv)
     settings = _settings()
-    if settings is None:
-        return 2
     try:
         if args.action == "list":
             return asyncio.run(_list(settings, args.org, args.limit))

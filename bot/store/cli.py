@@ -29,11 +29,9 @@ def _run(work: Callable[[], Coroutine[Any, Any, int]]) -> int:
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    from bot.cli import settings_or_exit
+
+    return settings_or_exit()
 
 
 def _missing_sqlite(url: str) -> Path | None:
