@@ -64,14 +64,23 @@ class _Batches:
         return full
 
 
+# Kinds kept in lists: read twice, a list's entries would be copied twice. Their key names
+# (one per candidate, one per org) are remembered while SCAN runs; for every other kind a key
+# SCAN names twice is written twice to the same effect, and nothing is remembered.
+_LISTS = frozenset({"timeline", "audit"})
+
+
 async def _keys(store: RedisStore, name: str) -> AsyncIterator[tuple[str, str]]:
-    """(key, the part after `<prefix><name>:`) of every key under that name, each once."""
+    """(key, the part after `<prefix><name>:`) of every key under that name; a list's key
+    only once."""
     start = store._key(name, "")
-    seen: set[str] = set()
+    seen: set[str] | None = set() if name in _LISTS else None
     async for key in store._r.scan_iter(match=glob_escape(start) + "*", count=PAGE):
-        if key not in seen:
+        if seen is not None:
+            if key in seen:
+                continue
             seen.add(key)
-            yield key, key[len(start) :]
+        yield key, key[len(start) :]
 
 
 async def _hash_pages(store: RedisStore, key: str) -> AsyncIterator[list[tuple[str, str]]]:
@@ -271,7 +280,6 @@ async def write_batch(store: RedisStore, items: list[Item]) -> None:
 
 
 _HASHES = ("members", "candidates", "bookings", "message_refs", "kv")
-_LISTS = ("timeline", "audit")
 _STRINGS = ("oauth_state", "once")
 
 
