@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-# tests/cards/checks.py -> parents[2] is the repo checkout; shared/ sits next to it
-SHARED_DIR = Path(
-    os.environ.get("SLOTBOT_SHARED_DIR") or Path(__file__).resolve().parents[2] / ".." / "shared"
-)
+from tests.support.schemas import adaptive_card_validator
+
 FUZZ_EXAMPLES = int(os.environ.get("SLOTBOT_FUZZ_EXAMPLES", "30"))
 
 # our own markup inside Slack mrkdwn: date tokens and links
@@ -25,14 +21,6 @@ _SLACK_LINK = re.compile(r"<(?:https?://|mailto:)[^<>|\s]*(?:\|[^<>]*)?>")
 _TEAMS_TIME = re.compile(
     r"\{\{(?:DATE\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, SHORT\)|TIME\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\))\}\}"
 )
-
-
-@lru_cache(maxsize=1)
-def adaptive_card_validator() -> jsonschema.Draft6Validator:
-    path = SHARED_DIR / "schemas" / "adaptive-card-1.5.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    jsonschema.Draft6Validator.check_schema(schema)
-    return jsonschema.Draft6Validator(schema)
 
 
 def _walk(node: Any) -> list[dict[str, Any]]:

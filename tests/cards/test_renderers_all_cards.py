@@ -13,21 +13,19 @@ from cards.slack import to_slack, to_slack_home, to_slack_modal
 from cards.teams import to_teams
 from cards.text import to_text
 from tests.cards.checks import (
-    SHARED_DIR,
     assert_slack_inert,
     assert_teams_inert,
     check_slack_blocks,
     check_slack_view,
     check_teams,
 )
+from tests.support.schemas import SCHEMAS
 
 CARDS = sample_cards()
 
 
-def test_shared_schemas_are_found() -> None:
-    assert (SHARED_DIR / "schemas" / "adaptive-card-1.5.json").is_file(), (
-        f"expected the shared folder at {SHARED_DIR} (set SLOTBOT_SHARED_DIR to override)"
-    )
+def test_the_schemas_ship_with_the_repository() -> None:
+    assert (SCHEMAS / "adaptive-card-1.5.json").is_file()
 
 
 @pytest.mark.parametrize("name", sorted(CARDS))

@@ -3,50 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
-from referencing import Registry, Resource
 
 from adapters.slack import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
 from adapters.slack.manifest import build_manifest, main
-
-SCHEMA_BASE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
-
-
-def shared_dir() -> Path:
-    override = os.environ.get("SLOTBOT_SHARED_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[4] / "shared" / "schemas"
-
-
-def _load(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+from tests.support.schemas import slack_manifest_validator
 
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft7Validator:
-    folder = shared_dir()
-    if (folder / "schemas").is_dir():
-        folder = folder / "schemas"
-    root = folder / "slack-app-manifest.json"
-    if not root.exists():
-        pytest.skip(f"no Slack manifest schema at {folder} (set SLOTBOT_SHARED_DIR)")
-    registry: Registry[Any] = Registry().with_resources(
-        [
-            (
-                SCHEMA_BASE + f"manifest.schema.{v}.0.0.json",
-                Resource.from_contents(_load(folder / f"slack-app-manifest-v{v}.json")),
-            )
-            for v in (1, 2)
-        ]
-    )
-    return jsonschema.Draft7Validator(_load(root), registry=registry)
+    return slack_manifest_validator()
 
 
 def _errors(validator: jsonschema.Draft7Validator, manifest: dict[str, Any]) -> list[str]:

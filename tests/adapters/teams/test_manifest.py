@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 import zipfile
 import zlib
@@ -14,20 +13,14 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from adapters.teams.manifest import MANIFEST_DIR, ManifestError, build_manifest, load_template, main
+from tests.support.schemas import teams_manifest_validator
 
 REPO = Path(__file__).resolve().parents[3]
 APP_ID = "0f4c2a55-8d3b-4c7e-9a51-2b6f1e0d9c33"
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("SLOTBOT_SHARED_DIR") or REPO.parent / "shared")
-
-
 def schema_validator() -> jsonschema.Draft7Validator:
-    path = shared_dir() / "schemas" / "teams-manifest-1.17.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    # Draft 7, not the declared draft-04: the schema pins manifestVersion with `const`
-    return jsonschema.Draft7Validator(schema)
+    return teams_manifest_validator()
 
 
 def read_png(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
