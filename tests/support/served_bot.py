@@ -26,10 +26,15 @@ STOP_TIMEOUT = 30.0
 
 
 class ServedBot:
-    """One `python -m bot serve` at a time, on a fixed port, with the environment given."""
+    """One `python -m bot serve` (or `worker`) at a time, on a fixed port, with the
+    environment given. Several may share a folder: each names its log after itself."""
 
-    def __init__(self, workdir: Path, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, workdir: Path, env: Mapping[str, str], *, command: str = "serve", name: str = ""
+    ) -> None:
         self.workdir = workdir
+        self.command = command
+        self.name = name or command
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -44,9 +49,9 @@ class ServedBot:
     def start(self) -> None:
         assert self._proc is None, "already running"
         self._runs += 1
-        log = (self.workdir / f"serve-{self._runs}.log").open("w")
+        log = (self.workdir / f"{self.name}-{self._runs}.log").open("w")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
+            [sys.executable, "-m", "bot", self.command],
             cwd=self.workdir,
             env=self.env,
             stdout=log,
@@ -54,7 +59,19 @@ class ServedBot:
             text=True,
         )
         log.close()
-        wait_until_up(f"{self.url}/healthz", self._proc)
+        if self.command == "serve":
+            wait_until_up(f"{self.url}/healthz", self._proc)
+        else:
+            self._wait_for_line("outbox worker", STOP_TIMEOUT)
+
+    def _wait_for_line(self, text: str, timeout: float) -> None:
+        """A process without a port is up once it has said so in its log."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            assert self._proc is not None and self._proc.poll() is None, self.output()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} did not start: {self.output()[-2000:]}")
+            time.sleep(0.05)
 
     def kill9(self) -> None:
         """SIGKILL: no shutdown hook, no worker stop, no store close."""
@@ -80,7 +97,7 @@ class ServedBot:
             self.kill9()
 
     def output(self, run: int | None = None) -> str:
-        return (self.workdir / f"serve-{run or self._runs}.log").read_text()
+        return (self.workdir / f"{self.name}-{run or self._runs}.log").read_text()
 
     def _take(self) -> subprocess.Popen[str]:
         assert self._proc is not None, "not running"
@@ -88,7 +105,7 @@ class ServedBot:
         return proc
 
     def _collect(self) -> None:
-        watch_text(f"python -m bot serve (run {self._runs})", self.output())
+        watch_text(f"python -m bot {self.command} {self.name} (run {self._runs})", self.output())
 
 
 async def post_callbacks(
