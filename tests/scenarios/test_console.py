@@ -10,6 +10,7 @@ as is. `python -m adapters.console` is the same session without the entry point.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -70,7 +71,8 @@ def blocks(out: str) -> list[tuple[str, str]]:
 
 
 def test_a_booking_and_its_reschedule_in_the_terminal(tmp_path: Path) -> None:
-    paths = [str(ROOT), *console_entry_point(tmp_path)]
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [str(ROOT), *inherited, *console_entry_point(tmp_path)]
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "console"],
@@ -78,7 +80,7 @@ def test_a_booking_and_its_reschedule_in_the_terminal(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=clean_env(PYTHONPATH=":".join(paths)),
+        env=clean_env(PYTHONPATH=os.pathsep.join(paths)),
         timeout=LIMIT,
     )
     took = time.monotonic() - started
