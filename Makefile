@@ -1,10 +1,11 @@
-# Slotbot: `make run` serves on the embedded SQLite store; `make test` runs the whole suite.
+# Slotbot: `make run` serves on the embedded SQLite store; `make demo` tries it in a terminal
+# with no accounts; `make test` runs the whole suite.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt doctor bench fuzz clean
+.PHONY: run demo test lint fmt doctor bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -14,6 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	$(BIN)/python -m bot serve
+
+demo: $(STAMP)
+	$(BIN)/python -m bot console
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

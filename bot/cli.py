@@ -1,4 +1,5 @@
-"""Command line: `serve`, `worker`, `doctor`, `genkey`, and the tools features add."""
+"""Command line: `serve`, `worker`, `doctor`, `genkey`, the tools features add, and the
+subcommands installed platforms offer (`Platform.commands()`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.app import create_app, feature_report
 from bot.config import Settings
 from bot.doctor import check_services, check_settings
 from bot.errors import ConfigError, StoreError
-from bot.platforms import Platform, enabled, installed_platforms
+from bot.platforms import Command, Platform, enabled, installed_platforms, platform_commands
 from bot.secrets import generate_key
 
 log = logging.getLogger("bot")
@@ -152,7 +153,7 @@ def _store_command(name: str) -> Callable[[list[str]], int]:
     return run
 
 
-COMMANDS: dict[str, Callable[[list[str]], int]] = {
+COMMANDS: dict[str, Command] = {
     "serve": serve_main,
     "worker": _worker,
     "doctor": doctor_main,
@@ -166,22 +167,37 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "restore": _store_command("restore"),
 }
 
+HELP = (
+    "serve: run the bot; worker: run only the outbox worker; doctor: check configuration and "
+    "store; genkey: print a new BOT_SECRET_KEYS key; cards: print the message cards; "
+    "deadletters: list or replay failed deliveries; manifest: print or write a chat "
+    "platform's app manifest; migrate: bring the store to this version's schema; store copy: "
+    "copy every record to another store; backup / restore: the store to a file and back"
+)
+
+
+def installed_commands() -> dict[str, Command]:
+    """The subcommands the installed platforms add to the core's."""
+    try:
+        platforms = installed_platforms(Settings.from_env())
+    except ConfigError:
+        # what a platform offers does not depend on the environment: a variable that is wrong
+        # is reported by the commands that read it
+        platforms = installed_platforms(Settings())
+    return platform_commands(platforms, taken=COMMANDS)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in COMMANDS:
+        return COMMANDS[args[0]](args[1:])
+    extra = installed_commands()
+    commands = {**extra, **COMMANDS}
     parser = argparse.ArgumentParser(prog="slotbot", description="Slotbot scheduling bot")
-    parser.add_argument(
-        "command",
-        choices=sorted(COMMANDS),
-        help="serve: run the bot; worker: run only the outbox worker; doctor: check "
-        "configuration and store; genkey: print a new BOT_SECRET_KEYS key; cards: print the "
-        "message cards; deadletters: list or replay failed deliveries; manifest: print or "
-        "write a chat platform's app manifest; migrate: bring the store to this version's "
-        "schema; store copy: copy every record to another store; backup / restore: the "
-        "store to a file and back",
-    )
+    more = f"; from the installed platforms: {', '.join(sorted(extra))}" if extra else ""
+    parser.add_argument("command", choices=sorted(commands), help=HELP + more)
     if not args or args[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if args else 2
     ns, _rest = parser.parse_known_args(args[:1])
-    return COMMANDS[ns.command](args[1:])
+    return commands[ns.command](args[1:])

@@ -8,7 +8,7 @@ nothing in `bot/`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
@@ -18,6 +18,10 @@ from aiohttp import web
 from bot.config import Settings
 
 ENTRY_POINTS = "slotbot.platforms"
+
+# a subcommand's entry: `python -m bot <name> …` runs it with the rest of the command line and
+# exits with what it returns
+Command = Callable[[list[str]], int]
 
 
 @dataclass
@@ -69,6 +73,11 @@ class Platform(Protocol):
     def manifest(self, argv: list[str]) -> int:
         """`python -m bot manifest <name> …`: print or write the app's manifest."""
 
+    def commands(self) -> dict[str, Command]:
+        """Subcommands of its own, by name (`python -m bot <name> …`), each imported only
+        when run; {} for none. A name the core already uses is never run. No I/O: the core
+        asks whether or not the platform's settings turn it on."""
+
 
 PlatformFactory = Callable[[Settings], Platform]
 
@@ -83,3 +92,14 @@ def installed_platforms(settings: Settings) -> list[Platform]:
 
 def enabled(platforms: list[Platform]) -> list[Platform]:
     return [platform for platform in platforms if platform.enabled]
+
+
+def platform_commands(platforms: list[Platform], taken: Collection[str] = ()) -> dict[str, Command]:
+    """The subcommands the platforms add, by name, leaving out the names in `taken` (the
+    core's own) and, when two platforms offer one name, keeping the first's."""
+    found: dict[str, Command] = {}
+    for platform in platforms:
+        for name, command in platform.commands().items():
+            if name not in taken and name not in found:
+                found[name] = command
+    return found

@@ -143,11 +143,14 @@ def test_the_check_catches_an_sdk_import(tmp_path: Path, source: str) -> None:
 
 # --- cards are made in cards/ only ---------------------------------------------------------
 
-# the same words with another meaning: the OAuth 2.0 parameters of Cronofy's and Microsoft's
-# token endpoints, and a fragment Cronofy's notification types are matched on
+# the same words with another meaning: the OAuth 2.0 parameters of Cronofy's (and of the
+# console's local stand-in for it) and Microsoft's token endpoints, and a fragment Cronofy's
+# notification types are matched on
 OTHER_MEANINGS = {
     ("bot/cronofy/client.py", "client_id"),
     ("bot/cronofy/client.py", "client_secret"),
+    ("adapters/console/standin.py", "client_id"),
+    ("adapters/console/standin.py", "client_secret"),
     ("adapters/teams/credentials.py", "client_id"),
     ("adapters/teams/credentials.py", "client_secret"),
     ("bot/alerts/parse.py", "cancel"),

@@ -8,7 +8,7 @@ from adapters.slack.runtime import mode_of, setup
 from adapters.slack.settings import SlackSettings
 from adapters.slack.turns import NAME, org_id_for
 from bot.config import Settings
-from bot.platforms import Findings
+from bot.platforms import Command, Findings
 
 
 class SlackPlatform:
@@ -63,6 +63,9 @@ class SlackPlatform:
         from adapters.slack.manifest import main
 
         return main(argv)
+
+    def commands(self) -> dict[str, Command]:
+        return {}
 
 
 def platform(settings: Settings) -> SlackPlatform:

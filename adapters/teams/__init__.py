@@ -23,7 +23,7 @@ from adapters.teams.refs import NAME, ConversationRefs, org_id_for
 from adapters.teams.settings import TeamsSettings
 from bot import logs
 from bot.config import Settings
-from bot.platforms import Findings
+from bot.platforms import Command, Findings
 from bot.runtime import SERVICES
 from cards.errors import APOLOGY
 
@@ -148,6 +148,9 @@ class TeamsPlatform:
         from adapters.teams.manifest import main
 
         return main(argv)
+
+    def commands(self) -> dict[str, Command]:
+        return {}
 
 
 def platform(settings: Settings) -> TeamsPlatform:
