@@ -16,7 +16,7 @@ from botbuilder.schema.teams import TeamInfo
 
 from adapters.teams import log_lines as teams_logs
 from adapters.teams.delivery import TeamsDelivery
-from adapters.teams.mentions import neutral_text, open_origin, seal_origin
+from adapters.teams.mentions import neutral_text, open_origin, seal_origin, without_bot_mention
 from adapters.teams.refs import (
     NAME,
     ConversationRefs,
@@ -88,9 +88,26 @@ def zone_of(activity: Activity) -> str | None:
 
 def command_text(activity: Activity) -> str:
     """The command the member typed, without the bot's @mention or a leading slash."""
-    TurnContext.remove_recipient_mention(activity)
-    text = (activity.text or "").replace("&nbsp;", " ").strip()
+    text = without_bot_mention(activity).replace("&nbsp;", " ").strip()
     return text[1:].lstrip() if text.startswith("/") else text
+
+
+def unhandled_invoke(name: str) -> InvokeResponse:
+    """The answer to an invoke Slotbot offers nothing for (a message extension, a task module,
+    a tab, a sign-in step, a name it does not know): answered, never failed. Where Teams shows
+    the answer (a task module, a message extension), it says Slotbot does not offer that."""
+    family = name.split("/", 1)[0]
+    body: dict[str, Any] | None = None
+    if family == "task":
+        body = {"task": {"type": "message", "value": say.NOT_OFFERED_HERE}}
+    elif family == "composeExtension":
+        body = {"composeExtension": {"type": "message", "text": say.NOT_OFFERED_HERE}}
+    elif family == "config":
+        body = {
+            "responseType": "config",
+            "config": {"type": "message", "value": say.NOT_OFFERED_HERE},
+        }
+    return InvokeResponse(status=200, body=body)
 
 
 class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -215,7 +232,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         # the action arrives as a plain dict, not a model object
         action = value.get("action")
         if activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            return unhandled_invoke(str(activity.name or ""))
         # botbuilder's own handler raises (a 500) on an invoke without an action object
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
             return InvokeResponse(
