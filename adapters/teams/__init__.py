@@ -17,6 +17,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from adapters.teams import log_lines as teams_logs
 from adapters.teams.auth import TokenCheck, build_authentication
 from adapters.teams.bot import SlotbotTeamsBot
+from adapters.teams.connector import OutboundCalls, TeamsAuthentication
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.http import ROUTE, MessagesHandler
 from adapters.teams.keys import SigningKeys
@@ -56,8 +57,11 @@ def setup(
     logs.quiet("msrest", "botbuilder", "botframework")
     services = app[SERVICES]
     app_id = teams.app_id or ""
+    calls = OutboundCalls()
     token_check = TokenCheck.for_endpoints(endpoints, signing_keys)
-    adapter = CloudAdapter(build_authentication(teams, endpoints, credentials_factory))
+    adapter = CloudAdapter(
+        TeamsAuthentication(build_authentication(teams, endpoints, credentials_factory), calls)
+    )
     adapter.on_turn_error = on_turn_error
     refs = ConversationRefs(services.store)
     delivery = TeamsDelivery(adapter, app_id, refs)
@@ -78,6 +82,7 @@ def setup(
     app.router.add_post(ROUTE, handler.handle_request)
 
     async def close_threads(_: web.Application) -> None:
+        calls.close()
         token_check.keys.close()
 
     app.on_cleanup.append(close_threads)

@@ -10,12 +10,16 @@ URL. So an activity is accepted only from the Microsoft Teams channel (`msteams`
 `emulator` channel too without authentication, TEAMS_DEV_MODE), addressed to this bot, with
 the same tenant wherever it names one, and ids of sane lengths; and its token must be one the
 Bot Framework signed for that channel (`adapters.teams.auth`).
+
+The turn runs under a deadline well inside the ~15 s Teams waits for an answer: a reply that
+cannot be sent by then is handed to the outbox (`adapters.teams.bot`), and the turn answered.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +29,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.auth import TokenCheck, Unauthenticated, VerifierUnavailable, authenticate
 from adapters.teams.bot import SlotbotTeamsBot
+from adapters.teams.connector import deadline
 from bot import ingress, logs
 from bot.ingress import Call, Claim, EndpointBase, Rejected
 from bot.runtime import Services
@@ -44,6 +49,8 @@ EMULATOR_CHANNEL = "emulator"
 MAX_ID_LENGTH = 512
 MAX_CONVERSATION_ID_LENGTH = 1024
 MAX_SERVICE_URL_LENGTH = 2048
+# the time a turn has, from the request's arrival, to send what it says (Teams waits ~15 s)
+TURN_DEADLINE_SECONDS = 8.0
 
 
 class MessagesHandler(EndpointBase[Activity]):
@@ -80,6 +87,7 @@ class MessagesHandler(EndpointBase[Activity]):
         return await ingress.run(self, request)
 
     async def before_read(self, call: Call) -> None:
+        call.state[_STARTED] = time.monotonic()
         if "application/json" not in call.request.headers.get("Content-Type", ""):
             raise Rejected(415, "expected application/json")
 
@@ -130,7 +138,8 @@ class MessagesHandler(EndpointBase[Activity]):
                 failed.append(exc)
                 raise
 
-        invoke_response = await self.adapter.process_activity(call.state[_AUTH], activity, turn)
+        with deadline(call.state[_STARTED] + TURN_DEADLINE_SECONDS):
+            invoke_response = await self.adapter.process_activity(call.state[_AUTH], activity, turn)
         if failed:
             return web.json_response({"error": "the activity could not be handled"}, status=500)
         if invoke_response is None:
@@ -145,6 +154,7 @@ class MessagesHandler(EndpointBase[Activity]):
 
 _ACTIVITY = "activity"
 _AUTH = "auth"
+_STARTED = "started"
 
 
 def _activity(raw: bytes) -> Activity:

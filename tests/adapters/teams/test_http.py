@@ -139,19 +139,49 @@ async def test_an_activity_botbuilder_cannot_read_is_400_before_any_work(
 
 
 async def test_an_activity_that_failed_on_our_side_runs_when_redelivered(
+    aiohttp_client: Any,
+    store: Store,
+    fake_connector: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import adapters.teams.bot as teams_bot
+
+    handle_turn = teams_bot.handle_turn
+    failures = [RuntimeError("a bug on Slotbot's side")]
+
+    async def fails_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await handle_turn(*args, **kwargs)
+
+    monkeypatch.setattr(teams_bot, "handle_turn", fails_once)
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    activity = message(personal(fake_connector), "help")
+    first = await client.post("/api/messages", json=activity)
+    assert first.status == 500, "nothing was done"
+    again = await client.post("/api/messages", json=activity)
+    assert again.status == 201
+    cards = [a for a in fake_connector.activities(ADA_DM) if a.get("attachments")]
+    assert len(cards) == 1, "the redelivery was handled, not dropped as a duplicate"
+
+
+async def test_a_reply_the_connector_refuses_is_sent_later_by_the_outbox(
     aiohttp_client: Any, store: Store, fake_connector: FakeConnector
 ) -> None:
-    client = await aiohttp_client(make_app(dev_settings(), store))
+    client = await aiohttp_client(make_app(dev_settings(), store, run_worker=True))
     fake_connector.fail_next(
         lambda r: r.name in ("send_to_conversation", "reply_to_activity"), status=500
     )
     activity = message(personal(fake_connector), "help")
     first = await client.post("/api/messages", json=activity)
-    assert first.status == 500, "the answer never reached the member"
+    assert first.status == 201, "the turn is answered; its reply waits in the outbox"
+    await fake_connector.wait_for(
+        lambda r: r.name == "send_to_conversation" and r.status == 200, timeout=10
+    )
     again = await client.post("/api/messages", json=activity)
     assert again.status == 201
     cards = [a for a in fake_connector.activities(ADA_DM) if a.get("attachments")]
-    assert len(cards) == 1, "the redelivery was handled, not dropped as a duplicate"
+    assert len(cards) == 1, "sent once, by the outbox; the redelivery was a duplicate"
 
 
 async def test_a_button_that_answers_with_an_error_does_not_say_done(
