@@ -179,6 +179,11 @@ PRIVATE_REPLY_FAILED = (
 )
 
 
+NOT_OFFERED_HERE = (
+    "Slotbot doesn't offer that here. Type help in a chat with Slotbot to see what it does."
+)
+
+
 def answered_privately(person: str) -> str:
     """Said in a channel when the answer went to the person's 1:1 chat instead."""
     return f"{person or 'there'}, I've answered you privately in our 1:1 chat."

@@ -15,10 +15,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.teams import log_lines as teams_logs
-from adapters.teams.auth import build_authentication
+from adapters.teams.auth import TokenCheck, build_authentication
 from adapters.teams.bot import SlotbotTeamsBot
+from adapters.teams.connector import OutboundCalls, TeamsAuthentication
 from adapters.teams.delivery import TeamsDelivery
 from adapters.teams.http import ROUTE, MessagesHandler
+from adapters.teams.keys import SigningKeys
 from adapters.teams.refs import NAME, ConversationRefs, org_id_for
 from adapters.teams.settings import TeamsSettings
 from bot import logs
@@ -49,12 +51,17 @@ def setup(
     *,
     endpoints: Mapping[str, str] | None = None,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
+    signing_keys: SigningKeys | None = None,
 ) -> None:
     """Mount the Teams routes and register the Teams delivery adapter (see TeamsPlatform)."""
     logs.quiet("msrest", "botbuilder", "botframework")
     services = app[SERVICES]
     app_id = teams.app_id or ""
-    adapter = CloudAdapter(build_authentication(teams, endpoints, credentials_factory))
+    calls = OutboundCalls()
+    token_check = TokenCheck.for_endpoints(endpoints, signing_keys)
+    adapter = CloudAdapter(
+        TeamsAuthentication(build_authentication(teams, endpoints, credentials_factory), calls)
+    )
     adapter.on_turn_error = on_turn_error
     refs = ConversationRefs(services.store)
     delivery = TeamsDelivery(adapter, app_id, refs)
@@ -64,8 +71,21 @@ def setup(
     app[TEAMS_BOT] = bot
     app[TEAMS_DELIVERY] = delivery
     # no app id is only reachable with TEAMS_DEV_MODE=1 (TeamsSettings.enabled)
-    handler = MessagesHandler(services, adapter, bot, auth_required=bool(app_id))
+    handler = MessagesHandler(
+        services,
+        adapter,
+        bot,
+        auth_required=bool(app_id),
+        token_check=token_check,
+        bot_id=f"28:{app_id}" if app_id else None,
+    )
     app.router.add_post(ROUTE, handler.handle_request)
+
+    async def close_threads(_: web.Application) -> None:
+        calls.close()
+        token_check.keys.close()
+
+    app.on_cleanup.append(close_threads)
     if teams.unauthenticated:
         log.warning(teams_logs.TEAMS_DEV_MODE)
 
@@ -76,7 +96,8 @@ class TeamsPlatform:
     `endpoints` (botbuilder configuration keys such as TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
     or TO_CHANNEL_FROM_BOT_LOGIN_URL) point token checks and outbound tokens elsewhere: tests
     use local servers; the public Microsoft cloud needs none. `credentials_factory` replaces
-    the outbound token source altogether.
+    the outbound token source altogether; `signing_keys` the source of the keys inbound tokens
+    are checked with (tests give it other time limits and a clock).
     """
 
     name = NAME
@@ -88,10 +109,12 @@ class TeamsPlatform:
         *,
         endpoints: Mapping[str, str] | None = None,
         credentials_factory: ServiceClientCredentialsFactory | None = None,
+        signing_keys: SigningKeys | None = None,
     ) -> None:
         self.teams = teams
         self.endpoints = endpoints
         self.credentials_factory = credentials_factory
+        self.signing_keys = signing_keys
 
     @classmethod
     def from_settings(
@@ -100,11 +123,13 @@ class TeamsPlatform:
         *,
         endpoints: Mapping[str, str] | None = None,
         credentials_factory: ServiceClientCredentialsFactory | None = None,
+        signing_keys: SigningKeys | None = None,
     ) -> TeamsPlatform:
         return cls(
             TeamsSettings.from_env(settings.env),
             endpoints=endpoints,
             credentials_factory=credentials_factory,
+            signing_keys=signing_keys,
         )
 
     @property
@@ -139,6 +164,7 @@ class TeamsPlatform:
             self.teams,
             endpoints=self.endpoints,
             credentials_factory=self.credentials_factory,
+            signing_keys=self.signing_keys,
         )
 
     def org_id(self, native_id: str) -> str:

@@ -1,4 +1,10 @@
-"""The Teams activity handler: messages and card actions in, the neutral command layer, cards out."""
+"""The Teams activity handler: messages and card actions in, the neutral command layer, cards out.
+
+What a turn says is sent while Teams waits for the turn's answer, within the turn's deadline
+(`adapters.teams.http`). A message that cannot be sent by then (the connector slow, down or
+refusing) is handed to the outbox as a notice job for the same conversation or member, and so
+is everything the turn says after it, in order; the turn itself is answered.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from botbuilder.schema.teams import TeamInfo
 
 from adapters.teams import log_lines as teams_logs
 from adapters.teams.delivery import TeamsDelivery
-from adapters.teams.mentions import neutral_text, open_origin, seal_origin
+from adapters.teams.mentions import neutral_text, open_origin, seal_origin, without_bot_mention
 from adapters.teams.refs import (
     NAME,
     ConversationRefs,
@@ -27,14 +33,24 @@ from adapters.teams.refs import (
 )
 from adapters.teams.render import card_activity, card_content, tag_actions, with_errors
 from adapters.teams.retry import with_retry
-from bot.chat import Actor, Conversation, ConversationKind, Reply, Turn, TurnKind
+from bot.chat import (
+    Actor,
+    Conversation,
+    ConversationKind,
+    DeliveryTarget,
+    Reply,
+    Turn,
+    TurnKind,
+)
 from bot.commands import handle_turn
 from bot.errors import DeliveryError
 from bot.org_state import deactivate_org, reactivate_org
+from bot.outbox import notice_job
 from bot.runtime import Services
 from cards import actions
 from cards import errors as say
 from cards.help import help_card
+from cards.model import Card
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +104,39 @@ def zone_of(activity: Activity) -> str | None:
 
 def command_text(activity: Activity) -> str:
     """The command the member typed, without the bot's @mention or a leading slash."""
-    TurnContext.remove_recipient_mention(activity)
-    text = (activity.text or "").replace("&nbsp;", " ").strip()
+    text = without_bot_mention(activity).replace("&nbsp;", " ").strip()
     return text[1:].lstrip() if text.startswith("/") else text
+
+
+def unhandled_invoke(name: str) -> InvokeResponse:
+    """The answer to an invoke Slotbot offers nothing for (a message extension, a task module,
+    a tab, a sign-in step, a name it does not know): answered, never failed. Where Teams shows
+    the answer (a task module, a message extension), it says Slotbot does not offer that."""
+    family = name.split("/", 1)[0]
+    body: dict[str, Any] | None = None
+    if family == "task":
+        body = {"task": {"type": "message", "value": say.NOT_OFFERED_HERE}}
+    elif family == "composeExtension":
+        body = {"composeExtension": {"type": "message", "text": say.NOT_OFFERED_HERE}}
+    elif family == "config":
+        body = {
+            "responseType": "config",
+            "config": {"type": "message", "value": say.NOT_OFFERED_HERE},
+        }
+    return InvokeResponse(status=200, body=body)
+
+
+def targets_of(activity: Activity) -> tuple[DeliveryTarget, DeliveryTarget]:
+    """Where the outbox sends, later, what a turn could not send now: (the conversation the
+    activity came from, the member's 1:1 chat with Slotbot)."""
+    org_id = org_id_for(tenant_of(activity))
+    member = DeliveryTarget(platform=NAME, org_id=org_id, kind="dm", user_id=user_id_of(activity))
+    if conversation_kind(activity) == "dm":
+        return member, member
+    kind = conversation_kind(activity)
+    conv_id = channel_of(activity) if kind == "channel" else activity.conversation.id
+    here = DeliveryTarget(platform=NAME, org_id=org_id, kind="channel", conversation_id=conv_id)
+    return here, member
 
 
 class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -183,7 +229,10 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             await self.on_submit(turn_context, activity.value)
             return
         if not tenant_of(activity):
-            await turn_context.send_activity(say.OUTSIDE_TENANT)
+            try:
+                await with_retry(lambda: turn_context.send_activity(say.OUTSIDE_TENANT))
+            except DeliveryError as exc:  # no tenant, no org: nothing to hand the outbox
+                log.warning(teams_logs.TEAMS_REPLY_DROPPED, exc.reason)
             return
         # anything that is not a command gets "I didn't understand" and the short help from
         # the command layer; mentions of people become ids the core can trust
@@ -198,12 +247,14 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         data = dict(value)
         action_id = str(data.get("action_id") or data.get("verb") or "")
         if is_form(action_id, data):
-            message = card_activity(await self.form(activity, action_id, data))
+            content, card = await self.form_reply(activity, action_id, data)
+            message = card_activity(content)
+            here, _ = targets_of(activity)
             if activity.reply_to_id:
                 message.id = activity.reply_to_id
-                await with_retry(lambda: turn_context.update_activity(message))
+                await self.send(turn_context, message, card, here, update=True)
             else:
-                await with_retry(lambda: turn_context.send_activity(message))
+                await self.send(turn_context, message, card, here)
             return
         await self.action(turn_context, action_id, data)
 
@@ -215,7 +266,7 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         # the action arrives as a plain dict, not a model object
         action = value.get("action")
         if activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            return unhandled_invoke(str(activity.name or ""))
         # botbuilder's own handler raises (a 500) on an invoke without an action object
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
             return InvokeResponse(
@@ -243,13 +294,21 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def form(self, activity: Activity, form_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """A submitted form; the card to show in its place (the form again, with the
         problems on it, when it was refused)."""
+        content, _ = await self.form_reply(activity, form_id, data)
+        return content
+
+    async def form_reply(
+        self, activity: Activity, form_id: str, data: dict[str, Any]
+    ) -> tuple[dict[str, Any], Card]:
+        """`form`'s card, and the core's card it was made from."""
         values = {k: str(v) for k, v in data.items() if k not in _BUTTON_DATA and v is not None}
         turn = self.turn_for(activity, "form", action_id=form_id, values=values)
         replies = await handle_turn(self.services, turn)
         reply = replies[0]
         if not reply.form_errors:
-            return card_content(reply.card)
-        return with_errors(card_content(reply.form_again or reply.card), reply.form_errors)
+            return card_content(reply.card), reply.card
+        content = with_errors(card_content(reply.form_again or reply.card), reply.form_errors)
+        return content, reply.card
 
     # buttons -------------------------------------------------------------------------
 
@@ -297,22 +356,34 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         Teams has no ephemeral messages, so a private answer to a command typed in a channel
         or group chat goes to the member's 1:1 chat with the bot, and the channel gets a
         one-line pointer instead of silence.
+
+        A reply that cannot be sent within the turn's deadline (or that the connector
+        refuses) goes to the outbox as a notice for the same place, and every reply after it
+        too, so they keep their order; an answer moved to the 1:1 chat then loses its way back
+        to the channel it was asked in (its Share posts in the 1:1 chat).
         """
         activity = turn_context.activity
         in_personal = conversation_kind(activity) == "dm"
+        here, member = targets_of(activity)
+        if public_to is not None:
+            # a card shared from a 1:1 chat goes to the conversation it was asked for in
+            here = DeliveryTarget(
+                platform=NAME,
+                org_id=turn.conversation.org_id,
+                kind="dm" if turn.conversation.kind == "dm" else "channel",
+                conversation_id=turn.conversation.conversation_id,
+                user_id=turn.actor.user_id if turn.conversation.kind == "dm" else None,
+            )
+        queued = False  # once one reply waits in the outbox, the rest follow it there
         moved_to_personal = False
         for reply in replies:
             content = card_content(reply.card)
             if reply.visibility == "public":
-                message = card_activity(content)
-                if public_to is not None:
-                    await self.delivery.post(public_to, message)
-                else:
-                    await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
+                target, message = here, card_activity(content)
             elif in_personal:
-                message = card_activity(content)
-                await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
+                target, message = member, card_activity(content)
             else:
+                target = member
                 origin = seal_origin(
                     self.services.secrets,
                     tenant_of(activity),
@@ -320,19 +391,68 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                     turn.conversation.conversation_id,
                 )
                 message = card_activity(tag_actions(content, {ORIGIN_KEY: origin}))
-                try:
-                    reference = await self.personal_for(activity)
-                    await self.delivery.post(reference, message)
-                except DeliveryError as exc:
-                    # a private answer never falls back to the channel: say how to get it
+            if queued:
+                await self.send_later(activity, reply.card, target, None)
+                moved_to_personal = moved_to_personal or (target is member and not in_personal)
+                continue
+            try:
+                if target is member and not in_personal:
+                    await self.delivery.post(await self.personal_for(activity), message)
+                    moved_to_personal = True
+                elif reply.visibility == "public" and public_to is not None:
+                    await self.delivery.post(public_to, message)
+                else:
+                    await with_retry(lambda m=message: turn_context.send_activity(m))  # type: ignore[misc]
+            except DeliveryError as exc:
+                if target is member and not in_personal and exc.permanent:
+                    # no 1:1 chat can be had: a private answer never falls back to the
+                    # channel, so say how to get it
                     log.warning(teams_logs.TEAMS_PRIVATE_REPLY_FAILED, exc.reason)
                     notice = MessageFactory.text(say.PRIVATE_REPLY_FAILED)
-                    await with_retry(lambda n=notice: turn_context.send_activity(n))  # type: ignore[misc]
+                    await self.send(turn_context, notice, say.note(say.PRIVATE_REPLY_FAILED), here)
                     return
-                moved_to_personal = True
+                await self.send_later(activity, reply.card, target, exc)
+                queued = True
+                moved_to_personal = moved_to_personal or (target is member and not in_personal)
         if moved_to_personal:
-            pointer = MessageFactory.text(say.answered_privately(turn.actor.display_name))
-            await with_retry(lambda: turn_context.send_activity(pointer))
+            text = say.answered_privately(turn.actor.display_name)
+            if queued:
+                await self.send_later(activity, say.note(text), here, None)
+            else:
+                await self.send(turn_context, MessageFactory.text(text), say.note(text), here)
+
+    async def send(
+        self,
+        turn_context: TurnContext,
+        message: Activity,
+        card: Card,
+        target: DeliveryTarget,
+        *,
+        update: bool = False,
+    ) -> None:
+        """Send (or, with `update`, put in place of the card acted on) `message` in this
+        turn; when that cannot be done in time, the outbox sends `card` to `target` later (as
+        a new message, even for an update)."""
+        try:
+            if update:
+                await with_retry(lambda: turn_context.update_activity(message))
+            else:
+                await with_retry(lambda: turn_context.send_activity(message))
+        except DeliveryError as exc:
+            await self.send_later(turn_context.activity, card, target, exc)
+
+    async def send_later(
+        self,
+        activity: Activity,
+        card: Card,
+        target: DeliveryTarget,
+        failed: DeliveryError | None,
+    ) -> None:
+        """Hand `card` to the outbox for `target` (`failed`: why it was not sent now)."""
+        job = notice_job(target.org_id, target, card, now=self.services.clock())
+        await self.services.store.enqueue([job])
+        if failed is not None:
+            log.warning(teams_logs.TEAMS_REPLY_QUEUED, failed.reason, job.job_id)
 
     async def personal_for(self, activity: Activity) -> ConversationReference:
         tenant = tenant_of(activity)
@@ -345,9 +465,8 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         activity = turn_context.activity
         if tenant_of(activity):
             welcome = help_card("teams")
-            await with_retry(
-                lambda: turn_context.send_activity(card_activity(card_content(welcome)))
-            )
+            here, _ = targets_of(activity)
+            await self.send(turn_context, card_activity(card_content(welcome)), welcome, here)
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self.uninstalled(turn_context.activity)

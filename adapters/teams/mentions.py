@@ -51,6 +51,22 @@ def _mention_entities(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def without_bot_mention(activity: Activity) -> str:
+    """The activity's text without the tags that @mention the bot itself. An entity of any
+    other shape is left alone (botbuilder's own removal fails on one, and reads the tag as a
+    regular expression)."""
+    text = activity.text if isinstance(activity.text, str) else ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        if str(getattr(entity, "type", "") or "").lower() != "mention":
+            continue
+        props = getattr(entity, "additional_properties", None) or {}
+        mentioned, tag = props.get("mentioned"), props.get("text")
+        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id and isinstance(tag, str):
+            text = text.replace(tag, "") if tag else text
+    return text
+
+
 async def _aad_object_id(turn_context: TurnContext, member_id: str) -> str:
     """The account's Entra object id from the conversation roster; "" when not found."""
     try:

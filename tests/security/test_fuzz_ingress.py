@@ -3,7 +3,9 @@ exception, and an unverifiable request is always a 401.
 
 Slack: slash commands with any text, interactivity payloads, events and raw bytes, signed,
 unsigned, wrongly signed or stale, under any content type. Teams: activities of any type and
-shape with a valid token, and the same with a token for another app.
+shape with a valid token, and the same with a token for another app; among them mention
+entities of any shape, ids of absurd length, every invoke Teams sends (and names it does not),
+and activities of other Bot Framework channels, which are refused.
 
 SLOTBOT_FUZZ_EXAMPLES scales the run (`make fuzz` sets 10,000 per target). The Cronofy
 push URL is fuzzed in tests/scenarios/test_alerts_fuzz.py, the command parser in
@@ -21,6 +23,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import strategies as st
 
+from adapters.teams.log_lines import TEAMS_TURN_ERROR
 from bot import logs
 from bot.store.base import Store
 from tests.adapters.slack.support import FORM, make_app, signed_headers, slack_settings
@@ -156,6 +159,12 @@ def unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(prefix)]
 
 
+def turn_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Teams turns that failed inside botbuilder (answered 500, so Teams sends them again)."""
+    prefix = TEAMS_TURN_ERROR.split("%", 1)[0]
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(prefix)]
+
+
 async def test_fuzz_slack_ingress_never_5xx(
     aiohttp_client: Any, store: Store, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -169,11 +178,73 @@ async def test_fuzz_slack_ingress_never_5xx(
     assert unhandled(caplog) == []
 
 
+# the invokes Teams sends (Slotbot handles adaptiveCard/action only), and names it never does
+INVOKE_NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "adaptiveCard/action",
+            "task/fetch",
+            "task/submit",
+            "composeExtension/query",
+            "composeExtension/submitAction",
+            "composeExtension/fetchTask",
+            "composeExtension/querySettingUrl",
+            "config/fetch",
+            "config/submit",
+            "tab/fetch",
+            "fileConsent/invoke",
+            "signin/verifyState",
+            "signin/tokenExchange",
+            "actionableMessage/executeAction",
+            "zzz",
+            "",
+        ]
+    ),
+    st.text(max_size=30),
+)
+# Bot Framework channels other than Teams, and none at all
+CHANNEL_IDS = st.sampled_from(
+    ["msteams"] * 6 + ["webchat", "directline", "emulator", "slack", "", None]
+)
+# ids of every length, Teams' own and absurd ones
+IDS = st.one_of(
+    st.text(min_size=1, max_size=40),
+    st.sampled_from([400, 513, 1025, 20_000]).map(lambda n: "a:" + "x" * n),
+)
+
+
+@st.composite
+def entities(draw: st.DrawFn, fake_bot_id: str) -> list[Any]:
+    """Mention and client-info entities, well and badly formed."""
+    mentioned = st.one_of(
+        st.fixed_dictionaries(
+            {"id": st.sampled_from([fake_bot_id, "29:grace", "19:channel"]) | TEXT},
+            optional={"name": TEXT, "aadObjectId": TEXT},
+        ),
+        JSON_VALUES,
+    )
+    mention = st.fixed_dictionaries(
+        {"type": st.sampled_from(["mention", "Mention"])},
+        optional={
+            "mentioned": mentioned,
+            "text": st.one_of(
+                st.sampled_from(["<at>Slotbot</at>", "<at>Test (*.[]$%#^&?)</at>"]),
+                TEXT,
+                JSON_VALUES,
+            ),
+        },
+    )
+    client_info = st.fixed_dictionaries(
+        {"type": st.just("clientInfo")}, optional={"timezone": JSON_VALUES, "locale": TEXT}
+    )
+    return draw(st.lists(st.one_of(mention, client_info, JSON_VALUES), max_size=3))
+
+
 @st.composite
 def activities(draw: st.DrawFn, fake: FakeConnector) -> dict[str, Any]:
     where = draw(st.sampled_from(["personal", "channel"]))
     base = teams.personal(fake) if where == "personal" else teams.channel(fake)
-    activity: dict[str, Any] = dict(base)
+    activity: dict[str, Any] = json.loads(json.dumps(base))
     activity["type"] = draw(
         st.sampled_from(
             ["message", "invoke", "conversationUpdate", "installationUpdate", "typing", "zzz"]
@@ -185,14 +256,40 @@ def activities(draw: st.DrawFn, fake: FakeConnector) -> dict[str, Any]:
             st.one_of(
                 TEXT,
                 st.sampled_from(
-                    ["help", "schedule link", "cronofy setup", "<at>Slotbot</at> help"]
+                    [
+                        "help",
+                        "schedule link",
+                        "cronofy setup",
+                        "<at>Slotbot</at> help",
+                        "<at>Test (*.[]$%#^&?)</at> help",
+                    ]
                 ),
             )
         )
     if draw(st.booleans()):
-        activity["value"] = draw(JSON_VALUES)
+        activity["entities"] = draw(entities(teams.BOT["id"]))
     if draw(st.booleans()):
-        activity["name"] = draw(st.sampled_from(["adaptiveCard/action", "task/fetch", "zzz"]))
+        activity["value"] = draw(JSON_VALUES)
+    if activity["type"] == "invoke" or draw(st.booleans()):
+        activity["name"] = draw(INVOKE_NAMES)
+    channel_id = draw(CHANNEL_IDS)
+    if channel_id is None:
+        del activity["channelId"]
+    else:
+        activity["channelId"] = channel_id
+    if draw(st.integers(0, 4)) == 0:  # an id Teams would never send
+        field = draw(st.sampled_from(["id", "conversation", "from", "aadObjectId", "tenant"]))
+        value = draw(IDS)
+        if field == "id":
+            activity["id"] = value
+        elif field == "conversation":
+            activity["conversation"]["id"] = value
+        elif field == "from":
+            activity["from"]["id"] = value
+        elif field == "aadObjectId":
+            activity["from"]["aadObjectId"] = value
+        else:
+            activity["channelData"]["tenant"]["id"] = value
     for field in draw(
         st.sets(st.sampled_from(["from", "conversation", "channelData", "recipient"]))
     ):
@@ -222,15 +319,14 @@ async def test_fuzz_teams_ingress_never_5xx(
     for activity, authorised in cases:
         headers = good if authorised else other_app
         response = await client.post("/api/messages", json=activity, headers=headers)
-        if response.status == 501:
-            # Bot Framework's answer to an invoke Slotbot does not handle (its SDK's default)
-            assert activity["type"] == "invoke", activity
-            assert activity.get("name") != "adaptiveCard/action", activity
-        else:
-            assert response.status < 500, (response.status, await response.text(), activity)
+        # an invoke Slotbot does not handle is answered too, never 501
+        assert response.status < 500, (response.status, await response.text(), activity)
         if not authorised:  # refused: as malformed, or for its token
             assert response.status in (400, 401), activity
+        if activity.get("channelId") != "msteams":
+            assert response.status in (400, 401), activity
     assert unhandled(caplog) == []
+    assert turn_errors(caplog) == []
 
 
 @pytest.mark.parametrize(

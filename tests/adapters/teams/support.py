@@ -63,7 +63,16 @@ def make_app(
     *,
     run_worker: bool = False,
     endpoints: dict[str, str] | None = None,
+    platforms: list[Any] | None = None,
 ) -> Any:
+    if platforms is not None:
+        return create_app(
+            settings,
+            store=store,
+            secrets=SecretBox([Fernet.generate_key().decode()]),
+            run_worker=run_worker,
+            platforms=platforms,
+        )
     if endpoints is None:
         return create_app(
             settings,

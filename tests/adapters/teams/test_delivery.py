@@ -203,3 +203,57 @@ async def test_a_deleted_message_is_gone_and_a_team_without_slotbot_not_a_member
         await delivery.send(target, card("again"))
     assert removed.value.failure is DeliveryFailure.NOT_MEMBER
     assert "add the Slotbot app to the team" in str(removed.value)
+
+
+async def test_an_error_answer_that_is_not_json_is_still_the_status_it_was(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    """A proxy's text page (a 400, or a 414 for a URL too long) used to fail as unreadable."""
+    _client, delivery = await installed_app(aiohttp_client, store, fake_connector)
+    fake_connector.fail_next(
+        "send_to_conversation",
+        status=400,
+        body="Bad Request",
+        headers={"Content-Type": "text/plain"},
+    )
+    with pytest.raises(DeliveryError) as raised:
+        await delivery.send(
+            DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID), card("x")
+        )
+    assert raised.value.failure is DeliveryFailure.REJECTED
+    assert raised.value.reason == "teams_400"
+
+
+async def test_a_dropped_connection_is_tried_again_in_place_without_hidden_retries(
+    aiohttp_client: Any, store: Store, fake_connector: FakeConnector
+) -> None:
+    _client, delivery = await installed_app(aiohttp_client, store, fake_connector)
+    fake_connector.reset_connection("send_to_conversation", times=1)
+    await delivery.send(
+        DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID), card("x")
+    )
+    sends = fake_connector.calls("send_to_conversation")
+    assert [r.status for r in sends] == [None, 200], "one try dropped, one more by Slotbot"
+
+
+async def test_an_outbox_send_to_a_connector_that_never_answers_gives_up_in_time(
+    aiohttp_client: Any,
+    store: Store,
+    fake_connector: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    _client, delivery = await installed_app(aiohttp_client, store, fake_connector)
+    monkeypatch.setattr(delivery.adapter.bot_framework_authentication.calls, "timeout", 0.5)
+    fake_connector.slow("send_to_conversation", 30)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(DeliveryError) as raised:
+        await delivery.send(
+            DeliveryTarget("teams", ORG, "channel", conversation_id=CHANNEL_ID), card("x")
+        )
+    assert loop.time() - started < 2.0
+    assert raised.value.failure is DeliveryFailure.TRANSIENT
+    assert raised.value.reason == "teams_timeout"
+    assert len(fake_connector.calls("send_to_conversation")) == 1, "a timeout is left to the outbox"
