@@ -1,9 +1,13 @@
 """A real redis-server for tests, and the `store` fixture run over SQLite and Redis.
 
 With REDIS_URL set, that server is used and each test works under its own key prefix (its
-keys are deleted afterwards; nothing else on that server is touched). Otherwise a private
-redis-server is started on a free port with an append-only file, so fault tests can
-`kill()` it (SIGKILL) and `start()` it again with its data.
+keys are deleted afterwards; nothing else on that server is touched). It must run as the
+README says Redis must run for Slotbot, `appendonly yes` and `appendfsync always` (or be Redis
+7.2 or later with `appendonly yes`): the Redis store refuses to open otherwise, naming what to
+set. Otherwise a private redis-server is started on a free port with exactly those settings
+(`bot.store.redis.durability.REDIS_CONF`), so fault tests can `kill()` it (SIGKILL) and
+`start()` it again with its data. `private_redis()` starts one more of its own, with other
+settings, for tests of what Slotbot makes of a Redis set up otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ import redis
 
 from bot.store.base import Store
 from bot.store.redis import RedisStore
+from bot.store.redis.durability import REDIS_CONF
 from bot.store.sqlite import SQLiteStore
 
 START_TIMEOUT = 10.0
@@ -38,11 +44,22 @@ def free_port() -> int:
 class RedisServer:
     """A redis-server the tests own (`managed`), or the one REDIS_URL names."""
 
-    def __init__(self, url: str, *, folder: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        folder: Path | None = None,
+        port: int | None = None,
+        conf: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         self.url = url
         self.managed = folder is not None
         self._folder = folder
         self._port = port
+        # redis.conf settings over the README's (REDIS_CONF), and raw arguments after them
+        self._conf = {**REDIS_CONF, **(conf or {})}
+        self._args = tuple(args)
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -60,12 +77,12 @@ class RedisServer:
                 "127.0.0.1",
                 "--dir",
                 str(self._folder),
-                "--appendonly",
-                "yes",
                 "--save",
                 "",
                 "--daemonize",
                 "no",
+                *(part for name, value in self._conf.items() for part in (f"--{name}", value)),
+                *self._args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -114,17 +131,40 @@ class RedisServer:
         self._process = None
 
 
+def _require_redis_server(hint: str = "install it") -> None:
+    if shutil.which("redis-server") is None:
+        reason = f"redis-server is not installed ({hint})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
+@contextmanager
+def private_redis(
+    folder: Path, conf: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[RedisServer]:
+    """A redis-server of the caller's own (whatever REDIS_URL says), started in `folder` with
+    these settings over the README's, and stopped afterwards."""
+    _require_redis_server()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = RedisServer(
+        f"redis://127.0.0.1:{port}/0", folder=folder, port=port, conf=conf, args=args
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     url = os.environ.get("REDIS_URL")
     if url:
         yield RedisServer(url)
         return
-    if shutil.which("redis-server") is None:
-        reason = "redis-server is not installed (install it, or set REDIS_URL)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    _require_redis_server("install it, or set REDIS_URL")
     port = free_port()
     server = RedisServer(
         f"redis://127.0.0.1:{port}/0", folder=tmp_path_factory.mktemp("redis"), port=port
