@@ -19,6 +19,9 @@ DEFAULT_PUBLIC_URL = "http://localhost:3978"
 DEFAULT_STORE_URL = "sqlite:///data/slotbot.db"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("text", "json")
+# strict: the Redis store refuses to start unless every write it acknowledges is on disk first
+# (bot.store.redis.durability); relaxed: it starts anyway, with a loud warning
+REDIS_DURABILITY = ("strict", "relaxed")
 
 _SECRET_FIELDS = frozenset({"secret_keys"})
 
@@ -92,6 +95,17 @@ def env_value(env: Mapping[str, str], name: str) -> str | None:
     return value.strip()
 
 
+def redis_durability(environ: Mapping[str, str] | None = None) -> str:
+    """BOT_REDIS_DURABILITY, checked; read alone too by a command that takes its store URLs
+    as arguments (`store copy`)."""
+    env = os.environ if environ is None else environ
+    return choice(
+        "BOT_REDIS_DURABILITY",
+        env_value(env, "BOT_REDIS_DURABILITY") or REDIS_DURABILITY[0],
+        REDIS_DURABILITY,
+    )
+
+
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
@@ -102,6 +116,7 @@ class Settings:
     host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface unless told otherwise
     port: int = 3978
     store_url: str = DEFAULT_STORE_URL
+    redis_durability: str = "strict"
     secret_keys: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     cronofy_api_url: str | None = None
@@ -132,6 +147,7 @@ class Settings:
             host=get("BOT_HOST") or "0.0.0.0",  # noqa: S104
             port=_port("BOT_PORT", get("BOT_PORT") or "3978"),
             store_url=check_store_url(get("BOT_STORE_URL") or DEFAULT_STORE_URL),
+            redis_durability=redis_durability(env),
             secret_keys=_csv(get("BOT_SECRET_KEYS") or ""),
             admins=_csv(get("BOT_ADMINS") or ""),
             cronofy_api_url=http_url("CRONOFY_API_URL", cronofy_api_url).rstrip("/")

@@ -32,12 +32,22 @@ def test_defaults_on_an_empty_environment() -> None:
         ("LOG_LEVEL", "loud"),
         ("LOG_FORMAT", "xml"),
         ("CRONOFY_API_URL", "api.cronofy.com"),
+        ("BOT_REDIS_DURABILITY", "lenient"),
+        ("BOT_REDIS_DURABILITY", "off"),
     ],
 )
 def test_invalid_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({name: value})
     assert name in str(caught.value)
+
+
+def test_redis_durability_is_strict_unless_relaxed() -> None:
+    assert Settings.from_env({}).redis_durability == "strict"
+    assert Settings.from_env({"BOT_REDIS_DURABILITY": " Relaxed "}).redis_durability == "relaxed"
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"BOT_REDIS_DURABILITY": "none"})
+    assert str(caught.value) == "BOT_REDIS_DURABILITY must be one of strict, relaxed, got 'none'"
 
 
 def test_values_are_parsed() -> None:
