@@ -14,6 +14,7 @@ from bot.errors import SlotbotError, StoreError
 from bot.platforms import Findings, Platform, installed_platforms
 from bot.secrets import secret_box_for
 from bot.store import open_store
+from bot.store.base import Store
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -61,6 +62,7 @@ async def check_services(settings: Settings) -> Findings:
         await store.open(migrate=False)  # doctor looks; it does not migrate
         await store.ping()
         status = await store.schema_status()
+        found.add(await _redis_durability(store, settings))
         if status.too_new:
             found.problems.append(
                 f"store: schema version {status.store_version} was written by a newer "
@@ -80,4 +82,31 @@ async def check_services(settings: Settings) -> Findings:
             await store.close()
         except Exception:  # noqa: S110 - closing a store that never opened
             pass
+    return found
+
+
+async def _redis_durability(store: Store, settings: Settings) -> Findings:
+    """On Redis, whether what it acknowledges survives a crash, judged as the store's open
+    judges it (`bot.store.redis.durability`)."""
+    found = Findings()
+    if settings.sqlite_path is not None:
+        return found
+    from bot.store.redis import RedisStore  # only when the store is Redis
+
+    if not isinstance(store, RedisStore):
+        return found
+    verdict = await store.check_durability()
+    if verdict.durable:
+        return found
+    if settings.redis_durability == "relaxed":
+        found.warnings.append(
+            "store: Redis is NOT DURABLE and BOT_REDIS_DURABILITY=relaxed lets Slotbot start "
+            "on it: a crash of Redis may lose callbacks Cronofy was already answered 200 for. "
+            f"{verdict.problem}"
+        )
+    else:
+        found.problems.append(
+            "store: Redis may lose writes Slotbot acknowledged, so `serve` will not start "
+            f"on it: {verdict.refusal()}"
+        )
     return found

@@ -37,6 +37,12 @@ class StoreUnavailable(StoreError):
     """The store is not answering (connection refused, timeout)."""
 
 
+class StoreNotDurable(StoreError):
+    """The Redis store would acknowledge writes Redis may still lose in a crash (no append-only
+    file, or one fsynced only every second, and no WAITAOF): refused unless
+    BOT_REDIS_DURABILITY=relaxed. The message says what to set."""
+
+
 class StoreTooNew(StoreError):
     """The store was written by a newer Slotbot (a higher schema version than this one knows):
     opening it could lose what that version keeps, so it is refused."""

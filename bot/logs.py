@@ -30,6 +30,11 @@ STORE_UP = "store reachable again"
 STORE_DOWN = "store unreachable: %s"
 STORE_WAITING = "%s does not answer yet; waiting up to %.0fs for it"
 STORE_MIGRATED = "%s migrated from schema version %d to %d (steps: %s)"
+STORE_DURABLE = "%s: durable: %s"
+STORE_NOT_DURABLE = (
+    "%s is NOT DURABLE and BOT_REDIS_DURABILITY=relaxed: starting anyway, but a crash of "
+    "Redis may lose callbacks Cronofy was already answered 200 for. %s"
+)
 
 # http -------------------------------------------------------------------------
 REQUEST_REJECTED = "rejected %s %s: %s"

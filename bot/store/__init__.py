@@ -31,11 +31,13 @@ SQLITE_SCHEME = "sqlite:///"
 
 def open_store(settings: Settings) -> Store:
     """The store named by BOT_STORE_URL (not yet opened: call `await store.open()`)."""
-    return store_for_url(settings.store_url)
+    return store_for_url(settings.store_url, redis_durability=settings.redis_durability)
 
 
-def store_for_url(url: str) -> Store:
-    """The store a (checked) store URL names, not yet opened."""
+def store_for_url(url: str, *, redis_durability: str = "strict") -> Store:
+    """The store a (checked) store URL names, not yet opened. `redis_durability` is
+    BOT_REDIS_DURABILITY: what a Redis store does at open when Redis may lose what it
+    acknowledges (`bot.store.redis.durability`)."""
     path = sqlite_path_of(url)
     if path is not None:
         from bot.store.sqlite import SQLiteStore
@@ -43,7 +45,7 @@ def store_for_url(url: str) -> Store:
         return SQLiteStore(str(path))
     from bot.store.redis import RedisStore
 
-    return RedisStore(url)
+    return RedisStore(url, durability=redis_durability)
 
 
 def sqlite_path_of(url: str) -> Path | None:

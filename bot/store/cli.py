@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings, check_store_url
+from bot.config import Settings, check_store_url, redis_durability
 from bot.errors import ConfigError, SlotbotError
 from bot.secrets import DEV_KEY_FILE
 from bot.store import open_store, sqlite_path_of, store_for_url
@@ -154,7 +154,10 @@ def store_main(argv: list[str]) -> int:
         return 1
 
     async def work() -> int:
-        source, target = store_for_url(source_url), store_for_url(target_url)
+        # the target is checked as `serve` would check it (BOT_REDIS_DURABILITY)
+        durability = redis_durability()
+        source = store_for_url(source_url)
+        target = store_for_url(target_url, redis_durability=durability)
         await source.open(migrate=False)
         try:
             await target.open()

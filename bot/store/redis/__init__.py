@@ -39,10 +39,15 @@ kv namespaces and claim keys inside them follow the store's key style (`bot.stor
     <p>outbox:org:<org>            set     job ids of the org that are not dead yet
     <p>schema_version              string  the schema version of what the prefix holds
     <p>migration_lock              string  held by the one process migrating (`schema`)
+    <p>durability_mark             string  set and deleted in one script before WAITAOF, so
+                                           never seen (`durability`, Redis 7.2+ only)
 
 Where things are:
 
-    connection    the client, key names, open / migrate / close, pipelines, the error decorator
+    connection    the client, key names, open / migrate / close, pipelines, the decorators
+                  (`translating` errors; `writing`: a write returns once it is on disk)
+    durability    whether what Redis acknowledges survives a crash: checked at open, and
+                  each write waited for with WAITAOF on Redis 7.2+ when Redis does not fsync
     scripts       the Lua scripts: accepted events, every outbox move, indexed reads
     schema        the schema version, the numbered migration steps and their runner
     orgs          orgs and members

@@ -1,7 +1,8 @@
 """The Redis store's connection and lifecycle: the client (built on open, connecting on first
-use), the key names under the store's prefix, the schema version (`schema`), commands sent
-together in pipelines, the Lua scripts (`scripts`); and the decorator that reports a Redis
-failure as the store error callers expect."""
+use), the key names under the store's prefix, the durability check (`durability`), the schema
+version (`schema`), commands sent together in pipelines, the Lua scripts (`scripts`); and the
+decorators that report a Redis failure as the store error callers expect (`translating`)
+and confirm a write is on disk before it counts as done (`writing`)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 
 from bot import logs
-from bot.errors import StoreError, StoreUnavailable
+from bot.errors import StoreError, StoreNotDurable, StoreUnavailable
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration
-from bot.store.redis import schema, scripts
+from bot.store.redis import durability, schema, scripts
+from bot.store.redis.durability import RELAXED, STRICT
 from bot.store.redis.schema import RedisStep
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,26 @@ def translating(
             raise StoreError(f"Redis store {self.display_url} failed: {exc}") from exc
 
     update_wrapper(wrapper, method)
+    return wrapper
+
+
+def writing(
+    method: Callable[Concatenate[S, P], Awaitable[R]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, R]]:
+    """`translating`, for a method that changes what the store holds: it returns only once
+    its writes are on disk. Where Redis fsyncs before it answers (appendfsync always) that is
+    already so; where the store waits for each write (`durability`, Redis 7.2+), it waits
+    here, after the method, whatever the method answered (a callback refused as a duplicate
+    is answered 200 too, so the first one's writes must be on disk by then)."""
+
+    async def confirmed(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        result = await method(self, *args, **kwargs)
+        await self._confirm_written()
+        return result
+
+    update_wrapper(confirmed, method)
+    wrapper = translating(confirmed)
+    wrapper.confirms_writes = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -97,11 +119,18 @@ class RedisBase:
         *,
         steps: tuple[RedisStep, ...] = schema.STEPS,
         start_wait: float = START_WAIT,
+        durability: str = STRICT,
     ) -> None:
+        if durability not in (STRICT, RELAXED):
+            raise ValueError(f"durability must be strict or relaxed, not {durability!r}")
         self._url = url
         self._prefix = prefix
         self._steps = steps  # the migrations; tests give their own to exercise the runner
         self._start_wait = start_wait
+        self._durability = durability
+        # decided at open: whether each write waits for WAITAOF (`durability`)
+        self._wait_each_write = False
+        self._confirming: asyncio.Future[None] | None = None
         self._redis: aioredis.Redis | None = None
         self.display_url = mask_password(url)
         self._queued: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
@@ -136,9 +165,11 @@ class RedisBase:
 
     # lifecycle -------------------------------------------------------------
     async def open(self, *, migrate: bool = True) -> None:
-        """Build the client and bring the store to the current schema version (waiting up to
-        `start_wait` for a Redis that is still starting); a store written by a newer Slotbot
-        is refused. `migrate=False` only builds the client, which connects on first use."""
+        """Build the client, check that what Redis acknowledges is on disk (`durability`:
+        StoreNotDurable, unless relaxed) and bring the store to the current schema version
+        (waiting up to `start_wait` for a Redis that is still starting); a store written by
+        a newer Slotbot is refused. `migrate=False` only builds the client, which connects
+        on first use (and checks nothing)."""
         if self._redis is not None:
             return
         self._connect()
@@ -146,8 +177,12 @@ class RedisBase:
             return
         deadline = time.monotonic() + self._start_wait
         waiting = False
+        checked = False
         while True:
             try:
+                if not checked:
+                    self._enforce(await self.check_durability())
+                    checked = True
                 log_migration(self.where, await self.migrate())
                 return
             except StoreUnavailable:
@@ -167,10 +202,69 @@ class RedisBase:
         return f"Redis store {self.display_url} (prefix {self._prefix!r})"
 
     @translating
+    async def check_durability(self) -> durability.Verdict:
+        """What a write this store acknowledges is worth on this Redis (for doctor too)."""
+        return durability.assess(await durability.probe(self._r))
+
+    def _enforce(self, verdict: durability.Verdict) -> None:
+        if verdict.durable:
+            self._wait_each_write = verdict.wait_each_write
+            log.info(logs.STORE_DURABLE, self.where, verdict.summary)
+            return
+        self._wait_each_write = False
+        if self._durability == RELAXED:
+            log.warning(logs.STORE_NOT_DURABLE, self.where, verdict.problem)
+            return
+        raise StoreNotDurable(
+            f"{self.where} would acknowledge writes a crash of Redis can lose: {verdict.refusal()}"
+        )
+
+    async def _confirm_written(self) -> None:
+        """Return once every write this store was answered for so far is on disk: one MARK
+        and WAITAOF for all the writes that finished in the same turn of the event loop,
+        sent on a connection of their own (a read queued meanwhile does not wait for it)."""
+        if not self._wait_each_write:
+            return
+        if self._confirming is None:
+            loop = asyncio.get_running_loop()
+            self._confirming = loop.create_future()
+            loop.call_soon(self._start_confirming, self._r, self._confirming)
+        await asyncio.shield(self._confirming)
+
+    def _start_confirming(self, client: aioredis.Redis, done: asyncio.Future[None]) -> None:
+        self._confirming = None  # writes finishing from now on need a later confirmation
+        task = asyncio.ensure_future(self._confirm(client, done))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _confirm(self, client: aioredis.Redis, done: asyncio.Future[None]) -> None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.eval(durability.MARK, 1, self._key("durability_mark"))
+            pipe.execute_command(*durability.WAITAOF)
+            _, waited = await pipe.execute()
+            if durability.local_fsyncs(waited) < 1:
+                raise StoreUnavailable(
+                    f"{self.where} did not confirm within "
+                    f"{durability.WAITAOF_TIMEOUT_MS / 1000:g}s that a write reached its "
+                    "append-only file on disk (WAITAOF)"
+                )
+        except asyncio.CancelledError:
+            done.cancel()
+            raise
+        except Exception as exc:
+            if not done.done():
+                done.set_exception(exc)
+                done.exception()  # retrieved: a caller that stopped waiting is not an error
+            return
+        if not done.done():
+            done.set_result(None)
+
+    @translating
     async def schema_status(self) -> SchemaStatus:
         return await schema.status(self._r, self._prefix, self.where, self._steps)
 
-    @translating
+    @writing
     async def migrate(self, *, dry_run: bool = False) -> MigrationReport:
         return await schema.migrate(
             self._r, self._prefix, self.where, steps=self._steps, dry_run=dry_run

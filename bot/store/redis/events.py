@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.errors import StaleBooking
 from bot.store.records import EventWrite, to_json
-from bot.store.redis.connection import ms, translating
+from bot.store.redis.connection import ms, writing
 from bot.store.redis.outbox import OutboxMixin
 from bot.store.redis.profiles import ProfilesMixin
 
@@ -17,7 +17,7 @@ class EventsMixin(ProfilesMixin, OutboxMixin):
     """An accepted event: its dedupe claim and every record it changes, at once."""
 
     # accepted events, in one step -----------------------------------------
-    @translating
+    @writing
     async def commit_event(self, write: EventWrite) -> bool:
         if write.timeline is not None and write.candidate is None:
             raise ValueError("an EventWrite with a timeline entry needs its candidate")

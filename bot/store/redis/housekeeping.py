@@ -14,7 +14,7 @@ from redis import exceptions as redis_errors
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.records import AuditEntry, OAuthState, from_json, to_json
 from bot.store.redis import transfer
-from bot.store.redis.connection import RedisBase, json_object, ms, translating
+from bot.store.redis.connection import RedisBase, json_object, ms, translating, writing
 from bot.store.transfer import Counts, Item
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class HousekeepingMixin(RedisBase):
     """Audit, kv, OAuth states, and the whole store for copies."""
 
     # audit -----------------------------------------------------------------
-    @translating
+    @writing
     async def append_audit(self, entry: AuditEntry) -> None:
         await self._r.lpush(self._key("audit", entry.org_id), to_json(entry))
 
@@ -44,12 +44,12 @@ class HousekeepingMixin(RedisBase):
         doc = await self._hget(self._key("kv", namespace), key)
         return None if doc is None else json_object(str(doc))
 
-    @translating
+    @writing
     async def kv_put(self, namespace: str, key: str, value: dict[str, object]) -> None:
         doc = json.dumps(value, separators=(",", ":"), sort_keys=True)
         await self._r.hset(self._key("kv", namespace), key, doc)
 
-    @translating
+    @writing
     async def kv_delete(self, namespace: str, key: str) -> None:
         await self._r.hdel(self._key("kv", namespace), key)
 
@@ -59,7 +59,7 @@ class HousekeepingMixin(RedisBase):
         return {key: json_object(docs[key]) for key in sorted(docs) if key.startswith(prefix)}
 
     # OAuth states ----------------------------------------------------------
-    @translating
+    @writing
     async def put_oauth_state(self, state: OAuthState) -> None:
         await self._send("SET", *self._oauth_state_args(state))
 
@@ -68,7 +68,7 @@ class HousekeepingMixin(RedisBase):
         keep = max(state.expires_at - time.time(), 0.0) + OAUTH_STATE_GRACE
         return self._key("oauth_state", state.state), to_json(state), "PX", ms(keep)
 
-    @translating
+    @writing
     async def consume_oauth_state(self, state: str) -> OAuthState | None:
         # GETDEL reads and deletes in one command: of many concurrent callers, one gets it
         doc = await self._r.getdel(self._key("oauth_state", state))
@@ -92,7 +92,7 @@ class HousekeepingMixin(RedisBase):
                 f"{self.where} holds a record that does not read back: {exc}"
             ) from None
 
-    @translating
+    @writing
     async def import_records(self, items: list[Item]) -> None:
         """Write the items: the records in one script call (all or none), then dead letters."""
         await transfer.write_batch(self._whole, items)
@@ -101,7 +101,7 @@ class HousekeepingMixin(RedisBase):
     async def count_records(self) -> Counts:
         return await transfer.count(self._whole)
 
-    @translating
+    @writing
     async def clear(self) -> None:
         """Delete every record (the schema version stays): `--force` copies."""
         await transfer.clear(self._whole)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from bot.store.records import Member, Org, from_json, to_json
-from bot.store.redis.connection import RedisBase, translating
+from bot.store.redis.connection import RedisBase, translating, writing
 
 
 class OrgsMixin(RedisBase):
@@ -38,7 +38,7 @@ class OrgsMixin(RedisBase):
             ],
         ]
 
-    @translating
+    @writing
     async def put_org(self, org: Org) -> None:
         await self._run(self._org_ops(org))
 
@@ -53,11 +53,11 @@ class OrgsMixin(RedisBase):
         doc = await self._hget(self._key("members", org_id), user_id)
         return None if doc is None else from_json(Member, doc)
 
-    @translating
+    @writing
     async def put_member(self, member: Member) -> None:
         await self._r.hset(self._key("members", member.org_id), member.user_id, to_json(member))
 
-    @translating
+    @writing
     async def delete_member(self, org_id: str, user_id: str) -> None:
         await self._r.hdel(self._key("members", org_id), user_id)
 

@@ -9,7 +9,7 @@ import time
 from typing import Any, cast
 
 from bot.store.records import Job, from_json, to_json
-from bot.store.redis.connection import RedisBase, ms, translating
+from bot.store.redis.connection import RedisBase, ms, translating, writing
 
 CONSUMER_GROUP = "workers"
 MOVE_DUE_BATCH = 1000  # at most this many delayed jobs move to the stream per claim
@@ -44,11 +44,13 @@ class OutboxMixin(RedisBase):
             ]
         return ops
 
-    @translating
+    @writing
     async def enqueue(self, jobs: list[Job]) -> None:
         if jobs:
             await self._run(self._enqueue_ops(jobs))
 
+    # Not `writing`: workers poll it many times a second, and a claim (or its attempt count)
+    # lost in a crash of Redis only hands the job out again, which at-least-once allows.
     @translating
     async def claim_jobs(
         self, consumer: str, *, limit: int, visibility_timeout: float, now: float | None = None
@@ -76,7 +78,7 @@ class OutboxMixin(RedisBase):
             claimed.append(job)
         return claimed
 
-    @translating
+    @writing
     async def ack_job(self, job_id: str) -> None:
         self._r  # noqa: B018 - raises StoreUnavailable when closed
         await self._ack(
@@ -84,7 +86,7 @@ class OutboxMixin(RedisBase):
             args=[CONSUMER_GROUP, self._job_key(job_id), job_id, self._org_jobs_prefix],
         )
 
-    @translating
+    @writing
     async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
         if job.attempts >= max_attempts:
             await self._dead_letter([job], error)
@@ -103,7 +105,7 @@ class OutboxMixin(RedisBase):
         )
         return True
 
-    @translating
+    @writing
     async def dead_letter_job(self, job: Job, reason: str) -> None:
         await self._dead_letter([job], reason)
 
@@ -123,7 +125,7 @@ class OutboxMixin(RedisBase):
         count = await self._dead_script(keys=[self._stream, self._delayed, self._dead], args=args)
         return int(count)
 
-    @translating
+    @writing
     async def dead_letter_org_jobs(self, org_id: str, reason: str) -> int:
         args = [CONSUMER_GROUP, self._job_prefix, self._org_jobs_prefix, reason, "ORG", org_id]
         self._r  # noqa: B018 - raises StoreUnavailable when closed
@@ -162,7 +164,7 @@ class OutboxMixin(RedisBase):
             end = "(" + entries[-1][0]
         return found[:limit]
 
-    @translating
+    @writing
     async def requeue_dead_letters(self, job_ids: list[str] | None = None) -> int:
         if job_ids is None:
             entries = cast("list[tuple[str, dict[str, str]]]", await self._r.xrange(self._dead))
@@ -184,11 +186,13 @@ class OutboxMixin(RedisBase):
         return int(in_stream) + int(delayed)
 
     # dedupe ----------------------------------------------------------------
+    # Not `writing`: a claim lost in a crash of Redis lets one replay through again (what the
+    # claimed work wrote was confirmed by its own writes); it never loses anything.
     @translating
     async def claim_once(self, key: str, ttl: float) -> bool:
         claimed = await self._r.set(self._key("once", key), "1", nx=True, px=ms(ttl))
         return bool(claimed)
 
-    @translating
+    @writing
     async def release_claim(self, key: str) -> None:
         await self._r.delete(self._key("once", key))

@@ -15,7 +15,7 @@ from bot.store.records import (
     from_json,
     to_json,
 )
-from bot.store.redis.connection import RedisBase, part, translating
+from bot.store.redis.connection import RedisBase, part, translating, writing
 
 _BOOKING_SEPARATOR = "\x1f"  # below every character of an ISO date, so prefixes sort first
 _NO_START = "~"  # above every character of an ISO date
@@ -64,14 +64,14 @@ class ProfilesMixin(RedisBase):
             ],
         ]
 
-    @translating
+    @writing
     async def put_candidate(self, candidate: Candidate) -> None:
         await self._run(self._candidate_ops(candidate))
 
     def _timeline_key(self, org_id: str, candidate_id: str) -> str:
         return self._key("timeline", f"{part(org_id)}|{part(candidate_id)}")
 
-    @translating
+    @writing
     async def append_timeline(self, org_id: str, candidate_id: str, entry: TimelineEntry) -> None:
         await self._r.rpush(self._timeline_key(org_id, candidate_id), to_json(entry))
 
@@ -105,7 +105,7 @@ class ProfilesMixin(RedisBase):
             ],
         ]
 
-    @translating
+    @writing
     async def put_booking(self, booking: Booking) -> None:
         await self._run(self._booking_ops(booking))
 
@@ -132,7 +132,7 @@ class ProfilesMixin(RedisBase):
         return bookings
 
     # tracked links ---------------------------------------------------------
-    @translating
+    @writing
     async def put_tracked_link(self, link: TrackedLink) -> None:
         await self._r.hset(self._key("links"), link.correlation_id, to_json(link))
 
@@ -145,7 +145,7 @@ class ProfilesMixin(RedisBase):
     def _message_refs_key(self, org_id: str, booking_id: str) -> str:
         return self._key("message_refs", f"{part(org_id)}|{part(booking_id)}")
 
-    @translating
+    @writing
     async def put_message_ref(
         self, org_id: str, booking_id: str, target: str, ref: MessageRef
     ) -> None:
