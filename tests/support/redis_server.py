@@ -12,6 +12,7 @@ settings, for tests of what Slotbot makes of a Redis set up otherwise.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -52,6 +53,7 @@ class RedisServer:
         port: int | None = None,
         conf: Mapping[str, str] | None = None,
         args: Sequence[str] = (),
+        slow_fsync_ms: int = 0,
     ) -> None:
         self.url = url
         self.managed = folder is not None
@@ -60,7 +62,9 @@ class RedisServer:
         # redis.conf settings over the README's (REDIS_CONF), and raw arguments after them
         self._conf = {**REDIS_CONF, **(conf or {})}
         self._args = tuple(args)
+        self.slow_fsync_ms = slow_fsync_ms
         self._process: subprocess.Popen[bytes] | None = None
+        self._pid = 0  # redis-server's own (strace's child when the disk is made slow)
 
     def start(self) -> None:
         if not self.managed:
@@ -70,6 +74,7 @@ class RedisServer:
         assert self._folder is not None
         self._process = subprocess.Popen(
             [
+                *slow_disk(self.slow_fsync_ms),
                 "redis-server",
                 "--port",
                 str(self._port),
@@ -96,6 +101,7 @@ class RedisServer:
             while True:
                 try:
                     if client.ping():
+                        self._pid = int(client.info("server")["process_id"])
                         return
                 except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
                     pass
@@ -103,7 +109,7 @@ class RedisServer:
                     raise RuntimeError(f"redis-server exited with {self._process.returncode}")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"redis-server at {self.url} did not answer PING")
-                time.sleep(0.05)
+                time.sleep(0.01)
         finally:
             client.close()
 
@@ -112,7 +118,7 @@ class RedisServer:
         if not self.managed:
             pytest.skip("REDIS_URL names a server these tests do not own: cannot kill it")
         if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
+            os.kill(self._pid or self._process.pid, signal.SIGKILL)
             self._process.wait(timeout=START_TIMEOUT)
         self._process = None
 
@@ -122,13 +128,49 @@ class RedisServer:
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
+            os.kill(self._pid or self._process.pid, signal.SIGTERM)
             try:
                 self._process.wait(timeout=START_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+
+
+@functools.cache
+def can_slow_the_disk() -> bool:
+    """Whether `slow_disk` works here: strace is installed and may trace (ptrace allowed)."""
+    if shutil.which("strace") is None:
+        return False
+    try:
+        done = subprocess.run(
+            ["strace", "-f", "-qq", "-o", "/dev/null", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def slow_disk(fsync_ms: int) -> tuple[str, ...]:
+    """A command prefix under which every fsync and fdatasync of redis-server takes `fsync_ms`
+    longer (strace's fault injection): the disk of a busy machine, on any machine. Nothing
+    when `fsync_ms` is 0."""
+    if fsync_ms <= 0:
+        return ()
+    if not can_slow_the_disk():
+        pytest.skip("a slow disk is made with strace, which is not installed or may not trace")
+    delay = f"delay_enter={fsync_ms * 1000}"
+    return (
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        f"inject=fsync:{delay}",
+        "-e",
+        f"inject=fdatasync:{delay}",
+    )
 
 
 def _require_redis_server(hint: str = "install it") -> None:
@@ -141,15 +183,24 @@ def _require_redis_server(hint: str = "install it") -> None:
 
 @contextmanager
 def private_redis(
-    folder: Path, conf: Mapping[str, str] | None = None, args: Sequence[str] = ()
+    folder: Path,
+    conf: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    *,
+    slow_fsync_ms: int = 0,
 ) -> Iterator[RedisServer]:
     """A redis-server of the caller's own (whatever REDIS_URL says), started in `folder` with
-    these settings over the README's, and stopped afterwards."""
+    these settings over the README's (on a disk made slow, `slow_disk`), stopped afterwards."""
     _require_redis_server()
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = RedisServer(
-        f"redis://127.0.0.1:{port}/0", folder=folder, port=port, conf=conf, args=args
+        f"redis://127.0.0.1:{port}/0",
+        folder=folder,
+        port=port,
+        conf=conf,
+        args=args,
+        slow_fsync_ms=slow_fsync_ms,
     )
     server.start()
     try:
