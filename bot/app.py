@@ -23,7 +23,8 @@ from bot.errors import StoreError
 from bot.metrics import Metrics
 from bot.outbox import lifecycle as outbox_lifecycle
 from bot.platforms import Platform, enabled, installed_platforms
-from bot.runtime import METRICS, READINESS, RUN_WORKER, SERVICES, Services
+from bot.ratelimit import RateLimiter
+from bot.runtime import METRICS, PAGE_LIMITER, READINESS, RUN_WORKER, SERVICES, Services
 from bot.secrets import SecretBox, secret_box_for
 from bot.store import open_store
 from bot.store.base import Store
@@ -126,6 +127,7 @@ def create_app(
     app[METRICS] = Metrics()
     app[READINESS] = {}
     app[RUN_WORKER] = run_worker
+    app[PAGE_LIMITER] = RateLimiter(settings.page_rate_limit)
 
     async def store_lifecycle(app: web.Application) -> AsyncIterator[None]:
         await services.store.open()

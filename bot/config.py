@@ -78,6 +78,16 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
+def _whole(name: str, value: str, low: int, high: int, meaning: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be {meaning}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value!r}")
+    return number
+
+
 def flag(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -128,6 +138,12 @@ class Settings:
     # over (a worker that died mid-delivery); longer than the slowest delivery
     outbox_visibility_timeout: float = 60.0
     max_body_bytes: int = 1024 * 1024
+    # requests per minute per client address on the routes anyone can reach without
+    # credentials (OAuth callback, booked page, install pages); 0: no limit
+    page_rate_limit: int = 30
+    # reverse proxies in front that append to X-Forwarded-For (0: the connecting address is
+    # the client's)
+    proxy_hops: int = 0
     # the environment these settings were read from: each chat platform reads its own
     # variables from it (bot.platforms), so nothing else looks at the process environment
     env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -159,6 +175,20 @@ class Settings:
             cronofy_timeout=_seconds("CRONOFY_TIMEOUT", get("CRONOFY_TIMEOUT") or "10"),
             outbox_visibility_timeout=_seconds(
                 "OUTBOX_VISIBILITY_TIMEOUT", get("OUTBOX_VISIBILITY_TIMEOUT") or "60"
+            ),
+            page_rate_limit=_whole(
+                "BOT_PAGE_RATE_LIMIT",
+                get("BOT_PAGE_RATE_LIMIT") or "30",
+                0,
+                100_000,
+                "a number of requests per minute (0: no limit)",
+            ),
+            proxy_hops=_whole(
+                "BOT_PROXY_HOPS",
+                get("BOT_PROXY_HOPS") or "0",
+                0,
+                10,
+                "the number of reverse proxies in front of Slotbot",
             ),
             log_level=choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
             log_format=choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),

@@ -40,6 +40,7 @@ STORE_NOT_DURABLE = (
 REQUEST_REJECTED = "rejected %s %s: %s"
 REQUEST_DUPLICATE = "%s: duplicate ignored (%s)"
 UNHANDLED = "unhandled error on %s %s"
+RATE_LIMITED = "too many requests from %s (%s): answering 429 until it slows down"
 
 # outbox -----------------------------------------------------------------------
 WORKER_STARTED = "outbox worker %s started"

@@ -31,6 +31,7 @@ from bot import ingress, logs
 from bot.errors import StoreError
 from bot.org_state import deactivate_org
 from bot.org_state import reactivate_org as reactivate
+from bot.pages import limited
 from bot.runtime import SERVICES, Services
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,10 @@ def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
     async def callback(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
-    app.router.add_get(INSTALL_PATH, install)
-    app.router.add_get(REDIRECT_PATH, callback)
+    # anyone can open these (and /slack/install stores a state per visit): each client
+    # address gets only so many requests
+    app.router.add_get(INSTALL_PATH, limited(install))
+    app.router.add_get(REDIRECT_PATH, limited(callback))
 
 
 async def _check_token(runtime: SlackRuntime) -> None:
