@@ -23,7 +23,10 @@ LOG_FORMATS = ("text", "json")
 # (bot.store.redis.durability); relaxed: it starts anyway, with a loud warning
 REDIS_DURABILITY = ("strict", "relaxed")
 
-_SECRET_FIELDS = frozenset({"secret_keys"})
+_SECRET_FIELDS = frozenset({"secret_keys", "metrics_token"})
+# the shortest METRICS_TOKEN accepted: a bearer token guessed by brute force over HTTP
+# must not be short
+MIN_METRICS_TOKEN = 16
 
 
 def mask(value: str | None) -> str:
@@ -88,6 +91,19 @@ def _whole(name: str, value: str, low: int, high: int, meaning: str) -> int:
     return number
 
 
+def _metrics_token(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) < MIN_METRICS_TOKEN or not value.isascii() or not value.isprintable():
+        raise ConfigError(
+            f"{name} must be at least {MIN_METRICS_TOKEN} printable ASCII characters "
+            "(make one with `python -m bot genkey`)"
+        )
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{name} must not contain spaces")
+    return value
+
+
 def flag(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -144,6 +160,8 @@ class Settings:
     # reverse proxies in front that append to X-Forwarded-For (0: the connecting address is
     # the client's)
     proxy_hops: int = 0
+    # bearer token /metrics asks for (None: /metrics is open)
+    metrics_token: str | None = None
     # the environment these settings were read from: each chat platform reads its own
     # variables from it (bot.platforms), so nothing else looks at the process environment
     env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -190,6 +208,7 @@ class Settings:
                 10,
                 "the number of reverse proxies in front of Slotbot",
             ),
+            metrics_token=_metrics_token("METRICS_TOKEN", get("METRICS_TOKEN")),
             log_level=choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
             log_format=choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
             env=dict(env),

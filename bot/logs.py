@@ -41,6 +41,7 @@ REQUEST_REJECTED = "rejected %s %s: %s"
 REQUEST_DUPLICATE = "%s: duplicate ignored (%s)"
 UNHANDLED = "unhandled error on %s %s"
 RATE_LIMITED = "too many requests from %s (%s): answering 429 until it slows down"
+METRICS_REFUSED = "refused GET /metrics from %s: no valid bearer token (METRICS_TOKEN is set)"
 
 # outbox -----------------------------------------------------------------------
 WORKER_STARTED = "outbox worker %s started"
