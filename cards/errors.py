@@ -173,6 +173,10 @@ CONFIRMATION_ELSEWHERE = "That confirmation belongs to another workspace."
 
 APOLOGY = "Sorry, something went wrong in Slotbot."
 OUTSIDE_TENANT = "Slotbot works inside a Microsoft Teams tenant."
+SLACK_UNREACHABLE = (
+    "Slotbot could not reach Slack just now, so it cannot answer this command. "
+    "Please try again in a minute."
+)
 PRIVATE_REPLY_FAILED = (
     "I couldn't answer you privately: open a chat with Slotbot "
     "(Apps → Slotbot → Chat), say hi, then try again."

@@ -21,6 +21,7 @@ from adapters.slack.errors import (
     delivery_error_from_slack,
     delivery_error_from_transport,
 )
+from adapters.slack.reach import SlackReach
 from adapters.slack.render import render_message
 from adapters.slack.settings import SlackSettings
 from bot.chat import DeliveryFailure, DeliveryTarget
@@ -41,31 +42,31 @@ DM_CHANNEL_CACHE = 1024
 TokenLookup = Callable[[str], Awaitable[str | None]]
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """Connection errors and 429s are retried by the SDK itself (429 after Retry-After)."""
+def retry_handlers(reach: SlackReach | None = None) -> list[AsyncRetryHandler]:
+    """Connection errors and 429s are retried by the SDK itself (429 after Retry-After);
+    `reach`, when given, is told how each call went."""
+    handlers: list[AsyncRetryHandler] = [] if reach is None else [reach.observer()]
     return [
+        *handlers,
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
     ]
 
 
 def web_client(
-    base_url: str, token: str | None = None, session: aiohttp.ClientSession | None = None
+    base_url: str,
+    token: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    reach: SlackReach | None = None,
 ) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(reach),
         timeout=CLIENT_TIMEOUT,
         session=session,
     )
-
-
-def configure_client(client: AsyncWebClient, base_url: str) -> None:
-    """Give a client made elsewhere (bolt's own) the settings of `web_client`."""
-    client.base_url = base_url
-    client.retry_handlers = retry_handlers()
-    client.timeout = CLIENT_TIMEOUT
 
 
 def team_of(org_id: str) -> str:
@@ -78,11 +79,17 @@ class SlackDelivery:
     platform = "slack"
 
     def __init__(
-        self, services: Services, token_for_team: TokenLookup, *, api_url: str | None = None
+        self,
+        services: Services,
+        token_for_team: TokenLookup,
+        *,
+        api_url: str | None = None,
+        reach: SlackReach | None = None,
     ) -> None:
         self._services = services
         self._token_for_team = token_for_team
         self._api_url = api_url or SlackSettings.from_env(services.settings.env).api_url
+        self._reach = reach
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
         # the app's shared connection pool while it runs (None: one session per call)
@@ -116,7 +123,7 @@ class SlackDelivery:
             )
         client = self._clients.get(token)
         if client is None or client.session is not self.session:
-            client = web_client(self._api_url, token, self.session)
+            client = web_client(self._api_url, token, self.session, reach=self._reach)
             self._clients[token] = client
         return client
 

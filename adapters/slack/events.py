@@ -16,6 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from adapters.slack.reach import STORE_DOWN
 from adapters.slack.verify import (
     MAX_CLOCK_SKEW,
     MalformedRequest,
@@ -24,7 +25,7 @@ from adapters.slack.verify import (
     parse_payload,
     verify_signature,
 )
-from bot.ingress import Call, Claim, EndpointBase, Rejected
+from bot.ingress import Call, Claim, EndpointBase, Rejected, Unavailable
 
 EVENTS_PATH = "/slack/events"
 # a signed request stays valid for 5 minutes either side of its timestamp
@@ -102,10 +103,9 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
             headers={k: v for k, v in call.request.headers.items()},
         )
         bolt_response = await self.bolt.async_dispatch(bolt_request)
+        if bolt_response.status >= 500 and bolt_request.context.get(STORE_DOWN):
+            raise Unavailable()  # the store failed while authorising: Slack retries a 503
         return await to_aiohttp_response(bolt_response)
-
-
-_VERDICT = "verdict"
 
 
 _VERDICT = "verdict"

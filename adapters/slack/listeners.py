@@ -21,7 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import log_lines as slack_logs
 from adapters.slack.home import home_card
-from adapters.slack.render import modal_view, render_home
+from adapters.slack.reach import BotIdentity, SlackReach
+from adapters.slack.render import modal_view, render_home, render_message
 from adapters.slack.replies import (
     ReplyChannel,
     deliver_reply,
@@ -29,14 +30,14 @@ from adapters.slack.replies import (
     form_answer,
     send_replies,
 )
-from adapters.slack.turns import AdminCache, TurnMaker, org_id_for
+from adapters.slack.turns import AdminCache, TurnMaker, form_values, org_id_for
 from bot.chat import Reply
 from bot.commands import handle_turn
 from bot.errors import SlotbotError, StoreError
 from bot.runtime import Services
 from cards import setup as setup_cards
 from cards.actions import SETUP_DONE_FORM
-from cards.errors import note
+from cards.errors import SLACK_UNREACHABLE, note
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,15 @@ def _str(value: object) -> str:
 class SlackListeners:
     """Registers every listener on a bolt app."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        reach: SlackReach | None = None,
+        identity: BotIdentity | None = None,
+    ) -> None:
         self.services = services
+        self.reach = reach or SlackReach()
+        self.identity = identity
         self.turns = TurnMaker(AdminCache(services.clock))
         # bolt runs each listener in a task of its own after the ack; remembered here so
         # shutdown can let them finish before the store and HTTP session close
@@ -100,11 +108,17 @@ class SlackListeners:
             user_id,
             self.session,
             trigger_id=_str(body.get("trigger_id")) or None,
+            reach=self.reach,
         )
 
     # slash commands and buttons ------------------------------------------------------
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         self._track()
+        if self.reach.down and not await self.reach.probe(client, self.identity):
+            # the answer can only travel back on this request: say why there is no other
+            unreachable = render_message(note(SLACK_UNREACHABLE))
+            await ack(text=unreachable.text, blocks=unreachable.blocks, response_type="ephemeral")
+            return
         await ack()
         where = self._where(client, body, _str(body.get("channel_id")))
         try:
@@ -138,14 +152,16 @@ class SlackListeners:
     # submitted modals ----------------------------------------------------------------
     async def on_form(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Answer within Slack's window: the problems beside their inputs, or the modal
-        updated with the outcome; a slow answer shows "working on it" first."""
+        updated with the outcome; a slow answer (Slack or Cronofy slow to answer, the
+        member's admin rights included) shows "working on it" first."""
         self._track()
-        turn = await self.turns.form(client, body)
-        work = asyncio.ensure_future(handle_turn(self.services, turn))
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        assert isinstance(view, dict)
+        work = asyncio.ensure_future(self._form_replies(client, body))
         try:
             replies = await asyncio.wait_for(asyncio.shield(work), timeout=FORM_ACK_BUDGET)
         except TimeoutError:
-            pending = setup_cards.form_pending(turn.action_id)
+            pending = setup_cards.form_pending(_str(view.get("callback_id")))
             await ack(response_action="update", view=modal_view(pending, SETUP_DONE_FORM))
             await self._answer_later(client, body, work)
             return
@@ -153,7 +169,10 @@ class SlackListeners:
             await ack(response_action="update", view=done_view(Reply(note(exc.public_message))))
             return
         reply = replies[0] if replies else Reply(setup_cards.saved())
-        await ack(**form_answer(reply, set(turn.values)))
+        await ack(**form_answer(reply, set(form_values(view))))
+
+    async def _form_replies(self, client: AsyncWebClient, body: dict[str, Any]) -> list[Reply]:
+        return await handle_turn(self.services, await self.turns.form(client, body))
 
     async def _answer_later(
         self, client: AsyncWebClient, body: dict[str, Any], work: asyncio.Future[list[Reply]]

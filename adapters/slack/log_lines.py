@@ -8,6 +8,15 @@ SLACK_REPLY_FAILED = "slack: could not reply: %s"
 SLACK_HOME_FAILED = "slack: App Home not published: %s"
 SLACK_UNINSTALLED = "slack: %s for team %s; %d pending job(s) held until a reinstall"
 SLACK_AUTH_TEST_FAILED = "slack: auth.test failed (%s); the bot token may be wrong"
+SLACK_UNREACHABLE = (
+    "slack: Slack's Web API cannot be reached (%s); slash commands answer that Slack could "
+    "not be reached until it answers again"
+)
+SLACK_REACHABLE = "slack: Slack's Web API answers again"
+SLACK_INSTALL_UNREADABLE = (
+    "slack: the install of team %s cannot be decrypted with BOT_SECRET_KEYS; it must be "
+    "installed again"
+)
 SLACK_SOCKET_MODE = "slack: Socket Mode %s"
 SLACK_DRAIN_TIMEOUT = "slack: %d listener(s) still replying after %.0fs at shutdown"
 SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"

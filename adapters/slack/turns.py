@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import base_action_id
 from adapters.slack.text import mentions_for, neutral_text, users_info
+from adapters.slack.verify import workspace_of
 from bot.chat import Actor, Conversation, ConversationKind, Turn, TurnKind
 
 log = logging.getLogger(__name__)
@@ -59,10 +60,6 @@ class AdminCache:
 
 def _text(value: object) -> str:
     return str(value or "") if not isinstance(value, dict | list) else ""
-
-
-def _id_of(value: object) -> str:
-    return _text(value.get("id")) if isinstance(value, dict) else ""
 
 
 class TurnMaker:
@@ -123,7 +120,7 @@ class TurnMaker:
         return await self._turn(
             client,
             "action",
-            team_id=_id_of(body.get("team")),
+            team_id=workspace_of(body) or "",
             user_id=_text(user.get("id")),
             user_name=_text(user.get("username") or user.get("name")),
             channel_id=_text(channel.get("id")),
@@ -140,7 +137,7 @@ class TurnMaker:
         return await self._turn(
             client,
             "form",
-            team_id=_id_of(body.get("team")),
+            team_id=workspace_of(body) or "",
             user_id=_text(user.get("id")),
             user_name=_text(user.get("name")),
             channel_id=metadata(view).get("channel_id", ""),
