@@ -50,6 +50,10 @@ JOB_DELIVERED = "job %s delivered (%s)"
 JOB_RETRY = "job %s failed (attempt %d): %s; next try in %.1fs"
 JOB_DEAD = "job %s dead-lettered: %s"
 JOB_CRASHED = "job %s failed unexpectedly; it will be tried again"
+JOB_FOUND_SENT = (
+    "job %s: its message is already in %s (posted by an earlier try that stopped before "
+    "recording it); not posted again"
+)
 WORKER_STORE_ERROR = "outbox worker %s: store error, backing off: %s"
 WORKER_STOP_TIMEOUT = "outbox worker %s did not finish its job within %.0fs; cancelled"
 

@@ -20,3 +20,6 @@ SLACK_INSTALL_UNREADABLE = (
 SLACK_SOCKET_MODE = "slack: Socket Mode %s"
 SLACK_DRAIN_TIMEOUT = "slack: %d listener(s) still replying after %.0fs at shutdown"
 SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"
+SLACK_CANNOT_LOOK = (
+    "slack: cannot look for the message of %s (%s: %s); it is posted again, and may show twice"
+)

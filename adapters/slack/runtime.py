@@ -40,7 +40,19 @@ log = logging.getLogger(__name__)
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
+# the *:history scopes let an alert's retry find the message an earlier try posted before
+# posting it again (adapters.slack.delivery); users:read also brings user_change events
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+)
 # how long shutdown waits for listeners that acked and are still replying
 DRAIN_TIMEOUT = 10.0
 
