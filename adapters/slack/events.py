@@ -32,6 +32,10 @@ EVENTS_PATH = "/slack/events"
 REPLAY_TTL = 2 * MAX_CLOCK_SKEW
 # Slack retries an event for about 5 minutes; remember handled events a while longer
 EVENT_TTL = 60 * 60
+# events whose handling may run twice with no difference (forgetting a member's cached
+# admin rights): taken without dedupe claims, so the stream of a large workspace's profile
+# changes writes nothing to the store
+IDEMPOTENT_EVENTS = frozenset({"user_change"})
 
 
 class SlackEventsEndpoint(EndpointBase[SlackPayload]):
@@ -74,6 +78,8 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
             raise Rejected(exc.status, str(exc)) from None
 
     def claims(self, call: Call, payload: SlackPayload) -> list[Claim]:
+        if payload.kind == "event" and payload.event_type in IDEMPOTENT_EVENTS:
+            return []
         verdict: Verdict = call.state[_VERDICT]
         no_retry = {"X-Slack-No-Retry": "1"}
         taken = [

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 # updated once the answer is there (Slack closes the view's 3-second window)
 FORM_ACK_BUDGET = 2.2
 _ANY = re.compile(r".+")
+# the events Slotbot listens to: manifest/slack.yaml subscribes to exactly these
+EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked", "user_change")
 
 
 def _str(value: object) -> str:
@@ -95,6 +97,7 @@ class SlackListeners:
         app.event("app_home_opened")(self.on_home_opened)
         app.event("app_uninstalled")(self.on_app_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)
+        app.event("user_change")(self.on_user_change)
 
     def _where(self, client: AsyncWebClient, body: dict[str, Any], channel_id: str) -> ReplyChannel:
         user = body.get("user")
@@ -216,6 +219,16 @@ class SlackListeners:
             await client.views_publish(user_id=user_id, view=render_home(card))
         except SlackApiError as exc:
             log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
+
+    async def on_user_change(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A member changed (their admin rights among what can change): what Slotbot
+        remembered of them is forgotten, so the next command asks Slack again."""
+        user = event.get("user")
+        if not isinstance(user, dict) or not _str(user.get("id")):
+            return
+        teams = {_str(body.get("team_id")), _str(user.get("team_id"))} - {""}
+        if self.turns.admins.forget(_str(user.get("id")), teams):
+            log.info(slack_logs.SLACK_ADMIN_FORGOTTEN, _str(user.get("id")))
 
     # installation ends ---------------------------------------------------------------------
     async def on_app_uninstalled(self, body: dict[str, Any]) -> None:

@@ -23,3 +23,4 @@ SLACK_REINSTALLED = "slack: installed again in team %s; deliveries resume"
 SLACK_CANNOT_LOOK = (
     "slack: cannot look for the message of %s (%s: %s); it is posted again, and may show twice"
 )
+SLACK_ADMIN_FORGOTTEN = "slack: user %s changed; their admin rights are asked of Slack again"

@@ -36,7 +36,9 @@ def conversation_kind(channel_id: str, channel_name: str = "") -> ConversationKi
 
 
 class AdminCache:
-    """Workspace owners and admins per `users.info`, remembered briefly."""
+    """Workspace owners and admins per `users.info`, remembered briefly — and forgotten as
+    soon as Slack says the member changed (a `user_change` event: promoted, demoted,
+    deactivated), so a demotion takes effect at once rather than after `ADMIN_CACHE_TTL`."""
 
     def __init__(self, clock: Callable[[], float], ttl: float = ADMIN_CACHE_TTL) -> None:
         self._clock = clock
@@ -56,6 +58,11 @@ class AdminCache:
             self._known.clear()
         self._known[(team_id, user_id)] = (admin, now + self._ttl)
         return admin
+
+    def forget(self, user_id: str, team_ids: set[str]) -> bool:
+        """Drop what is remembered of `user_id` in these workspaces; True when there was."""
+        dropped = [self._known.pop((team, user_id), None) for team in team_ids]
+        return any(entry is not None for entry in dropped)
 
 
 def _text(value: object) -> str:

@@ -196,4 +196,3 @@ async def test_history_and_replies_keep_what_was_posted_with_its_metadata(
 async def test_api_test_needs_no_token(fake_slack: FakeSlack) -> None:
     answer = await client(fake_slack, token="").api_test()
     assert answer["ok"]
-
