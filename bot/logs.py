@@ -69,6 +69,9 @@ PUSH_DUPLICATE = "cronofy push for org %s: duplicate delivery ignored"
 CRONOFY_CALL_FAILED = "cronofy: %s failed: %s"
 CRONOFY_SETUP = "cronofy: org %s set up by %s (data center %s)"
 CRONOFY_SETUP_REJECTED = "cronofy: org %s setup rejected: %s"
+CRONOFY_FIRST_ADMIN = (
+    "cronofy: %s set up org %s and became its admin, as the first to set it up (announced in %s)"
+)
 CRONOFY_RESET = "cronofy: org %s reset by %s"
 CRONOFY_CONNECTED = "cronofy: member %s of org %s connected"
 CRONOFY_CALLBACK_REJECTED = "cronofy: OAuth callback rejected: %s"

@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 
+from bot.outbox.worker import OutboxWorker
+from bot.runtime import SERVICES
 from bot.store.base import Store
 from tests.adapters.slack.support import (
+    FORM,
+    ORG,
     all_text,
     event_body,
+    interactive_body,
     make_app,
     post_signed,
     slack_settings,
@@ -18,6 +23,7 @@ from tests.adapters.slack.support import (
 )
 from tests.fakes.cronofy import FakeCronofy
 from tests.fakes.slack import FakeSlack
+from tests.scenarios.test_slack_commands import setup_submission
 
 
 @pytest.fixture
@@ -69,3 +75,28 @@ async def test_user_change_events_write_nothing_to_the_store(
         )
         assert response.status == 200
     assert await store.count_records() == before
+
+
+@pytest.mark.parametrize("asked_in", ["C1", "DADMIN"])
+async def test_the_first_admins_setup_is_said_where_it_was_asked(
+    client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy, asked_in: str
+) -> None:
+    """Whoever completes setup first becomes the only admin: the channel it was typed in
+    hears it (a DM with Slotbot has no one else to tell), and the audit log says so."""
+    submission = setup_submission(
+        fake_cronofy.client_id, fake_cronofy.client_secret, user="UFIRST", channel=asked_in
+    )
+    answer = await post_signed(client, interactive_body(submission), FORM)
+    assert answer.status == 200
+    org = await store.get_org(ORG)
+    assert org is not None and org.admins == ["UFIRST"]
+    assert "admins.first" in [a.action for a in await store.list_audit(ORG)]
+    worker = OutboxWorker(client.server.app[SERVICES], consumer="test")
+    await worker.run_once()
+    said = [m for m in fake_slack.messages() if "is its admin" in all_text(m)]
+    if asked_in == "C1":
+        [note] = said
+        assert note["answered_channel"] == "C1"
+        assert "ufirst set up Slotbot and is its admin" in all_text(note)
+    else:
+        assert said == []
