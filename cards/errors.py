@@ -188,6 +188,12 @@ NOT_OFFERED_HERE = (
 )
 
 
+def unknown_command(command: str) -> str:
+    """A slash command of the app that Slotbot has no answer for (the app's settings name
+    more commands than Slotbot has)."""
+    return f"Slotbot has no {one_line(command)[:40]} command. Try /schedule help or /cronofy help."
+
+
 def answered_privately(person: str) -> str:
     """Said in a channel when the answer went to the person's 1:1 chat instead."""
     return f"{person or 'there'}, I've answered you privately in our 1:1 chat."

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,7 +39,7 @@ from bot.errors import SlotbotError, StoreError
 from bot.runtime import Services
 from cards import setup as setup_cards
 from cards.actions import SETUP_DONE_FORM
-from cards.errors import SLACK_UNREACHABLE, note
+from cards.errors import SLACK_UNREACHABLE, note, unknown_command
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,14 @@ EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked", "user_change")
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _kind_of(body: dict[str, Any]) -> str:
+    """What a request is, for the log: an event's type, else the payload's."""
+    event = body.get("event")
+    if isinstance(event, dict):
+        return f"event {_str(event.get('type'))}"
+    return _str(body.get("type")) or "request"
 
 
 class SlackListeners:
@@ -70,6 +80,11 @@ class SlackListeners:
         # shutdown can let them finish before the store and HTTP session close
         self._in_flight: set[asyncio.Task[Any]] = set()
         self.on_uninstalled: Callable[[str, str], Awaitable[None]] | None = None
+        # an org-level (Enterprise Grid) uninstall or revocation: (enterprise id, reason, the
+        # bot user ids revoked, None for an uninstall) -> how many workspaces it ended
+        self.on_org_uninstalled: (
+            Callable[[str, str, frozenset[str] | None], Awaitable[int]] | None
+        ) = None
         # shared by every reply; set while the app runs
         self.session: aiohttp.ClientSession | None = None
 
@@ -98,6 +113,7 @@ class SlackListeners:
         app.event("app_uninstalled")(self.on_app_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)
         app.event("user_change")(self.on_user_change)
+        app.error(self.on_error)
 
     def _where(self, client: AsyncWebClient, body: dict[str, Any], channel_id: str) -> ReplyChannel:
         user = body.get("user")
@@ -230,19 +246,51 @@ class SlackListeners:
         if self.turns.admins.forget(_str(user.get("id")), teams):
             log.info(slack_logs.SLACK_ADMIN_FORGOTTEN, _str(user.get("id")))
 
+    # what no listener takes, and failures --------------------------------------------------
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """A request no listener takes is answered 200 all the same: Slack sends only what
+        the manifest asks for, and counts any other answer to an event as a failure (enough
+        of them and it turns the app's events off). A slash command Slotbot does not have
+        says so. Any other error is logged as bolt would and keeps bolt's answer."""
+        if isinstance(error, BoltUnhandledRequestError):
+            command = body.get("command")
+            kind = command if isinstance(command, str) else _kind_of(body)
+            log.info(slack_logs.SLACK_UNHANDLED, kind)
+            if isinstance(command, str):
+                answer = render_message(note(unknown_command(command)))
+                return BoltResponse(
+                    status=200, body={"response_type": "ephemeral", "text": answer.text}
+                )
+            return BoltResponse(status=200, body="")
+        log.error(slack_logs.SLACK_LISTENER_FAILED, type(error).__name__, exc_info=error)
+        return None
+
     # installation ends ---------------------------------------------------------------------
     async def on_app_uninstalled(self, body: dict[str, Any]) -> None:
-        await self._deactivate(body, "Slack app uninstalled")
+        await self._deactivate(body, "Slack app uninstalled", None)
 
     async def on_tokens_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         tokens = event.get("tokens") or {}
-        if isinstance(tokens, dict) and tokens.get("bot"):
-            await self._deactivate(body, "Slack bot token revoked")
+        bots = tokens.get("bot") if isinstance(tokens, dict) else None
+        if isinstance(bots, list) and bots:
+            revoked = frozenset(b for b in bots if isinstance(b, str))
+            await self._deactivate(body, "Slack bot token revoked", revoked)
 
-    async def _deactivate(self, body: dict[str, Any], reason: str) -> None:
+    async def _deactivate(
+        self, body: dict[str, Any], reason: str, revoked: frozenset[str] | None
+    ) -> None:
+        """A workspace's uninstall or revocation ends that workspace. An org-level one
+        (Enterprise Grid: an enterprise id and no team id) ends the workspaces of that
+        enterprise Slotbot knows — and says in the log when it knows none, never silently."""
         self._track()
-        team_id = str(body.get("team_id") or "")
+        team_id = _str(body.get("team_id"))
         if not team_id:
+            enterprise_id = _str(body.get("enterprise_id"))
+            ended = 0
+            if enterprise_id and self.on_org_uninstalled is not None:
+                ended = await self.on_org_uninstalled(enterprise_id, reason, revoked)
+            if not ended:
+                log.warning(slack_logs.SLACK_ORG_EVENT_IGNORED, reason, enterprise_id or "?")
             return
         if self.on_uninstalled is not None:
             await self.on_uninstalled(team_id, reason)

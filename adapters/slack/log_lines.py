@@ -24,3 +24,10 @@ SLACK_CANNOT_LOOK = (
     "slack: cannot look for the message of %s (%s: %s); it is posted again, and may show twice"
 )
 SLACK_ADMIN_FORGOTTEN = "slack: user %s changed; their admin rights are asked of Slack again"
+SLACK_ORG_EVENT_IGNORED = (
+    "slack: %s for the whole of enterprise %s, where Slotbot knows no workspace of its own "
+    "(it is installed per workspace: org-wide install is off in the manifest); nothing changed"
+)
+SLACK_ORG_EVENT = "slack: %s for the whole of enterprise %s: workspace %s ends too"
+SLACK_UNHANDLED = "slack: no listener takes %s; acknowledged (the manifest does not ask for it)"
+SLACK_LISTENER_FAILED = "slack: handling a request failed (%s)"

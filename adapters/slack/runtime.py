@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack import log_lines as slack_logs
 from adapters.slack.delivery import SlackDelivery, web_client
 from adapters.slack.events import EVENTS_PATH, SlackEventsEndpoint
-from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
+from adapters.slack.installations import BOTS, StoreInstallationStore, StoreOAuthStateStore
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.reach import BotIdentity, InstalledAuthorize, SlackReach, StaticAuthorize
 from adapters.slack.settings import SlackSettings
@@ -128,6 +128,8 @@ def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
             authorize=InstalledAuthorize(installations),  # type: ignore[arg-type]
             # our handler verified the request already, on the raw bytes
             request_verification_enabled=False,
+            # what no listener takes is answered by SlackListeners.on_error
+            raise_error_for_unhandled_request=True,
             name="slotbot",
         )
     else:
@@ -138,6 +140,7 @@ def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
             signing_secret=signing_secret or "unused-in-socket-mode",
             authorize=authorize,
             request_verification_enabled=False,
+            raise_error_for_unhandled_request=True,
             name="slotbot",
         )
         bolt.middleware(_reactivating(services))
@@ -168,7 +171,13 @@ def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
     async def installed(team_id: str) -> None:
         await reactivate_org(services, team_id)
 
+    async def org_uninstalled(
+        enterprise_id: str, reason: str, revoked: frozenset[str] | None
+    ) -> int:
+        return await deactivate_enterprise(runtime, enterprise_id, reason, revoked)
+
     listeners.on_uninstalled = uninstalled
+    listeners.on_org_uninstalled = org_uninstalled
     if installations is not None:
         installations.on_installed = installed
     return runtime
@@ -209,14 +218,52 @@ async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) ->
     return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id)
 
 
-async def deactivate_installation(runtime: SlackRuntime, team_id: str, reason: str) -> int:
+async def deactivate_installation(
+    runtime: SlackRuntime, team_id: str, reason: str, *, enterprise_id: str | None = None
+) -> int:
     """The app left a workspace: mark the org inactive, hold its pending jobs and forget its
-    tokens. Returns how many jobs were held."""
+    tokens (stored under the workspace, or under its enterprise too on Enterprise Grid).
+    Returns how many jobs were held."""
     count = await deactivate_org(runtime.services, org_id_for(team_id))
     if runtime.installations is not None:
         await runtime.installations.async_delete_all(enterprise_id=None, team_id=team_id)
+        if enterprise_id:
+            await runtime.installations.async_delete_all(
+                enterprise_id=enterprise_id, team_id=team_id
+            )
     log.warning(slack_logs.SLACK_UNINSTALLED, reason, team_id, count)
     return count
+
+
+async def deactivate_enterprise(
+    runtime: SlackRuntime, enterprise_id: str, reason: str, revoked: frozenset[str] | None
+) -> int:
+    """An org-level uninstall (`revoked` None) or revocation of the bot users in `revoked`
+    (Enterprise Grid): each workspace of that enterprise Slotbot is installed in, and whose
+    bot it concerns, ends as its own uninstall would. Returns how many."""
+    ended: list[str] = []
+    if runtime.installations is None:
+        identity = runtime.identity
+        if (
+            identity.team_id
+            and identity.enterprise_id == enterprise_id
+            and (revoked is None or identity.user_id in revoked)
+        ):
+            ended.append(identity.team_id)
+    else:
+        for key in await runtime.services.store.kv_list(BOTS, prefix=f"{enterprise_id}:"):
+            team_id = key.split(":", 1)[1]
+            if team_id == "none":
+                continue
+            bot = await runtime.installations.async_find_bot(
+                enterprise_id=enterprise_id, team_id=team_id
+            )
+            if bot is not None and (revoked is None or bot.bot_user_id in revoked):
+                ended.append(team_id)
+    for team_id in ended:
+        log.warning(slack_logs.SLACK_ORG_EVENT, reason, enterprise_id, team_id)
+        await deactivate_installation(runtime, team_id, reason, enterprise_id=enterprise_id)
+    return len(ended)
 
 
 def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
