@@ -229,7 +229,26 @@ def _check_list_of_objects(payload: dict[str, Any], key: str) -> None:
         raise MalformedRequest(f"payload {key} is not a list of objects")
 
 
+# what bolt reads, when building any request's context, as an object or a plain id: in the
+# body, and in an event inside it (slack_bolt/request/internals.py)
+_OBJECT_OR_ID = ("team", "user", "channel", "enterprise")
+
+
+def _check_context_shape(data: dict[str, Any]) -> None:
+    """Refuse what bolt's context building would crash on, whatever the body's type."""
+    for where, part in (("body", data), ("event", data.get("event"))):
+        if not isinstance(part, dict):
+            continue
+        for key in _OBJECT_OR_ID:
+            value = part.get(key)
+            if value is not None and not isinstance(value, dict | str):
+                raise MalformedRequest(f"{where} {key} is neither an object nor an id")
+    for key in ("authorizations", "response_urls"):
+        _check_list_of_objects(data, key)
+
+
 def _json_payload(data: dict[str, Any]) -> SlackPayload:
+    _check_context_shape(data)
     kind = data.get("type")
     if kind == "url_verification":
         if not isinstance(data.get("challenge"), str):
@@ -242,7 +261,6 @@ def _json_payload(data: dict[str, Any]) -> SlackPayload:
         event_id = data.get("event_id")
         if not isinstance(event_id, str) or not event_id:
             raise MalformedRequest("event_callback without an event_id")
-        _check_list_of_objects(data, "authorizations")
         return SlackPayload(
             "event",
             event_id=event_id,

@@ -174,6 +174,11 @@ def slack_requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str], str]:
         if draw(st.integers(0, 3)) == 0:  # an org-level event: the enterprise, no workspace
             del envelope["team_id"]
             envelope["enterprise_id"] = "E1"
+        if draw(st.integers(0, 9)) == 0:  # a shape Slack never sends, in the event or around it
+            part = draw(st.sampled_from([envelope, event]))
+            part[draw(st.sampled_from(["team", "user", "channel", "enterprise"]))] = draw(
+                JSON_VALUES
+            )
         if draw(st.booleans()):
             envelope["authorizations"] = draw(
                 st.one_of(
@@ -381,6 +386,37 @@ async def test_fuzz_teams_ingress_never_5xx(
             assert response.status in (400, 401), activity
     assert unhandled(caplog) == []
     assert turn_errors(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "zzz", "team_id": "T1", "authorizations": {"0": {"team_id": "T1"}}},
+        {"type": "url_verification", "challenge": "c", "response_urls": 3},
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "Ev1",
+            "event": {"type": "app_home_opened", "user": 7},
+        },
+        {"type": "zzz", "enterprise": 12},
+    ],
+    ids=[
+        "authorizations that are not a list",
+        "response_urls that are not a list",
+        "an event whose user is a number",
+        "an enterprise that is a number",
+    ],
+)
+async def test_fuzz_found_signed_json_bodies_of_impossible_shapes_are_4xx(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack, body: dict[str, Any]
+) -> None:
+    client = await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    text = json.dumps(body)
+    response = await client.post(
+        "/slack/events", data=text.encode(), headers=signed_headers(text, "application/json")
+    )
+    assert response.status == 400, response.status
 
 
 @pytest.mark.parametrize(
