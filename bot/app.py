@@ -8,6 +8,7 @@ platform and never imports a chat SDK.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -23,7 +24,8 @@ from bot.errors import StoreError
 from bot.metrics import Metrics
 from bot.outbox import lifecycle as outbox_lifecycle
 from bot.platforms import Platform, enabled, installed_platforms
-from bot.runtime import METRICS, READINESS, RUN_WORKER, SERVICES, Services
+from bot.ratelimit import RateLimiter
+from bot.runtime import METRICS, PAGE_LIMITER, READINESS, RUN_WORKER, SERVICES, Services
 from bot.secrets import SecretBox, secret_box_for
 from bot.store import open_store
 from bot.store.base import Store
@@ -66,6 +68,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """200 when the store answers; else 503 with a fixed reason (the store's own error names
+    hosts and ports: it goes to the log, once per outage)."""
     services = request.app[SERVICES]
     state = request.app[READINESS]
     try:
@@ -74,16 +78,32 @@ async def readyz(request: web.Request) -> web.Response:
         if state.get("up", True):
             log.error(logs.STORE_DOWN, exc)
         state["up"] = False
-        return web.json_response({"status": "unavailable", "store": str(exc)}, status=503)
+        return web.json_response({"status": "unavailable", "store": "unreachable"}, status=503)
     if not state.get("up", True):
         log.info(logs.STORE_UP)
     state["up"] = True
     return web.json_response({"status": "ready"})
 
 
+def _bearer_ok(request: web.Request, token: str) -> bool:
+    """The request carries `Authorization: Bearer <token>`, compared in constant time."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
+
+
 async def metrics_view(request: web.Request) -> web.Response:
     metrics = request.app[METRICS]
     services = request.app[SERVICES]
+    token = services.settings.metrics_token
+    if token is not None and not _bearer_ok(request, token):
+        log.info(logs.METRICS_REFUSED, request.remote or "-")
+        return web.json_response(
+            {"error": "unauthorized"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     try:
         metrics.outbox_depth.set(await services.store.outbox_depth())
     except StoreError:
@@ -126,6 +146,7 @@ def create_app(
     app[METRICS] = Metrics()
     app[READINESS] = {}
     app[RUN_WORKER] = run_worker
+    app[PAGE_LIMITER] = RateLimiter(settings.page_rate_limit)
 
     async def store_lifecycle(app: web.Application) -> AsyncIterator[None]:
         await services.store.open()

@@ -163,3 +163,33 @@ class DeliveryAdapter(Protocol):
     async def update(self, ref: MessageRef, card: Card) -> None: ...
 
     async def reply_in_thread(self, ref: MessageRef, card: Card) -> MessageRef: ...
+
+
+@runtime_checkable
+class FindsSentMessages(Protocol):
+    """A `DeliveryAdapter` that can tell whether a job already posted its message.
+
+    Each message it posts for a job carries the job's `label` where the platform keeps it
+    (Slack: message metadata), and the `find_*` methods look for a message with that label
+    among the conversation's (or the thread's) messages since `since`: the message's
+    reference, or None when there is none. When it cannot look for a reason trying again
+    would not fix (a permission it lacks), it says so in the log and answers None; a failure
+    worth another try raises `DeliveryError` like any other call.
+
+    The outbox worker asks before it posts a second time for a job that may have posted
+    already: its worker stopped between the post and the sent marker.
+    """
+
+    async def send_labelled(self, target: DeliveryTarget, card: Card, label: str) -> MessageRef:
+        """`DeliveryAdapter.send`, the message labelled."""
+
+    async def reply_labelled(self, ref: MessageRef, card: Card, label: str) -> MessageRef:
+        """`DeliveryAdapter.reply_in_thread`, the reply labelled."""
+
+    async def find_sent(
+        self, target: DeliveryTarget, label: str, *, since: float
+    ) -> MessageRef | None:
+        """A message with `label` in the conversation of `target`."""
+
+    async def find_reply(self, ref: MessageRef, label: str, *, since: float) -> MessageRef | None:
+        """A reply with `label` in the thread of the message `ref`."""

@@ -23,7 +23,10 @@ LOG_FORMATS = ("text", "json")
 # (bot.store.redis.durability); relaxed: it starts anyway, with a loud warning
 REDIS_DURABILITY = ("strict", "relaxed")
 
-_SECRET_FIELDS = frozenset({"secret_keys"})
+_SECRET_FIELDS = frozenset({"secret_keys", "metrics_token"})
+# the shortest METRICS_TOKEN accepted: a bearer token guessed by brute force over HTTP
+# must not be short
+MIN_METRICS_TOKEN = 16
 
 
 def mask(value: str | None) -> str:
@@ -78,6 +81,29 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
+def _whole(name: str, value: str, low: int, high: int, meaning: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be {meaning}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value!r}")
+    return number
+
+
+def _metrics_token(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) < MIN_METRICS_TOKEN or not value.isascii() or not value.isprintable():
+        raise ConfigError(
+            f"{name} must be at least {MIN_METRICS_TOKEN} printable ASCII characters "
+            "(make one with `python -m bot genkey`)"
+        )
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{name} must not contain spaces")
+    return value
+
+
 def flag(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -128,6 +154,14 @@ class Settings:
     # over (a worker that died mid-delivery); longer than the slowest delivery
     outbox_visibility_timeout: float = 60.0
     max_body_bytes: int = 1024 * 1024
+    # requests per minute per client address on the routes anyone can reach without
+    # credentials (OAuth callback, booked page, install pages); 0: no limit
+    page_rate_limit: int = 30
+    # reverse proxies in front that append to X-Forwarded-For (0: the connecting address is
+    # the client's)
+    proxy_hops: int = 0
+    # bearer token /metrics asks for (None: /metrics is open)
+    metrics_token: str | None = None
     # the environment these settings were read from: each chat platform reads its own
     # variables from it (bot.platforms), so nothing else looks at the process environment
     env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -160,6 +194,21 @@ class Settings:
             outbox_visibility_timeout=_seconds(
                 "OUTBOX_VISIBILITY_TIMEOUT", get("OUTBOX_VISIBILITY_TIMEOUT") or "60"
             ),
+            page_rate_limit=_whole(
+                "BOT_PAGE_RATE_LIMIT",
+                get("BOT_PAGE_RATE_LIMIT") or "30",
+                0,
+                100_000,
+                "a number of requests per minute (0: no limit)",
+            ),
+            proxy_hops=_whole(
+                "BOT_PROXY_HOPS",
+                get("BOT_PROXY_HOPS") or "0",
+                0,
+                10,
+                "the number of reverse proxies in front of Slotbot",
+            ),
+            metrics_token=_metrics_token("METRICS_TOKEN", get("METRICS_TOKEN")),
             log_level=choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
             log_format=choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
             env=dict(env),

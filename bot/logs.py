@@ -40,6 +40,8 @@ STORE_NOT_DURABLE = (
 REQUEST_REJECTED = "rejected %s %s: %s"
 REQUEST_DUPLICATE = "%s: duplicate ignored (%s)"
 UNHANDLED = "unhandled error on %s %s"
+RATE_LIMITED = "too many requests from %s (%s): answering 429 until it slows down"
+METRICS_REFUSED = "refused GET /metrics from %s: no valid bearer token (METRICS_TOKEN is set)"
 
 # outbox -----------------------------------------------------------------------
 WORKER_STARTED = "outbox worker %s started"
@@ -48,6 +50,10 @@ JOB_DELIVERED = "job %s delivered (%s)"
 JOB_RETRY = "job %s failed (attempt %d): %s; next try in %.1fs"
 JOB_DEAD = "job %s dead-lettered: %s"
 JOB_CRASHED = "job %s failed unexpectedly; it will be tried again"
+JOB_FOUND_SENT = (
+    "job %s: its message is already in %s (posted by an earlier try that stopped before "
+    "recording it); not posted again"
+)
 WORKER_STORE_ERROR = "outbox worker %s: store error, backing off: %s"
 WORKER_STOP_TIMEOUT = "outbox worker %s did not finish its job within %.0fs; cancelled"
 
@@ -63,6 +69,9 @@ PUSH_DUPLICATE = "cronofy push for org %s: duplicate delivery ignored"
 CRONOFY_CALL_FAILED = "cronofy: %s failed: %s"
 CRONOFY_SETUP = "cronofy: org %s set up by %s (data center %s)"
 CRONOFY_SETUP_REJECTED = "cronofy: org %s setup rejected: %s"
+CRONOFY_FIRST_ADMIN = (
+    "cronofy: %s set up org %s and became its admin, as the first to set it up (announced in %s)"
+)
 CRONOFY_RESET = "cronofy: org %s reset by %s"
 CRONOFY_CONNECTED = "cronofy: member %s of org %s connected"
 CRONOFY_CALLBACK_REJECTED = "cronofy: OAuth callback rejected: %s"

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.chat import DeliveryAdapter
 from bot.config import Settings
 from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter
 from bot.secrets import SecretBox
 from bot.store.base import Store
 
@@ -31,3 +32,5 @@ SERVICES = web.AppKey("services", Services)
 METRICS = web.AppKey("metrics", Metrics)
 READINESS = web.AppKey("readiness", dict[str, bool])
 RUN_WORKER = web.AppKey("run_worker", bool)
+# the rate limit of the routes anyone can reach (bot.ratelimit); absent: no limit
+PAGE_LIMITER = web.AppKey("page_limiter", RateLimiter)

@@ -173,6 +173,10 @@ CONFIRMATION_ELSEWHERE = "That confirmation belongs to another workspace."
 
 APOLOGY = "Sorry, something went wrong in Slotbot."
 OUTSIDE_TENANT = "Slotbot works inside a Microsoft Teams tenant."
+SLACK_UNREACHABLE = (
+    "Slotbot could not reach Slack just now, so it cannot answer this command. "
+    "Please try again in a minute."
+)
 PRIVATE_REPLY_FAILED = (
     "I couldn't answer you privately: open a chat with Slotbot "
     "(Apps → Slotbot → Chat), say hi, then try again."
@@ -182,6 +186,12 @@ PRIVATE_REPLY_FAILED = (
 NOT_OFFERED_HERE = (
     "Slotbot doesn't offer that here. Type help in a chat with Slotbot to see what it does."
 )
+
+
+def unknown_command(command: str) -> str:
+    """A slash command of the app that Slotbot has no answer for (the app's settings name
+    more commands than Slotbot has)."""
+    return f"Slotbot has no {one_line(command)[:40]} command. Try /schedule help or /cronofy help."
 
 
 def answered_privately(person: str) -> str:

@@ -106,3 +106,11 @@ def connected(account: str) -> Page:
 def booked() -> Page:
     """For the candidate: the same words for everyone, nothing about the booking."""
     return Page("Thanks, your interview is booked", "You can close this page.")
+
+
+def too_many_requests() -> Page:
+    """A browser page asked for too often from one address (the answer is a 429)."""
+    return Page(
+        "Too many requests",
+        "Slotbot received too many requests from your address. Wait a minute, then try again.",
+    )

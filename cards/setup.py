@@ -174,6 +174,16 @@ def setup_result(push_url: str, data_center: str, *, became_admin: bool) -> Card
     )
 
 
+def first_admin_announced(name: str) -> Card:
+    """Said in the conversation the first setup was asked from: nobody chose this admin, so
+    everyone there hears who it is."""
+    who = one_line(name) or "Someone"
+    return notice(
+        "Slotbot is set up",
+        f"{who} set up Slotbot and is its admin. /cronofy admins shows who the admins are.",
+    )
+
+
 # --- in place of the form ------------------------------------------------------------------
 
 SUBMIT_LABEL = "Save"  # the submit button of the form where the platform draws its own

@@ -1,8 +1,16 @@
-"""Sending cards to Slack for the outbox worker (`bot.chat.DeliveryAdapter`)."""
+"""Sending cards to Slack for the outbox worker (`bot.chat.DeliveryAdapter`), and finding
+what a job already posted (`bot.chat.FindsSentMessages`).
+
+A job's posts and thread replies carry message metadata naming the job (event type
+`slotbot_job`, payload `{"label": "<job id>/<step>"}`: nothing about the candidate). When the
+worker tries a job again that may have posted already, the conversation's recent history
+(or the thread's replies) is read with that metadata, a bounded page, before posting again.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,11 +24,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack import log_lines as slack_logs
 from adapters.slack.errors import (
     KNOWN_ERRORS,
     delivery_error_from_slack,
     delivery_error_from_transport,
 )
+from adapters.slack.reach import SlackReach
 from adapters.slack.render import render_message
 from adapters.slack.settings import SlackSettings
 from bot.chat import DeliveryFailure, DeliveryTarget
@@ -37,35 +47,50 @@ CALL_TIMEOUT = 30.0
 CLIENT_TIMEOUT = 10
 # members whose direct-message channel is remembered (the least recently used are dropped)
 DM_CHANNEL_CACHE = 1024
+# the message metadata a job's posts carry (Slack shows it to apps, never to people)
+JOB_METADATA_TYPE = "slotbot_job"
+# how many of the newest messages since the job was made are read when looking for it
+LOOKBACK = 200
+# messages a little older than the job are read too (clocks of Slack and Slotbot differ)
+LOOKBACK_SKEW = 120.0
+# failures of a lookup that trying again would not fix: posting again is all that is left
+_CANNOT_LOOK = (
+    DeliveryFailure.NOT_MEMBER,
+    DeliveryFailure.AUTH,
+    DeliveryFailure.GONE,
+    DeliveryFailure.REJECTED,
+)
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
 
+log = logging.getLogger(__name__)
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """Connection errors and 429s are retried by the SDK itself (429 after Retry-After)."""
+
+def retry_handlers(reach: SlackReach | None = None) -> list[AsyncRetryHandler]:
+    """Connection errors and 429s are retried by the SDK itself (429 after Retry-After);
+    `reach`, when given, is told how each call went."""
+    handlers: list[AsyncRetryHandler] = [] if reach is None else [reach.observer()]
     return [
+        *handlers,
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
         AsyncRateLimitErrorRetryHandler(max_retry_count=2),
     ]
 
 
 def web_client(
-    base_url: str, token: str | None = None, session: aiohttp.ClientSession | None = None
+    base_url: str,
+    token: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    reach: SlackReach | None = None,
 ) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(reach),
         timeout=CLIENT_TIMEOUT,
         session=session,
     )
-
-
-def configure_client(client: AsyncWebClient, base_url: str) -> None:
-    """Give a client made elsewhere (bolt's own) the settings of `web_client`."""
-    client.base_url = base_url
-    client.retry_handlers = retry_handlers()
-    client.timeout = CLIENT_TIMEOUT
 
 
 def team_of(org_id: str) -> str:
@@ -78,11 +103,17 @@ class SlackDelivery:
     platform = "slack"
 
     def __init__(
-        self, services: Services, token_for_team: TokenLookup, *, api_url: str | None = None
+        self,
+        services: Services,
+        token_for_team: TokenLookup,
+        *,
+        api_url: str | None = None,
+        reach: SlackReach | None = None,
     ) -> None:
         self._services = services
         self._token_for_team = token_for_team
         self._api_url = api_url or SlackSettings.from_env(services.settings.env).api_url
+        self._reach = reach
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
         # the app's shared connection pool while it runs (None: one session per call)
@@ -116,7 +147,7 @@ class SlackDelivery:
             )
         client = self._clients.get(token)
         if client is None or client.session is not self.session:
-            client = web_client(self._api_url, token, self.session)
+            client = web_client(self._api_url, token, self.session, reach=self._reach)
             self._clients[token] = client
         return client
 
@@ -167,26 +198,38 @@ class SlackDelivery:
             self._dm_channels.popitem(last=False)
         return channel_id
 
-    # DeliveryAdapter -------------------------------------------------------
-    async def send(self, target: DeliveryTarget, card: Card) -> MessageRef:
-        client = await self._client(target.org_id)
+    async def _channel_of(self, client: AsyncWebClient, target: DeliveryTarget) -> str:
         if target.kind == "dm":
             if not target.user_id:
                 raise DeliveryError(
                     "a direct message needs a user id", failure=DeliveryFailure.REJECTED
                 )
-            channel = await self._dm_channel(client, target.org_id, target.user_id)
-        else:
-            if not target.conversation_id:
-                raise DeliveryError(
-                    "a channel message needs a channel id", failure=DeliveryFailure.REJECTED
-                )
-            channel = target.conversation_id
+            return await self._dm_channel(client, target.org_id, target.user_id)
+        if not target.conversation_id:
+            raise DeliveryError(
+                "a channel message needs a channel id", failure=DeliveryFailure.REJECTED
+            )
+        return target.conversation_id
+
+    # DeliveryAdapter -------------------------------------------------------
+    async def send(self, target: DeliveryTarget, card: Card) -> MessageRef:
+        return await self._send(target, card, None)
+
+    async def send_labelled(self, target: DeliveryTarget, card: Card, label: str) -> MessageRef:
+        return await self._send(target, card, label)
+
+    async def _send(self, target: DeliveryTarget, card: Card, label: str | None) -> MessageRef:
+        client = await self._client(target.org_id)
+        channel = await self._channel_of(client, target)
         message = render_message(card)
         data = await self._call(
             "chat.postMessage",
             lambda: client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                metadata=_metadata(label),
             ),
         )
         ts = str(data.get("ts") or "")
@@ -208,6 +251,12 @@ class SlackDelivery:
         )
 
     async def reply_in_thread(self, ref: MessageRef, card: Card) -> MessageRef:
+        return await self._reply(ref, card, None)
+
+    async def reply_labelled(self, ref: MessageRef, card: Card, label: str) -> MessageRef:
+        return await self._reply(ref, card, label)
+
+    async def _reply(self, ref: MessageRef, card: Card, label: str | None) -> MessageRef:
         org_id = await self._org_for_channel(ref.conversation_id)
         client = await self._client(org_id)
         parent = ref.thread_id or ref.message_id
@@ -220,6 +269,7 @@ class SlackDelivery:
                 text=message.text,
                 blocks=message.blocks,
                 unfurl_links=False,
+                metadata=_metadata(label),
             ),
         )
         return MessageRef(
@@ -228,3 +278,86 @@ class SlackDelivery:
             message_id=str(data.get("ts") or ""),
             thread_id=parent,
         )
+
+    # FindsSentMessages -----------------------------------------------------
+    async def find_sent(
+        self, target: DeliveryTarget, label: str, *, since: float
+    ) -> MessageRef | None:
+        client = await self._client(target.org_id)
+        channel = await self._channel_of(client, target)
+        messages = await self._read(
+            "conversations.history",
+            label,
+            lambda: client.conversations_history(
+                channel=channel,
+                oldest=_ts(since - LOOKBACK_SKEW),
+                limit=LOOKBACK,
+                include_all_metadata=True,
+            ),
+        )
+        for found in messages:
+            if _labelled(found, label):
+                ts = str(found.get("ts") or "")
+                return MessageRef(
+                    platform="slack", conversation_id=channel, message_id=ts, thread_id=ts
+                )
+        return None
+
+    async def find_reply(self, ref: MessageRef, label: str, *, since: float) -> MessageRef | None:
+        client = await self._client(await self._org_for_channel(ref.conversation_id))
+        parent = ref.thread_id or ref.message_id
+        messages = await self._read(
+            "conversations.replies",
+            label,
+            lambda: client.conversations_replies(
+                channel=ref.conversation_id,
+                ts=parent,
+                oldest=_ts(since - LOOKBACK_SKEW),
+                limit=LOOKBACK,
+                include_all_metadata=True,
+            ),
+        )
+        for found in messages:
+            if _labelled(found, label) and found.get("ts") != parent:
+                return MessageRef(
+                    platform="slack",
+                    conversation_id=ref.conversation_id,
+                    message_id=str(found.get("ts") or ""),
+                    thread_id=parent,
+                )
+        return None
+
+    async def _read(
+        self, method: str, label: str, call: Callable[[], Awaitable[Any]]
+    ) -> list[dict[str, Any]]:
+        """The messages a history call answers; none (logged) when Slack will not show them
+        for a reason trying again would not fix. A failure worth another try is raised."""
+        try:
+            data = await self._call(method, call)
+        except DeliveryError as exc:
+            if exc.failure not in _CANNOT_LOOK:
+                raise
+            log.warning(slack_logs.SLACK_CANNOT_LOOK, label, method, exc.reason)
+            return []
+        messages = data.get("messages")
+        if not isinstance(messages, list):
+            return []
+        return [m for m in messages if isinstance(m, dict)]
+
+
+def _metadata(label: str | None) -> dict[str, Any] | None:
+    if label is None:
+        return None
+    return {"event_type": JOB_METADATA_TYPE, "event_payload": {"label": label}}
+
+
+def _labelled(message: dict[str, Any], label: str) -> bool:
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != JOB_METADATA_TYPE:
+        return False
+    payload = metadata.get("event_payload")
+    return isinstance(payload, dict) and payload.get("label") == label
+
+
+def _ts(epoch: float) -> str:
+    return f"{max(0.0, epoch):.6f}"

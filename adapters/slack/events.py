@@ -16,6 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from adapters.slack.reach import STORE_DOWN
 from adapters.slack.verify import (
     MAX_CLOCK_SKEW,
     MalformedRequest,
@@ -24,13 +25,17 @@ from adapters.slack.verify import (
     parse_payload,
     verify_signature,
 )
-from bot.ingress import Call, Claim, EndpointBase, Rejected
+from bot.ingress import Call, Claim, EndpointBase, Rejected, Unavailable
 
 EVENTS_PATH = "/slack/events"
 # a signed request stays valid for 5 minutes either side of its timestamp
 REPLAY_TTL = 2 * MAX_CLOCK_SKEW
 # Slack retries an event for about 5 minutes; remember handled events a while longer
 EVENT_TTL = 60 * 60
+# events whose handling may run twice with no difference (forgetting a member's cached
+# admin rights): taken without dedupe claims, so the stream of a large workspace's profile
+# changes writes nothing to the store
+IDEMPOTENT_EVENTS = frozenset({"user_change"})
 
 
 class SlackEventsEndpoint(EndpointBase[SlackPayload]):
@@ -73,6 +78,8 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
             raise Rejected(exc.status, str(exc)) from None
 
     def claims(self, call: Call, payload: SlackPayload) -> list[Claim]:
+        if payload.kind == "event" and payload.event_type in IDEMPOTENT_EVENTS:
+            return []
         verdict: Verdict = call.state[_VERDICT]
         no_retry = {"X-Slack-No-Retry": "1"}
         taken = [
@@ -102,10 +109,9 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
             headers={k: v for k, v in call.request.headers.items()},
         )
         bolt_response = await self.bolt.async_dispatch(bolt_request)
+        if bolt_response.status >= 500 and bolt_request.context.get(STORE_DOWN):
+            raise Unavailable()  # the store failed while authorising: Slack retries a 503
         return await to_aiohttp_response(bolt_response)
-
-
-_VERDICT = "verdict"
 
 
 _VERDICT = "verdict"

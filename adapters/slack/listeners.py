@@ -16,12 +16,15 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import log_lines as slack_logs
 from adapters.slack.home import home_card
-from adapters.slack.render import modal_view, render_home
+from adapters.slack.reach import BotIdentity, SlackReach
+from adapters.slack.render import modal_view, render_home, render_message
 from adapters.slack.replies import (
     ReplyChannel,
     deliver_reply,
@@ -29,14 +32,14 @@ from adapters.slack.replies import (
     form_answer,
     send_replies,
 )
-from adapters.slack.turns import AdminCache, TurnMaker, org_id_for
+from adapters.slack.turns import AdminCache, TurnMaker, form_values, org_id_for
 from bot.chat import Reply
 from bot.commands import handle_turn
 from bot.errors import SlotbotError, StoreError
 from bot.runtime import Services
 from cards import setup as setup_cards
 from cards.actions import SETUP_DONE_FORM
-from cards.errors import note
+from cards.errors import SLACK_UNREACHABLE, note, unknown_command
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +47,44 @@ log = logging.getLogger(__name__)
 # updated once the answer is there (Slack closes the view's 3-second window)
 FORM_ACK_BUDGET = 2.2
 _ANY = re.compile(r".+")
+# the events Slotbot listens to: manifest/slack.yaml subscribes to exactly these
+EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked", "user_change")
 
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _kind_of(body: dict[str, Any]) -> str:
+    """What a request is, for the log: an event's type, else the payload's."""
+    event = body.get("event")
+    if isinstance(event, dict):
+        return f"event {_str(event.get('type'))}"
+    return _str(body.get("type")) or "request"
+
+
 class SlackListeners:
     """Registers every listener on a bolt app."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        reach: SlackReach | None = None,
+        identity: BotIdentity | None = None,
+    ) -> None:
         self.services = services
+        self.reach = reach or SlackReach()
+        self.identity = identity
         self.turns = TurnMaker(AdminCache(services.clock))
         # bolt runs each listener in a task of its own after the ack; remembered here so
         # shutdown can let them finish before the store and HTTP session close
         self._in_flight: set[asyncio.Task[Any]] = set()
         self.on_uninstalled: Callable[[str, str], Awaitable[None]] | None = None
+        # an org-level (Enterprise Grid) uninstall or revocation: (enterprise id, reason, the
+        # bot user ids revoked, None for an uninstall) -> how many workspaces it ended
+        self.on_org_uninstalled: (
+            Callable[[str, str, frozenset[str] | None], Awaitable[int]] | None
+        ) = None
         # shared by every reply; set while the app runs
         self.session: aiohttp.ClientSession | None = None
 
@@ -87,6 +112,8 @@ class SlackListeners:
         app.event("app_home_opened")(self.on_home_opened)
         app.event("app_uninstalled")(self.on_app_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)
+        app.event("user_change")(self.on_user_change)
+        app.error(self.on_error)
 
     def _where(self, client: AsyncWebClient, body: dict[str, Any], channel_id: str) -> ReplyChannel:
         user = body.get("user")
@@ -100,11 +127,17 @@ class SlackListeners:
             user_id,
             self.session,
             trigger_id=_str(body.get("trigger_id")) or None,
+            reach=self.reach,
         )
 
     # slash commands and buttons ------------------------------------------------------
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         self._track()
+        if self.reach.down and not await self.reach.probe(client, self.identity):
+            # the answer can only travel back on this request: say why there is no other
+            unreachable = render_message(note(SLACK_UNREACHABLE))
+            await ack(text=unreachable.text, blocks=unreachable.blocks, response_type="ephemeral")
+            return
         await ack()
         where = self._where(client, body, _str(body.get("channel_id")))
         try:
@@ -138,14 +171,16 @@ class SlackListeners:
     # submitted modals ----------------------------------------------------------------
     async def on_form(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """Answer within Slack's window: the problems beside their inputs, or the modal
-        updated with the outcome; a slow answer shows "working on it" first."""
+        updated with the outcome; a slow answer (Slack or Cronofy slow to answer, the
+        member's admin rights included) shows "working on it" first."""
         self._track()
-        turn = await self.turns.form(client, body)
-        work = asyncio.ensure_future(handle_turn(self.services, turn))
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        assert isinstance(view, dict)
+        work = asyncio.ensure_future(self._form_replies(client, body))
         try:
             replies = await asyncio.wait_for(asyncio.shield(work), timeout=FORM_ACK_BUDGET)
         except TimeoutError:
-            pending = setup_cards.form_pending(turn.action_id)
+            pending = setup_cards.form_pending(_str(view.get("callback_id")))
             await ack(response_action="update", view=modal_view(pending, SETUP_DONE_FORM))
             await self._answer_later(client, body, work)
             return
@@ -153,7 +188,10 @@ class SlackListeners:
             await ack(response_action="update", view=done_view(Reply(note(exc.public_message))))
             return
         reply = replies[0] if replies else Reply(setup_cards.saved())
-        await ack(**form_answer(reply, set(turn.values)))
+        await ack(**form_answer(reply, set(form_values(view))))
+
+    async def _form_replies(self, client: AsyncWebClient, body: dict[str, Any]) -> list[Reply]:
+        return await handle_turn(self.services, await self.turns.form(client, body))
 
     async def _answer_later(
         self, client: AsyncWebClient, body: dict[str, Any], work: asyncio.Future[list[Reply]]
@@ -198,19 +236,61 @@ class SlackListeners:
         except SlackApiError as exc:
             log.warning(slack_logs.SLACK_REPLY_FAILED, exc.response.get("error"))
 
+    async def on_user_change(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A member changed (their admin rights among what can change): what Slotbot
+        remembered of them is forgotten, so the next command asks Slack again."""
+        user = event.get("user")
+        if not isinstance(user, dict) or not _str(user.get("id")):
+            return
+        teams = {_str(body.get("team_id")), _str(user.get("team_id"))} - {""}
+        if self.turns.admins.forget(_str(user.get("id")), teams):
+            log.info(slack_logs.SLACK_ADMIN_FORGOTTEN, _str(user.get("id")))
+
+    # what no listener takes, and failures --------------------------------------------------
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """A request no listener takes is answered 200 all the same: Slack sends only what
+        the manifest asks for, and counts any other answer to an event as a failure (enough
+        of them and it turns the app's events off). A slash command Slotbot does not have
+        says so. Any other error is logged as bolt would and keeps bolt's answer."""
+        if isinstance(error, BoltUnhandledRequestError):
+            command = body.get("command")
+            kind = command if isinstance(command, str) else _kind_of(body)
+            log.info(slack_logs.SLACK_UNHANDLED, kind)
+            if isinstance(command, str):
+                answer = render_message(note(unknown_command(command)))
+                return BoltResponse(
+                    status=200, body={"response_type": "ephemeral", "text": answer.text}
+                )
+            return BoltResponse(status=200, body="")
+        log.error(slack_logs.SLACK_LISTENER_FAILED, type(error).__name__, exc_info=error)
+        return None
+
     # installation ends ---------------------------------------------------------------------
     async def on_app_uninstalled(self, body: dict[str, Any]) -> None:
-        await self._deactivate(body, "Slack app uninstalled")
+        await self._deactivate(body, "Slack app uninstalled", None)
 
     async def on_tokens_revoked(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         tokens = event.get("tokens") or {}
-        if isinstance(tokens, dict) and tokens.get("bot"):
-            await self._deactivate(body, "Slack bot token revoked")
+        bots = tokens.get("bot") if isinstance(tokens, dict) else None
+        if isinstance(bots, list) and bots:
+            revoked = frozenset(b for b in bots if isinstance(b, str))
+            await self._deactivate(body, "Slack bot token revoked", revoked)
 
-    async def _deactivate(self, body: dict[str, Any], reason: str) -> None:
+    async def _deactivate(
+        self, body: dict[str, Any], reason: str, revoked: frozenset[str] | None
+    ) -> None:
+        """A workspace's uninstall or revocation ends that workspace. An org-level one
+        (Enterprise Grid: an enterprise id and no team id) ends the workspaces of that
+        enterprise Slotbot knows — and says in the log when it knows none, never silently."""
         self._track()
-        team_id = str(body.get("team_id") or "")
+        team_id = _str(body.get("team_id"))
         if not team_id:
+            enterprise_id = _str(body.get("enterprise_id"))
+            ended = 0
+            if enterprise_id and self.on_org_uninstalled is not None:
+                ended = await self.on_org_uninstalled(enterprise_id, reason, revoked)
+            if not ended:
+                log.warning(slack_logs.SLACK_ORG_EVENT_IGNORED, reason, enterprise_id or "?")
             return
         if self.on_uninstalled is not None:
             await self.on_uninstalled(team_id, reason)

@@ -18,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import log_lines as slack_logs
 from adapters.slack.delivery import retry_handlers
+from adapters.slack.reach import SlackReach
 from adapters.slack.render import modal_view, render_message
 from bot.chat import Reply
 from cards import setup as setup_cards
@@ -38,6 +39,7 @@ class ReplyChannel:
     user_id: str
     session: aiohttp.ClientSession | None = None
     trigger_id: str | None = None  # to open a modal (valid for 3 seconds)
+    reach: SlackReach | None = None  # told whether Slack answered
 
 
 async def send_replies(replies: list[Reply], where: ReplyChannel) -> None:
@@ -59,7 +61,7 @@ async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
                 url=where.response_url,
                 session=where.session,
                 timeout=10,
-                retry_handlers=retry_handlers(),
+                retry_handlers=retry_handlers(where.reach),
             )
             sent = await webhook.send(
                 text=message.text,

@@ -17,27 +17,42 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import log_lines as slack_logs
-from adapters.slack.delivery import SlackDelivery, configure_client, web_client
+from adapters.slack.delivery import SlackDelivery, web_client
 from adapters.slack.events import EVENTS_PATH, SlackEventsEndpoint
-from adapters.slack.installations import StoreInstallationStore, StoreOAuthStateStore
+from adapters.slack.installations import BOTS, StoreInstallationStore, StoreOAuthStateStore
 from adapters.slack.listeners import SlackListeners
+from adapters.slack.reach import BotIdentity, InstalledAuthorize, SlackReach, StaticAuthorize
 from adapters.slack.settings import SlackSettings
 from adapters.slack.turns import NAME, org_id_for
 from bot import ingress, logs
 from bot.errors import StoreError
 from bot.org_state import deactivate_org
 from bot.org_state import reactivate_org as reactivate
+from bot.pages import limited
 from bot.runtime import SERVICES, Services
 
 log = logging.getLogger(__name__)
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "im:write", "users:read")
+# the *:history scopes let an alert's retry find the message an earlier try posted before
+# posting it again (adapters.slack.delivery); users:read also brings user_change events
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+)
 # how long shutdown waits for listeners that acked and are still replying
 DRAIN_TIMEOUT = 10.0
 
@@ -51,10 +66,25 @@ class SlackRuntime:
     installations: StoreInstallationStore | None
     signing_secret: str | None
     slack: SlackSettings
-    team_ids: dict[str, str] = field(default_factory=dict)
+    # whether Slack's Web API answers; the one workspace's bot, as auth.test says
+    reach: SlackReach = field(default_factory=SlackReach)
+    identity: BotIdentity = field(default_factory=BotIdentity)
 
 
 SLACK = web.AppKey("slack", SlackRuntime)
+
+
+class _TokenGoesThroughAuthorize(logging.Filter):
+    """bolt picks SLACK_BOT_TOKEN up from the environment when it is not handed a token, and
+    warns that it goes unused beside the client Slotbot gives it: the token reaches every
+    request through Slotbot's authorize instead (adapters.slack.reach). That one note is
+    expected; every other bolt warning still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG_FILTER = _TokenGoesThroughAuthorize()
 
 
 def _oauth_settings(
@@ -75,35 +105,46 @@ def _oauth_settings(
 
 
 def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
-    """The bolt app, its listeners and the delivery adapter for these settings."""
+    """The bolt app, its listeners and the delivery adapter for these settings.
+
+    Requests are authorised without calling Slack (adapters.slack.reach): bolt's own
+    authorisation asks `auth.test` before the request is acknowledged, and fails it late
+    with a 500 when Slack cannot be reached."""
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_BOLT_LOG_FILTER)  # once: a set
     installations: StoreInstallationStore | None = None
+    reach = SlackReach()
+    identity = BotIdentity()
     # bolt reads SLACK_* from the process environment when an argument is missing, so
     # every one it would look at is passed explicitly
     signing_secret = slack.signing_secret
+    client = web_client(slack.api_url, reach=reach)
     if slack.multi_workspace:
         installations = StoreInstallationStore(services.store, services.secrets)
         bolt = AsyncApp(
-            client=web_client(slack.api_url),
+            client=client,
             signing_secret=signing_secret or "unused-in-socket-mode",
             oauth_settings=_oauth_settings(services, slack, installations),
+            # bolt takes an AsyncAuthorize as it is (its annotation names only callables)
+            authorize=InstalledAuthorize(installations),  # type: ignore[arg-type]
             # our handler verified the request already, on the raw bytes
             request_verification_enabled=False,
+            # what no listener takes is answered by SlackListeners.on_error
+            raise_error_for_unhandled_request=True,
             name="slotbot",
         )
     else:
         token = slack.bot_token
-        # bolt falls back to the SLACK_BOT_TOKEN variable and warns that it is unused when a
-        # client comes too: give it the token and configure the client it makes instead
+        authorize: Any = StaticAuthorize(token, identity) if token else _no_token_authorize
         bolt = AsyncApp(
-            token=token,
+            client=client,
             signing_secret=signing_secret or "unused-in-socket-mode",
-            authorize=None if token else _no_token_authorize,
+            authorize=authorize,
             request_verification_enabled=False,
+            raise_error_for_unhandled_request=True,
             name="slotbot",
         )
-        configure_client(bolt.client, slack.api_url)
         bolt.middleware(_reactivating(services))
-    listeners = SlackListeners(services)
+    listeners = SlackListeners(services, reach, identity)
     listeners.register(bolt)
 
     async def token_for_team(team_id: str) -> str | None:
@@ -116,10 +157,12 @@ def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
         services=services,
         bolt=bolt,
         listeners=listeners,
-        delivery=SlackDelivery(services, token_for_team, api_url=slack.api_url),
+        delivery=SlackDelivery(services, token_for_team, api_url=slack.api_url, reach=reach),
         installations=installations,
         signing_secret=signing_secret,
         slack=slack,
+        reach=reach,
+        identity=identity,
     )
 
     async def uninstalled(team_id: str, reason: str) -> None:
@@ -128,7 +171,13 @@ def build_runtime(services: Services, slack: SlackSettings) -> SlackRuntime:
     async def installed(team_id: str) -> None:
         await reactivate_org(services, team_id)
 
+    async def org_uninstalled(
+        enterprise_id: str, reason: str, revoked: frozenset[str] | None
+    ) -> int:
+        return await deactivate_enterprise(runtime, enterprise_id, reason, revoked)
+
     listeners.on_uninstalled = uninstalled
+    listeners.on_org_uninstalled = org_uninstalled
     if installations is not None:
         installations.on_installed = installed
     return runtime
@@ -169,14 +218,52 @@ async def _no_token_authorize(enterprise_id: str | None, team_id: str | None) ->
     return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id)
 
 
-async def deactivate_installation(runtime: SlackRuntime, team_id: str, reason: str) -> int:
+async def deactivate_installation(
+    runtime: SlackRuntime, team_id: str, reason: str, *, enterprise_id: str | None = None
+) -> int:
     """The app left a workspace: mark the org inactive, hold its pending jobs and forget its
-    tokens. Returns how many jobs were held."""
+    tokens (stored under the workspace, or under its enterprise too on Enterprise Grid).
+    Returns how many jobs were held."""
     count = await deactivate_org(runtime.services, org_id_for(team_id))
     if runtime.installations is not None:
         await runtime.installations.async_delete_all(enterprise_id=None, team_id=team_id)
+        if enterprise_id:
+            await runtime.installations.async_delete_all(
+                enterprise_id=enterprise_id, team_id=team_id
+            )
     log.warning(slack_logs.SLACK_UNINSTALLED, reason, team_id, count)
     return count
+
+
+async def deactivate_enterprise(
+    runtime: SlackRuntime, enterprise_id: str, reason: str, revoked: frozenset[str] | None
+) -> int:
+    """An org-level uninstall (`revoked` None) or revocation of the bot users in `revoked`
+    (Enterprise Grid): each workspace of that enterprise Slotbot is installed in, and whose
+    bot it concerns, ends as its own uninstall would. Returns how many."""
+    ended: list[str] = []
+    if runtime.installations is None:
+        identity = runtime.identity
+        if (
+            identity.team_id
+            and identity.enterprise_id == enterprise_id
+            and (revoked is None or identity.user_id in revoked)
+        ):
+            ended.append(identity.team_id)
+    else:
+        for key in await runtime.services.store.kv_list(BOTS, prefix=f"{enterprise_id}:"):
+            team_id = key.split(":", 1)[1]
+            if team_id == "none":
+                continue
+            bot = await runtime.installations.async_find_bot(
+                enterprise_id=enterprise_id, team_id=team_id
+            )
+            if bot is not None and (revoked is None or bot.bot_user_id in revoked):
+                ended.append(team_id)
+    for team_id in ended:
+        log.warning(slack_logs.SLACK_ORG_EVENT, reason, enterprise_id, team_id)
+        await deactivate_installation(runtime, team_id, reason, enterprise_id=enterprise_id)
+    return len(ended)
 
 
 def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
@@ -192,24 +279,36 @@ def _add_oauth_routes(app: web.Application, runtime: SlackRuntime) -> None:
     async def callback(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
 
-    app.router.add_get(INSTALL_PATH, install)
-    app.router.add_get(REDIRECT_PATH, callback)
+    # anyone can open these (and /slack/install stores a state per visit): each client
+    # address gets only so many requests
+    app.router.add_get(INSTALL_PATH, limited(install))
+    app.router.add_get(REDIRECT_PATH, limited(callback))
 
 
-async def _check_token(runtime: SlackRuntime) -> None:
-    """Single workspace: learn the team id from auth.test now, so a wrong token shows at start."""
+async def _check_slack(runtime: SlackRuntime, session: aiohttp.ClientSession) -> None:
+    """Ask Slack at start: one workspace, who the bot is (auth.test), so a wrong token shows
+    now; several, whether the Web API answers at all (api.test). Slack out of reach is
+    logged (by the reach observer) and does not stop the start: slash commands say so until
+    Slack answers again."""
     token = runtime.slack.bot_token
-    if not token or runtime.installations is not None:
-        return
+    single = bool(token) and runtime.installations is None
+    if not single and runtime.installations is None:
+        return  # commands only: every answer goes through response_url
+    client = web_client(
+        runtime.slack.api_url, token if single else None, session, reach=runtime.reach
+    )
     try:
-        response = await runtime.bolt.client.auth_test()
-    except (SlackApiError, OSError, TimeoutError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.warning(slack_logs.SLACK_AUTH_TEST_FAILED, error)
+        response = await (client.auth_test() if single else client.api_test())
+    except SlackApiError as exc:
+        log.warning(slack_logs.SLACK_AUTH_TEST_FAILED, exc.response.get("error"))
         return
-    team_id = response.get("team_id")
-    if isinstance(team_id, str):
-        runtime.team_ids["single"] = team_id
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return  # said by the reach observer
+    if not single:
+        return
+    runtime.identity.learn(response)
+    team_id = runtime.identity.team_id
+    if team_id is not None:
         # a working token means the app is installed again after an uninstall
         try:
             await reactivate_org(runtime.services, team_id)
@@ -240,7 +339,7 @@ def setup(app: web.Application, slack: SlackSettings) -> None:
         runtime.bolt.client.session = session
         runtime.listeners.session = session
         runtime.delivery.session = session
-        await _check_token(runtime)
+        await _check_slack(runtime, session)
         handler = None
         if slack.app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler

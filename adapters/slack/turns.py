@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import base_action_id
 from adapters.slack.text import mentions_for, neutral_text, users_info
+from adapters.slack.verify import workspace_of
 from bot.chat import Actor, Conversation, ConversationKind, Turn, TurnKind
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def conversation_kind(channel_id: str, channel_name: str = "") -> ConversationKi
 
 
 class AdminCache:
-    """Workspace owners and admins per `users.info`, remembered briefly."""
+    """Workspace owners and admins per `users.info`, remembered briefly — and forgotten as
+    soon as Slack says the member changed (a `user_change` event: promoted, demoted,
+    deactivated), so a demotion takes effect at once rather than after `ADMIN_CACHE_TTL`."""
 
     def __init__(self, clock: Callable[[], float], ttl: float = ADMIN_CACHE_TTL) -> None:
         self._clock = clock
@@ -56,13 +59,14 @@ class AdminCache:
         self._known[(team_id, user_id)] = (admin, now + self._ttl)
         return admin
 
+    def forget(self, user_id: str, team_ids: set[str]) -> bool:
+        """Drop what is remembered of `user_id` in these workspaces; True when there was."""
+        dropped = [self._known.pop((team, user_id), None) for team in team_ids]
+        return any(entry is not None for entry in dropped)
+
 
 def _text(value: object) -> str:
     return str(value or "") if not isinstance(value, dict | list) else ""
-
-
-def _id_of(value: object) -> str:
-    return _text(value.get("id")) if isinstance(value, dict) else ""
 
 
 class TurnMaker:
@@ -123,7 +127,7 @@ class TurnMaker:
         return await self._turn(
             client,
             "action",
-            team_id=_id_of(body.get("team")),
+            team_id=workspace_of(body) or "",
             user_id=_text(user.get("id")),
             user_name=_text(user.get("username") or user.get("name")),
             channel_id=_text(channel.get("id")),
@@ -140,7 +144,7 @@ class TurnMaker:
         return await self._turn(
             client,
             "form",
-            team_id=_id_of(body.get("team")),
+            team_id=workspace_of(body) or "",
             user_id=_text(user.get("id")),
             user_name=_text(user.get("name")),
             channel_id=metadata(view).get("channel_id", ""),

@@ -127,9 +127,7 @@ def parse_payload(content_type: str, body: bytes) -> SlackPayload:
             if not isinstance(inner, dict) or not isinstance(inner.get("type"), str):
                 raise MalformedRequest("payload field has no type")
             _check_interactive_shape(inner)
-            team = inner.get("team")
-            team_id = team.get("id") if isinstance(team, dict) else None
-            return SlackPayload("interactive", team_id=_str_or_none(team_id))
+            return SlackPayload("interactive", team_id=workspace_of(inner))
         if "command" in form:
             return SlackPayload("command", team_id=_first(form, "team_id"))
         if "ssl_check" in form:
@@ -145,15 +143,34 @@ _NEEDS_ACTIONS = frozenset({"block_actions", "interactive_message", "attachment_
 _NEEDS_VIEW = frozenset({"view_submission", "view_closed"})
 
 
+class NoWorkspace(MalformedRequest):
+    """A payload that names no Slack workspace: Slack sends these only to apps installed
+    org-wide (Enterprise Grid), which Slotbot's manifest does not allow."""
+
+
 def _check_interactive_shape(payload: dict[str, Any]) -> None:
-    """Refuse the shapes Slack never sends and bolt's own parsing would crash on (a 500)."""
+    """Refuse the shapes Slack never sends and bolt's own reading would crash on (a 500).
+
+    What bolt reads without looking first, and so what a payload must have: `team`, `user`,
+    `view`, `channel`, `container`, `message` and `enterprise` are objects when given (team
+    may be null: see below); a `callback_id` is text; block actions have a list of actions,
+    each with a text `action_id` (bolt matches listeners on `actions[0].action_id`); a view
+    has a text `type` and `callback_id` (bolt asks `view.type == "workflow_step"` of every
+    view submission); a workflow step's edit or save carries its `workflow_step`.
+
+    `team` is null in Enterprise Grid payloads; the workspace is then named in
+    `view.app_installed_team_id`, `user.team_id` or `view.team_id`, where bolt looks for it
+    too. A payload that names no workspace at all is refused (NoWorkspace)."""
     kind = payload["type"]
-    for key in ("team", "user", "view"):
+    for key in ("user", "view"):
         if key in payload and not isinstance(payload[key], dict):
             raise MalformedRequest(f"payload {key} is not an object")
-    for key in ("channel", "container", "message", "enterprise"):
+    for key in ("team", "channel", "container", "message", "enterprise"):
         if payload.get(key) is not None and not isinstance(payload[key], dict):
             raise MalformedRequest(f"payload {key} is not an object")
+    for key in ("callback_id", "trigger_id", "response_url"):
+        if key in payload and not isinstance(payload[key], str):
+            raise MalformedRequest(f"payload {key} is not text")
     actions = payload.get("actions")
     if kind in _NEEDS_ACTIONS or actions is not None:
         if (
@@ -162,11 +179,76 @@ def _check_interactive_shape(payload: dict[str, Any]) -> None:
             or not all(isinstance(a, dict) for a in actions)
         ):
             raise MalformedRequest(f"{kind} payload without a list of actions")
-    if kind in _NEEDS_VIEW and "view" not in payload:
+        if kind == "block_actions" and not all(
+            isinstance(a.get("action_id"), str) for a in actions
+        ):
+            raise MalformedRequest("block action without an action_id")
+    view = payload.get("view")
+    if kind in _NEEDS_VIEW and view is None:
         raise MalformedRequest(f"{kind} payload without a view")
+    if isinstance(view, dict):
+        for key in ("type", "callback_id"):
+            if not isinstance(view.get(key), str):
+                raise MalformedRequest(f"payload view has no {key}")
+        if view.get("type") == "workflow_step" and not isinstance(
+            payload.get("workflow_step"), dict
+        ):
+            raise MalformedRequest("workflow step view without its workflow_step")
+    if kind == "workflow_step_edit" and not isinstance(payload.get("workflow_step"), dict):
+        raise MalformedRequest("workflow_step_edit payload without its workflow_step")
+    for key in ("response_urls", "authorizations"):
+        _check_list_of_objects(payload, key)
+    if "team" in payload and payload["team"] is None and workspace_of(payload) is None:
+        raise NoWorkspace(f"{kind} payload names no workspace (an org-wide install's)")
+
+
+def workspace_of(payload: dict[str, Any]) -> str | None:
+    """The workspace an interactivity payload comes from, where Slack puts it (as bolt reads
+    it): `view.app_installed_team_id` (a view opened in another workspace), `team.id`, then
+    for Enterprise Grid payloads whose team is null, `user.team_id` or `view.team_id`."""
+    view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
+    team = payload.get("team") if isinstance(payload.get("team"), dict) else {}
+    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+    assert isinstance(view, dict) and isinstance(team, dict) and isinstance(user, dict)
+    for value in (
+        view.get("app_installed_team_id"),
+        team.get("id"),
+        user.get("team_id"),
+        view.get("team_id"),
+    ):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _check_list_of_objects(payload: dict[str, Any], key: str) -> None:
+    value = payload.get(key)
+    if value is not None and (
+        not isinstance(value, list) or not all(isinstance(item, dict) for item in value)
+    ):
+        raise MalformedRequest(f"payload {key} is not a list of objects")
+
+
+# what bolt reads, when building any request's context, as an object or a plain id: in the
+# body, and in an event inside it (slack_bolt/request/internals.py)
+_OBJECT_OR_ID = ("team", "user", "channel", "enterprise")
+
+
+def _check_context_shape(data: dict[str, Any]) -> None:
+    """Refuse what bolt's context building would crash on, whatever the body's type."""
+    for where, part in (("body", data), ("event", data.get("event"))):
+        if not isinstance(part, dict):
+            continue
+        for key in _OBJECT_OR_ID:
+            value = part.get(key)
+            if value is not None and not isinstance(value, dict | str):
+                raise MalformedRequest(f"{where} {key} is neither an object nor an id")
+    for key in ("authorizations", "response_urls"):
+        _check_list_of_objects(data, key)
 
 
 def _json_payload(data: dict[str, Any]) -> SlackPayload:
+    _check_context_shape(data)
     kind = data.get("type")
     if kind == "url_verification":
         if not isinstance(data.get("challenge"), str):

@@ -413,7 +413,7 @@ async def _setup_submitted(ctx: CommandContext, values: Mapping[str, str]) -> Re
 
     try:
         result = await setup.submit_setup(
-            ctx.services, ctx.actor, client_id, client_secret, data_center
+            ctx.services, ctx.actor, client_id, client_secret, data_center, where=ctx.conversation
         )
     except PermissionDenied:
         return refused(errors.error_not_admin(), {})

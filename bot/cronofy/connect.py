@@ -2,17 +2,20 @@
 
 `state` is random, single-use, bound to org + member and lives 10 minutes. The callback
 consumes it atomically before anything else, so a replayed or concurrent second callback
-finds it gone. Tokens are encrypted before they reach the store.
+finds it gone. Only a state Slotbot issued leaves anything in the store when it comes back
+(a short-lived trace, so using it again says "already used"): a state Slotbot never made is
+refused without a single write. Tokens are encrypted before they reach the store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 
 STATE_TTL = 600.0
 STATE_PURPOSE = "cronofy_connect"
+# what a consumed state leaves behind, under its own value, so a second callback with it is
+# told "already used" rather than "not recognised"
+USED_PURPOSE = "cronofy_connect_used"
 # refresh when the access token has less than this left
 REFRESH_MARGIN = 300.0
 # how long a consumed state is remembered, to tell "already used" from "unknown"
@@ -105,8 +111,54 @@ async def authorize_url_for(services: Services, org_id: str, user_id: str) -> st
     return cronofy_client(services).authorize_url(keys, callback_url(services.settings), state)
 
 
-def _used_key(state: str) -> str:
-    return "cronofy_state_used:" + hashlib.sha256(state.encode("utf-8")).hexdigest()
+_taking: dict[str, tuple[asyncio.Lock, int]] = {}
+
+
+@contextlib.asynccontextmanager
+async def _one_at_a_time(state: str) -> AsyncIterator[None]:
+    """Callbacks with the same state take turns in this process, so the second of two at once
+    finds the first one's trace ("already used"). The table holds only states in flight."""
+    key = hashlib.sha256(state.encode("utf-8")).hexdigest()
+    lock, users = _taking.get(key) or (asyncio.Lock(), 0)
+    _taking[key] = (lock, users + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, users = _taking[key]
+        if users <= 1:
+            del _taking[key]
+        else:
+            _taking[key] = (lock, users - 1)
+
+
+async def _take_state(services: Services, state: str) -> OAuthState | CallbackPage:
+    """The issued state, consumed; or the page that refuses the callback. Nothing is written
+    for a state Slotbot did not issue."""
+    store = services.store
+    async with _one_at_a_time(state):
+        record = await store.consume_oauth_state(state)
+        if record is None:
+            return _rejected(400, pages.connect_failed("unrecognised"), "unknown state")
+        if record.purpose == USED_PURPOSE:
+            await store.put_oauth_state(record)  # the trace stays for the next try
+            return _rejected(409, pages.connect_failed("used"), "state reused")
+        if record.purpose != STATE_PURPOSE:
+            await store.put_oauth_state(record)  # another feature's state: not ours to spend
+            return _rejected(400, pages.connect_failed("unrecognised"), "unknown state")
+        now = services.clock()
+        if record.expires_at < now:
+            return _rejected(410, pages.connect_failed("expired"), "expired state")
+        await store.put_oauth_state(
+            OAuthState(
+                state=state,
+                purpose=USED_PURPOSE,
+                org_id="",
+                member_id="",
+                expires_at=now + USED_STATE_TTL,
+            )
+        )
+    return record
 
 
 async def handle_callback(
@@ -120,16 +172,10 @@ async def handle_callback(
     if not STATE_FORMAT.fullmatch(state):
         # not one Slotbot made: answer without touching the store
         return _rejected(400, pages.connect_failed("unrecognised"), "malformed state")
-    # Marking the state used before consuming it makes a concurrent or later second
-    # callback with the same state say "already used", whoever wins the race.
-    first_use = await services.store.claim_once(_used_key(state), USED_STATE_TTL)
-    if not first_use:
-        return _rejected(409, pages.connect_failed("used"), "state reused")
-    record = await services.store.consume_oauth_state(state)
-    if record is None or record.purpose != STATE_PURPOSE:
-        return _rejected(400, pages.connect_failed("unrecognised"), "unknown state")
-    if record.expires_at < services.clock():
-        return _rejected(410, pages.connect_failed("expired"), "expired state")
+    taken = await _take_state(services, state)
+    if isinstance(taken, CallbackPage):
+        return taken
+    record = taken
     error = params.get("error", "")
     if error:
         if error == "access_denied":

@@ -1,6 +1,9 @@
 """Org set-up: the Cronofy keys an admin enters, and reset (admins: bot.cronofy.admins).
 
-Every change is written to the audit log (who, when, what; never the secret).
+Every change is written to the audit log (who, when, what; never the secret). The first
+member to complete setup on an org with no admin becomes its admin — nobody chose them — so
+that is made visible: an audit entry of its own (`admins.first`), a log line, and a note in
+the conversation the setup was asked from, unless that was a direct message.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from bot import logs
-from bot.chat import Actor
+from bot.chat import Actor, Conversation, DeliveryTarget
 from bot.cronofy.admins import is_admin
 from bot.cronofy.client import (
     CronofyClient,
@@ -21,6 +24,7 @@ from bot.cronofy.client import (
 from bot.cronofy.urls import callback_url, push_url
 from bot.errors import CronofyUnreachable, PermissionDenied
 from bot.org_state import audit, get_or_new_org
+from bot.outbox import notice_job
 from bot.runtime import Services
 from bot.store.records import DATA_CENTERS, CronofyConfig, Org
 from cards import actions
@@ -75,8 +79,11 @@ async def submit_setup(
     data_center: str,
     *,
     client: CronofyClient | None = None,
+    where: Conversation | None = None,
 ) -> SetupResult:
-    """Check the keys with Cronofy, then store them; nothing is stored unless they work."""
+    """Check the keys with Cronofy, then store them; nothing is stored unless they work.
+    `where` is the conversation the setup was asked from (a first admin is announced there,
+    unless it is a direct message)."""
     org = await services.store.get_org(actor.org_id)
     if not may_run_setup(services, org, actor):
         raise PermissionDenied()
@@ -147,12 +154,29 @@ async def submit_setup(
         became_admin=became_admin,
     )
     log.info(logs.CRONOFY_SETUP, org.org_id, actor.user_id, center)
+    if became_admin:
+        await _announce_first_admin(services, org, actor, where)
     return SetupResult(
         ok=True,
         push_url=push_url(services.settings, org.org_key),
         data_center=center,
         became_admin=became_admin,
     )
+
+
+async def _announce_first_admin(
+    services: Services, org: Org, actor: Actor, where: Conversation | None
+) -> None:
+    """Audit, log and (outside direct messages) tell the conversation who became admin."""
+    public = where is not None and where.kind != "dm" and bool(where.conversation_id)
+    said_in = where.conversation_id if where is not None and public else ""
+    await audit(services, org.org_id, actor.user_id, "admins.first", user_id=actor.user_id)
+    log.info(logs.CRONOFY_FIRST_ADMIN, actor.user_id, org.org_id, said_in or "no conversation")
+    if not public:
+        return
+    target = DeliveryTarget(org.platform, org.org_id, "channel", conversation_id=said_in)
+    card = setup_cards.first_admin_announced(actor.display_name or actor.user_id)
+    await services.store.enqueue([notice_job(org.org_id, target, card, now=services.clock())])
 
 
 async def reset(services: Services, actor: Actor) -> bool:

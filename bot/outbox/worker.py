@@ -4,9 +4,27 @@ claim → parse the payload (`bot.outbox.jobs`) → the kind's handler (`bot.out
 record what it did → ack. The worker knows no kind by name: it retries, dead-letters and acks;
 the handler does the job. A job is never acked before its side effect is recorded, so a
 worker that dies mid-delivery leaves the job to be reclaimed after the visibility timeout.
-Before acking, the worker writes a per-job "sent" marker (the handler says when, right after
-the side effect): a reclaimed job whose marker exists is finished by its kind without being
-done again, so one job never produces two messages.
+
+Sent twice? Right after the side effect the handler has the worker write a per-job "sent"
+marker, before the ack: a reclaimed job whose marker exists is finished by its kind without
+being done again. That leaves one window: a worker stopped (killed, or its store write failed)
+after the platform took the message and before the marker was written. What happens next
+depends on the platform:
+
+- Slack (an adapter that implements `bot.chat.FindsSentMessages`): every message a job posts
+  is labelled with the job's id, and a job tried again that may have posted already (it was
+  claimed before) first looks for its labelled message in the conversation (or thread) and
+  uses it instead of posting again. So one job makes one message — unless Slack cannot show
+  the conversation's history to Slotbot (a private channel it was never invited to, an
+  install without the history permission, more than a page of newer messages), which is
+  logged, and then the message is posted again.
+- Teams (and any adapter without it): the job is posted again, so its message can appear
+  twice. The window is one store write long; a worker that stops cleanly (Ctrl-C, SIGTERM)
+  finishes the job in hand first, so only a crash, a failing store, or a job still
+  unfinished when the stop's wait runs out opens it.
+
+A post whose answer was lost (a timeout after the platform took it) is the same case on
+Slack: the retry finds the message instead of posting it again.
 
 Failures. A handler raises `DeliveryError`, whose `failure` (`bot.chat.DeliveryFailure`) says
 what happened in neutral terms: a rate limit or a transient failure is tried again with
@@ -41,12 +59,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot import logs
-from bot.chat import DeliveryAdapter
+from bot.chat import DeliveryAdapter, DeliveryTarget, FindsSentMessages
 from bot.errors import DeliveryError, SlotbotError
 from bot.outbox.jobs import BadJob, Delivered, JobKind, Payload, SentMarker
 from bot.outbox.kinds import job_kinds
 from bot.runtime import Services
 from bot.store.records import Job, MessageRef
+from cards.model import Card
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +92,14 @@ class Attempt:
         return self._worker.services
 
     def adapter(self, platform: str) -> DeliveryAdapter:
+        """The platform's delivery adapter, as this job uses it: its posts labelled with
+        the job, and looked for before they are made again (see the module's docstring)."""
         adapter = self.services.delivery.get(platform)
         if adapter is None:
             # adapters register at start-up; until then (or if disabled) try again later
             raise DeliveryError(f"no delivery adapter for {platform}", reason="no_adapter")
+        if isinstance(adapter, FindsSentMessages):
+            return _JobDelivery(adapter, self.job)
         return adapter
 
     async def record_sent(self, ref: MessageRef | None, reply: MessageRef | None = None) -> None:
@@ -345,6 +368,46 @@ class OutboxWorker:
     async def _mark_sent(self, job: Job, ref: MessageRef | None, reply: MessageRef | None) -> None:
         marker = SentMarker(at=self.services.clock(), ref=ref, reply=reply)
         await self.services.store.kv_put(SENT_NAMESPACE, job.job_id, marker.to_dict())
+
+
+class _JobDelivery:
+    """A `DeliveryAdapter` that can find what a job posted, used for one job: each post and
+    thread reply carries the job's label, and when the job was claimed before (a worker may
+    have posted and stopped before its sent marker), the adapter looks for it first."""
+
+    def __init__(self, adapter: DeliveryAdapter, job: Job) -> None:
+        assert isinstance(adapter, FindsSentMessages)
+        self.platform = adapter.platform
+        self._adapter = adapter
+        self._finds: FindsSentMessages = adapter
+        self._job = job
+        # every claim counts an attempt: more than one, and an earlier claim may have posted
+        self._tried_before = job.attempts > 1
+
+    def _label(self, step: str) -> str:
+        return f"{self._job.job_id}/{step}"
+
+    async def send(self, target: DeliveryTarget, card: Card) -> MessageRef:
+        label = self._label("post")
+        if self._tried_before:
+            found = await self._finds.find_sent(target, label, since=self._job.created_at)
+            if found is not None:
+                log.info(logs.JOB_FOUND_SENT, self._job.job_id, target.key)
+                return found
+        return await self._finds.send_labelled(target, card, label)
+
+    async def update(self, ref: MessageRef, card: Card) -> None:
+        # an update is the same whether it is made once or twice
+        await self._adapter.update(ref, card)
+
+    async def reply_in_thread(self, ref: MessageRef, card: Card) -> MessageRef:
+        label = self._label("reply")
+        if self._tried_before:
+            found = await self._finds.find_reply(ref, label, since=self._job.created_at)
+            if found is not None:
+                log.info(logs.JOB_FOUND_SENT, self._job.job_id, ref.conversation_id)
+                return found
+        return await self._finds.reply_labelled(ref, card, label)
 
 
 def _already_done(kind: JobKind[Any], payload: Payload) -> Delivered:

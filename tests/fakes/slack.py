@@ -5,6 +5,13 @@ Point the code under test at it with ``AsyncWebClient(base_url=fake.api_url)``
 encoded or JSON; the token comes from ``Authorization: Bearer`` (or a ``token`` field).
 Answers follow Slack: HTTP 200 with ``{"ok": true, ...}`` or ``{"ok": false, "error": ...}``,
 and HTTP 429 with ``Retry-After`` when rate limited.
+
+Posted messages are kept per channel, as Slack keeps them: ``conversations.history`` answers
+a channel's messages newest first (thread replies stay in their thread, read with
+``conversations.replies``), between ``oldest`` and ``latest``, at most ``limit``; a message's
+``metadata`` (posted with ``chat.postMessage``) is in the answer only with
+``include_all_metadata``; ``chat.update`` changes the kept message and keeps its metadata;
+``chat.delete`` removes it.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import base64
 import itertools
 import json
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,7 +100,10 @@ class SlackInstall:
     bot_id: str = "BBOT9"
     app_id: str = "A1"
     authed_user_id: str = "U9"
-    scope: str = "commands,chat:write,im:write,users:read"
+    scope: str = (
+        "commands,chat:write,chat:write.public,im:write,users:read,"
+        "channels:history,groups:history,im:history,mpim:history"
+    )
     enterprise_id: str | None = None
     used: bool = field(default=False, repr=False)
 
@@ -102,6 +113,8 @@ class FakeSlack(FakeServer):
 
     def __init__(self) -> None:
         self._ts = itertools.count(1)
+        # message timestamps are this fake's start time and up, as Slack's are "now"
+        self._epoch = int(time.time())
         self._ids = itertools.count(1)
         self._tokens: dict[str, SlackToken] = {}
         self._strict_tokens = False
@@ -110,6 +123,8 @@ class FakeSlack(FakeServer):
         self._installs: dict[str, SlackInstall] = {}
         self._responders: dict[str, SlackResponder] = {}
         self._views: dict[str, dict[str, Any]] = {}
+        # channel -> the messages posted there, oldest first (thread replies included)
+        self._history: dict[str, list[dict[str, Any]]] = {}
         super().__init__()
 
     # ----------------------------------------------------------------- configuration
@@ -281,6 +296,8 @@ class FakeSlack(FakeServer):
             responder = self._responders.get(method)
         if method == "oauth.v2.access":
             return web.json_response(self._oauth_v2_access(record))
+        if method == "api.test" and responder is None:  # Slack's needs no token either
+            return web.json_response({"ok": True, "args": {}})
         token = record.bearer or args.get("token")
         auth_error = self._check_token(token)
         if auth_error is not None:
@@ -312,7 +329,7 @@ class FakeSlack(FakeServer):
 
     def _next_ts(self) -> str:
         micros = next(self._ts) * 100
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self._epoch + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
@@ -357,12 +374,63 @@ class FakeSlack(FakeServer):
             message["blocks"] = _maybe_json(args["blocks"])
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        metadata = _maybe_json(args.get("metadata"))
+        if isinstance(metadata, dict) and metadata:
+            if not isinstance(metadata.get("event_type"), str) or not isinstance(
+                metadata.get("event_payload"), dict
+            ):
+                return {"ok": False, "error": "invalid_metadata_format"}
+            message["metadata"] = metadata
+        with self._lock:
+            self._history.setdefault(channel, []).append(dict(message))
+        answer = {k: v for k, v in message.items() if k != "metadata"}
+        return {"ok": True, "channel": channel, "ts": ts, "message": answer}
+
+    def _kept(self, channel: str, ts: str) -> dict[str, Any] | None:
+        with self._lock:
+            for message in self._history.get(channel, []):
+                if message["ts"] == ts:
+                    return message
+        return None
+
+    def _history_of(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        with self._lock:
+            kept = list(self._history.get(channel, []))
+        top = [m for m in kept if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(top[::-1], args)
+
+    def _replies(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel, parent = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if self._kept(channel, parent) is None:
+            return {"ok": False, "error": "thread_not_found"}
+        with self._lock:
+            kept = list(self._history.get(channel, []))
+        thread = [m for m in kept if m["ts"] == parent or m.get("thread_ts") == parent]
+        return self._page(thread, args)
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        chosen = [m for m in messages if oldest < float(m["ts"]) < latest]
+        page = [
+            {k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in chosen[:limit]
+        ]
+        return {"ok": True, "messages": page, "has_more": len(chosen) > limit}
 
     def _update(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("ts"):
             return {"ok": False, "error": "message_not_found"}
         message = {"text": args.get("text", ""), "blocks": _maybe_json(args.get("blocks"))}
+        kept = self._kept(str(args["channel"]), str(args["ts"]))
+        if kept is not None:
+            with self._lock:
+                kept.update(message)
         return {
             "ok": True,
             "channel": args["channel"],
@@ -379,6 +447,10 @@ class FakeSlack(FakeServer):
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _delete(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        with self._lock:
+            kept = self._history.get(channel, [])
+            self._history[channel] = [m for m in kept if m["ts"] != ts]
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
 
     def _permalink(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -556,6 +628,8 @@ _METHODS: dict[str, Callable[[FakeSlack, str, dict[str, Any]], dict[str, Any]]] 
     "views.push": FakeSlack._views_open,
     "conversations.open": FakeSlack._conversations_open,
     "conversations.info": FakeSlack._conversations_info,
+    "conversations.history": FakeSlack._history_of,
+    "conversations.replies": FakeSlack._replies,
     "users.info": FakeSlack._users_info,
     "users.lookupByEmail": FakeSlack._users_lookup_by_email,
 }

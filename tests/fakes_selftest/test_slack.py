@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -24,7 +26,8 @@ async def test_post_message_is_recorded_with_increasing_ts(fake_slack: FakeSlack
     second = await slack.chat_postMessage(channel="U42", text="dm")
 
     assert first["ok"] and first["channel"] == "C1"
-    assert first["ts"] == "1700000000.000100"
+    # "now", as Slack's timestamps are, and unique
+    assert abs(float(first["ts"]) - time.time()) < 60
     assert second["ts"] > first["ts"]
     assert second["channel"] == "D42"  # posting to a user id lands in the DM channel
     record = fake_slack.last("chat.postMessage")
@@ -149,3 +152,47 @@ async def test_dropped_connection_is_retried_by_the_sdk(fake_slack: FakeSlack) -
 
     assert answer["ok"]
     assert [r.status for r in fake_slack.calls("chat.postMessage")] == [None, 200]
+
+
+async def test_history_and_replies_keep_what_was_posted_with_its_metadata(
+    fake_slack: FakeSlack,
+) -> None:
+    slack = client(fake_slack)
+    label = {"event_type": "job", "event_payload": {"label": "j1"}}
+    first = await slack.chat_postMessage(channel="C1", text="one", metadata=label)
+    second = await slack.chat_postMessage(channel="C1", text="two")
+    reply = await slack.chat_postMessage(
+        channel="C1", text="in thread", thread_ts=first["ts"], metadata=label
+    )
+    await slack.chat_postMessage(channel="C2", text="elsewhere")
+    await slack.chat_update(channel="C1", ts=first["ts"], text="one, edited")
+
+    plain = await slack.conversations_history(channel="C1")
+    # newest first, thread replies left in their thread, metadata only when asked for
+    assert [m["text"] for m in plain["messages"]] == ["two", "one, edited"]
+    assert all("metadata" not in m for m in plain["messages"])
+    full = await slack.conversations_history(channel="C1", include_all_metadata=True)
+    assert full["messages"][1]["metadata"] == label
+    assert "metadata" not in full["messages"][0]
+    newer = await slack.conversations_history(channel="C1", oldest=first["ts"], limit=5)
+    assert [m["ts"] for m in newer["messages"]] == [second["ts"]]
+    capped = await slack.conversations_history(channel="C1", limit=1)
+    assert len(capped["messages"]) == 1 and capped["has_more"] is True
+
+    thread = await slack.conversations_replies(
+        channel="C1", ts=first["ts"], include_all_metadata=True
+    )
+    assert [m["ts"] for m in thread["messages"]] == [first["ts"], reply["ts"]]
+    assert thread["messages"][1]["metadata"] == label
+
+    await slack.chat_delete(channel="C1", ts=second["ts"])
+    after = await slack.conversations_history(channel="C1")
+    assert [m["text"] for m in after["messages"]] == ["one, edited"]
+    with pytest.raises(SlackApiError) as missing:
+        await slack.conversations_replies(channel="C1", ts="1.000001")
+    assert missing.value.response["error"] == "thread_not_found"
+
+
+async def test_api_test_needs_no_token(fake_slack: FakeSlack) -> None:
+    answer = await client(fake_slack, token="").api_test()
+    assert answer["ok"]

@@ -79,6 +79,10 @@ async def test_setup_connect_link_callback_and_reconnect(
     )
     outcome = await submit_setup(admin, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us")
     assert outcome.ok
+    # nobody chose the first admin: the channel the setup was asked in is told who it is
+    await wait_for_sends(adapter, 1)
+    assert adapter.sent[0].target.conversation_id == CHANNEL
+    assert "set up Slotbot and is its admin" in text_of(adapter.sent[0].card)
     await say(services, ADMIN, "cronofy alerts here")
     org = await store.get_org(ORG)
     assert org is not None and org.org_key
@@ -90,9 +94,9 @@ async def test_setup_connect_link_callback_and_reconnect(
     fake_cronofy.add_code("flow-code", email="rita@example.com", name="Rita")
     page = await client.get("/cronofy/oauth/callback", params={"code": "flow-code", "state": state})
     assert page.status == 200
-    await wait_for_sends(adapter, 1)
-    assert adapter.sent[0].target.user_id == RECRUITER
-    assert "rita@example.com" in text_of(adapter.sent[0].card)
+    await wait_for_sends(adapter, 2)
+    assert adapter.sent[1].target.user_id == RECRUITER
+    assert "rita@example.com" in text_of(adapter.sent[1].card)
 
     # a tracked link for a candidate, then Cronofy calls back when they book through it
     await say(services, RECRUITER, "schedule link set https://app.cronofy.com/pls/AbC123")
@@ -114,8 +118,8 @@ async def test_setup_connect_link_callback_and_reconnect(
         f"/cronofy/push/{org.org_key}", data=body, headers=sign(body, DEFAULT_CLIENT_SECRET)
     )
     assert pushed.status == 200
-    await wait_for_sends(adapter, 3)
-    keys = {s.target.key for s in adapter.sent[1:]}
+    await wait_for_sends(adapter, 4)
+    keys = {s.target.key for s in adapter.sent[2:]}
     assert keys == {f"channel:{CHANNEL}", f"dm:{RECRUITER}"}
     profile = (await say(services, RECRUITER, "schedule candidate jane@example.com"))[0]
     assert "Link sent" in text_of(profile.card) and "Booked" in text_of(profile.card)
@@ -132,7 +136,7 @@ async def test_setup_connect_link_callback_and_reconnect(
     clock.now += 7200
     reply = (await say(services, RECRUITER, "schedule link for bob@example.com"))[0]
     assert "Connect your calendar" in text_of(reply.card)
-    await wait_for_sends(adapter, 4)
-    assert adapter.sent[3].target.user_id == RECRUITER
-    assert "/oauth/authorize" in text_of(adapter.sent[3].card)
+    await wait_for_sends(adapter, 5)
+    assert adapter.sent[4].target.user_id == RECRUITER
+    assert "/oauth/authorize" in text_of(adapter.sent[4].card)
     assert await store.find_candidate_by_email(ORG, "bob@example.com") is None

@@ -63,7 +63,10 @@ async def prepared(
 ) -> tuple[str, str]:
     """Cronofy set up, alerts routed to #hiring (C1), a tracked link for a candidate.
     Returns (push path, correlation id)."""
-    submission = setup_submission(fake_cronofy.client_id, fake_cronofy.client_secret)
+    # set up from the admin's DM with Slotbot: #hiring hears only alerts
+    submission = setup_submission(
+        fake_cronofy.client_id, fake_cronofy.client_secret, channel="DADMIN"
+    )
     answer = await (await post_signed(client, interactive_body(submission), FORM)).json()
     assert answer["response_action"] == "update"
     routed = await _reply(client, fake_slack, "alerts here", command="/cronofy", user="UADMIN")

@@ -3,6 +3,7 @@ against the fake Slack Web API and the fake Cronofy."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,8 +36,15 @@ async def client(
 
 
 def setup_submission(
-    client_id: str, client_secret: str, data_center: str = "us", *, user: str = "UADMIN"
+    client_id: str,
+    client_secret: str,
+    data_center: str = "us",
+    *,
+    user: str = "UADMIN",
+    channel: str = "C1",
 ) -> dict[str, Any]:
+    """The setup modal submitted; `channel` is where /cronofy setup was typed (a D… id: the
+    member's DM with Slotbot)."""
     return {
         "type": "view_submission",
         "team": {"id": "T1", "domain": "test"},
@@ -47,7 +55,7 @@ def setup_submission(
             "id": "V1",
             "type": "modal",
             "callback_id": "cronofy_setup",
-            "private_metadata": '{"channel_id": "C1"}',
+            "private_metadata": json.dumps({"channel_id": channel}),
             "state": {
                 "values": {
                     "client_id": {"client_id": {"type": "plain_text_input", "value": client_id}},

@@ -1,8 +1,10 @@
 """Generated requests at the Slack and Teams endpoints: never a 5xx, never an unhandled
 exception, and an unverifiable request is always a 401.
 
-Slack: slash commands with any text, interactivity payloads, events and raw bytes, signed,
-unsigned, wrongly signed or stale, under any content type. Teams: activities of any type and
+Slack: slash commands with any text, interactivity payloads (Enterprise Grid ones whose team
+is null among them, views with or without their type, workflow steps with or without theirs),
+events and raw bytes, signed, unsigned, wrongly signed or stale, under any content type; and
+all of it again while Slack's Web API cannot be reached. Teams: activities of any type and
 shape with a valid token, and the same with a token for another app; among them mention
 entities of any shape, ids of absurd length, every invoke Teams sends (and names it does not),
 and activities of other Bot Framework channels, which are refused.
@@ -26,11 +28,13 @@ from hypothesis import strategies as st
 from adapters.teams.log_lines import TEAMS_TURN_ERROR
 from bot import logs
 from bot.store.base import Store
+from cards.actions import RESET_CONFIRM
 from tests.adapters.slack.support import FORM, make_app, signed_headers, slack_settings
 from tests.adapters.teams import support as teams
 from tests.fakes.botframework import FakeConnector
 from tests.fakes.slack import FakeSlack
 from tests.support.fuzzing import JSON_VALUES, drawn, fuzz_examples
+from tests.support.redis_server import free_port
 
 EXAMPLES = fuzz_examples(60)
 
@@ -60,20 +64,42 @@ STATE_VALUES = st.dictionaries(
 def interactive_payloads(draw: st.DrawFn) -> dict[str, Any]:
     """Interactivity payloads in the shapes Slack sends, with any values inside them, and
     one in ten with a field of any JSON shape at all."""
-    kind = draw(st.sampled_from(["block_actions", "view_submission", "shortcut", "zzz"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "block_actions",
+                "view_submission",
+                "view_closed",
+                "shortcut",
+                "workflow_step_edit",
+                "zzz",
+            ]
+        )
+    )
+    team = draw(st.sampled_from(["T1", "T2"]))
     payload: dict[str, Any] = {
         "type": kind,
-        "team": {"id": draw(st.sampled_from(["T1", "T2"]))},
+        "team": {"id": team},
         "user": {"id": draw(st.sampled_from(["U1", "UADMIN"]))},
         "trigger_id": "t.1",
     }
-    view = {
+    if draw(st.integers(0, 4)) == 0:  # Enterprise Grid: no team, the workspace elsewhere
+        payload["team"] = None
+        if draw(st.booleans()):
+            payload["user"]["team_id"] = team
+    view: dict[str, Any] = {
         "id": "V1",
-        "type": "modal",
+        "type": draw(st.sampled_from(["modal", "modal", "workflow_step", "home"])),
         "callback_id": draw(CALLBACK_IDS),
         "private_metadata": draw(TEXT),
         "state": {"values": draw(STATE_VALUES)},
     }
+    if draw(st.integers(0, 4)) == 0:  # a view without its type or callback id
+        del view[draw(st.sampled_from(["type", "callback_id"]))]
+    if draw(st.integers(0, 4)) == 0 and payload["team"] is not None:
+        view["app_installed_team_id"] = team
+    if draw(st.booleans()):
+        payload["workflow_step"] = {"workflow_step_edit_id": "1", "inputs": {}}
     if kind == "block_actions":
         payload["actions"] = draw(
             st.lists(
@@ -86,14 +112,19 @@ def interactive_payloads(draw: st.DrawFn) -> dict[str, Any]:
         )
         if draw(st.booleans()):
             payload["view"] = view
-    elif kind == "view_submission":
+    elif kind in ("view_submission", "view_closed"):
         payload["view"] = view
-    elif kind == "shortcut":
+    elif kind in ("shortcut", "workflow_step_edit"):
         payload["callback_id"] = draw(CALLBACK_IDS)
     elif draw(st.booleans()):  # a type Slotbot does not know, as Slack would shape it
         payload["view"] = view
     if draw(st.integers(0, 9)) == 0:  # now and then, a shape Slack never sends
-        payload[draw(st.sampled_from(["view", "actions", "team", "user"]))] = draw(JSON_VALUES)
+        field = draw(
+            st.sampled_from(
+                ["view", "actions", "team", "user", "callback_id", "response_urls", "enterprise"]
+            )
+        )
+        payload[field] = draw(JSON_VALUES)
     return payload
 
 
@@ -120,22 +151,42 @@ def slack_requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str], str]:
                 st.sampled_from(["type", "user", "channel", "text", "tab", "bot_id", "subtype"]),
                 st.one_of(
                     st.sampled_from(
-                        ["app_home_opened", "message", "app_uninstalled", "tokens_revoked"]
+                        [
+                            "app_home_opened",
+                            "message",
+                            "app_uninstalled",
+                            "tokens_revoked",
+                            "user_change",
+                        ]
                     ),
                     TEXT,
                 ),
                 max_size=6,
             )
         )
-        body = json.dumps(
-            {
-                "type": draw(st.sampled_from(["event_callback", "url_verification", "zzz"])),
-                "team_id": "T1",
-                "event_id": f"Ev{draw(st.integers(0, 10**9))}",
-                "event": event,
-                "challenge": draw(TEXT),
-            }
-        )
+        envelope: dict[str, Any] = {
+            "type": draw(st.sampled_from(["event_callback", "url_verification", "zzz"])),
+            "team_id": "T1",
+            "event_id": f"Ev{draw(st.integers(0, 10**9))}",
+            "event": event,
+            "challenge": draw(TEXT),
+        }
+        if draw(st.integers(0, 3)) == 0:  # an org-level event: the enterprise, no workspace
+            del envelope["team_id"]
+            envelope["enterprise_id"] = "E1"
+        if draw(st.integers(0, 9)) == 0:  # a shape Slack never sends, in the event or around it
+            part = draw(st.sampled_from([envelope, event]))
+            part[draw(st.sampled_from(["team", "user", "channel", "enterprise"]))] = draw(
+                JSON_VALUES
+            )
+        if draw(st.booleans()):
+            envelope["authorizations"] = draw(
+                st.one_of(
+                    st.just([{"team_id": "T1", "user_id": "UBOT", "is_bot": True}]),
+                    JSON_VALUES,
+                )
+            )
+        body = json.dumps(envelope)
     else:
         body = draw(st.binary(max_size=300)).decode("utf-8", "replace")
     content_type = draw(CONTENT_TYPES)
@@ -165,11 +216,19 @@ def turn_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith(prefix)]
 
 
+@pytest.mark.parametrize("slack_api", ["answers", "unreachable"])
 async def test_fuzz_slack_ingress_never_5xx(
-    aiohttp_client: Any, store: Store, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+    aiohttp_client: Any,
+    store: Store,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    slack_api: str,
 ) -> None:
     caplog.set_level(logging.WARNING)
-    client = await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    extra = {}
+    if slack_api == "unreachable":  # Slack reaches Slotbot, Slotbot cannot reach Slack
+        extra["SLACK_API_URL"] = f"http://127.0.0.1:{free_port()}/api/"
+    client = await aiohttp_client(make_app(slack_settings(fake_slack, **extra), store))
     for body, headers, signing in drawn(slack_requests(), EXAMPLES):
         response = await client.post("/slack/events", data=body, headers=headers)
         assert response.status < 500, (response.status, await response.text(), body)
@@ -330,16 +389,74 @@ async def test_fuzz_teams_ingress_never_5xx(
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "zzz", "team_id": "T1", "authorizations": {"0": {"team_id": "T1"}}},
+        {"type": "url_verification", "challenge": "c", "response_urls": 3},
+        {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "Ev1",
+            "event": {"type": "app_home_opened", "user": 7},
+        },
+        {"type": "zzz", "enterprise": 12},
+    ],
+    ids=[
+        "authorizations that are not a list",
+        "response_urls that are not a list",
+        "an event whose user is a number",
+        "an enterprise that is a number",
+    ],
+)
+async def test_fuzz_found_signed_json_bodies_of_impossible_shapes_are_4xx(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack, body: dict[str, Any]
+) -> None:
+    client = await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    text = json.dumps(body)
+    response = await client.post(
+        "/slack/events", data=text.encode(), headers=signed_headers(text, "application/json")
+    )
+    assert response.status == 400, response.status
+
+
+@pytest.mark.parametrize(
     "payload",
     [
         {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"}, "actions": []},
         {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": "U1"}, "view": []},
         {"type": "zzz", "team": {"id": "T1"}, "user": {"id": "U1"}, "view": None},
+        {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "view": {"id": "V1", "callback_id": "x", "state": {"values": {}}},
+        },
+        {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "view": {"id": "V1", "type": "workflow_step", "callback_id": "x"},
+        },
+        {"type": "workflow_step_edit", "team": {"id": "T1"}, "callback_id": "x"},
+        {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": "U1"},
+            "actions": [{"block_id": "b", "value": "v"}],
+        },
+        {"type": "shortcut", "team": {"id": "T1"}, "user": {"id": "U1"}, "callback_id": 7},
+        {"type": "view_closed", "team": None, "user": {"id": "U1"}, "view": {"type": "modal"}},
     ],
     ids=[
         "block_actions without actions",
         "view_submission with a list for view",
         "unknown type with a null view",
+        "view_submission whose view has no type",
+        "workflow step saved without its workflow_step",
+        "workflow_step_edit without its workflow_step",
+        "block action without an action_id",
+        "shortcut whose callback_id is a number",
+        "null team and no workspace anywhere",
     ],
 )
 async def test_fuzz_found_signed_slack_payloads_of_impossible_shapes_are_4xx(
@@ -351,3 +468,37 @@ async def test_fuzz_found_signed_slack_payloads_of_impossible_shapes_are_4xx(
         "/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
     )
     assert response.status == 400, response.status
+
+
+@pytest.mark.parametrize("where", ["user", "view"])
+async def test_enterprise_grid_payloads_whose_team_is_null_are_handled_for_their_workspace(
+    aiohttp_client: Any, store: Store, fake_slack: FakeSlack, where: str
+) -> None:
+    """Slack sends `team: null` in Enterprise Grid payloads and names the workspace in
+    `user.team_id` (or the view's `app_installed_team_id`): the button is T1's (a reset
+    confirmed for T1 is not "another workspace's")."""
+    client = await aiohttp_client(make_app(slack_settings(fake_slack), store))
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": None,
+        "user": {"id": "U1", "team_id": "T1"} if where == "user" else {"id": "U1"},
+        "trigger_id": "t.1",
+        "response_url": fake_slack.response_url("grid"),
+        "channel": {"id": "C1", "name": "hiring"},
+        "actions": [{"action_id": RESET_CONFIRM, "block_id": "b", "value": "slack:T1"}],
+    }
+    if where == "view":
+        payload["view"] = {
+            "id": "V1",
+            "type": "home",
+            "callback_id": "",
+            "app_installed_team_id": "T1",
+        }
+    body = urlencode({"payload": json.dumps(payload)})
+    response = await client.post(
+        "/slack/events", data=body.encode(), headers=signed_headers(body, FORM)
+    )
+    assert response.status == 200, await response.text()
+    [answer] = await fake_slack.wait_for("response_url")
+    assert "another workspace" not in answer.text
+    assert "Only Slotbot admins" in answer.text  # U1 is T1's member, not one of its admins

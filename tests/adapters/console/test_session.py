@@ -94,11 +94,14 @@ def test_denying_in_cronofy_connects_nothing(console: Console) -> None:
 
 def test_share_posts_the_tracked_link_in_the_channel(console: Console) -> None:
     out = console(*SETUP, *CONNECT, "/schedule link for bob@example.com Bob", "press 1")
-    assert "── Rita Recruiter's DM · message 1 " in out  # the connect notice
+    # the first setup, asked in #hiring, is said there: Ada is its admin
+    assert "── #hiring · message 1 " in out
+    assert "Ada Admin set up Slotbot and is its admin." in out
+    assert "── Rita Recruiter's DM · message 2 " in out  # the connect notice
     link = re.search(r"^(http://127\.0\.0\.1:\d+/rts/\S+correlation_id=sb\w+\S*)$", out, re.M)
     assert link is not None
     shared = out.split("rita in #hiring> press 1", 1)[1]
-    assert shared.lstrip().startswith("── #hiring · message 2 ")
+    assert shared.lstrip().startswith("── #hiring · message 3 ")
     assert link.group(1) in shared
 
 

@@ -145,3 +145,23 @@ def all_text(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(all_text(v) for v in value)
     return ""
+
+
+async def install_workspace(
+    runtime: Any, team_id: str, token: str, *, bot_user_id: str = "UBOT"
+) -> None:
+    """A multi-workspace install of `team_id`, stored as the OAuth flow stores it."""
+    from slack_sdk.oauth.installation_store.models.bot import Bot
+
+    await runtime.installations.async_save_bot(
+        Bot(
+            app_id="A1",
+            enterprise_id=None,
+            team_id=team_id,
+            bot_token=token,
+            bot_id="B" + bot_user_id[1:],
+            bot_user_id=bot_user_id,
+            bot_scopes="commands,chat:write",
+            installed_at=time.time(),
+        )
+    )

@@ -3,6 +3,9 @@ Slack failure turned into a DeliveryError that says what to do."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,12 +15,16 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 import adapters.slack.delivery as delivery_module
 from adapters.slack.delivery import SlackDelivery
 from adapters.slack.installations import StoreInstallationStore
-from bot.chat import DeliveryFailure, DeliveryTarget
+from bot.alerts.render import AlertFacts
+from bot.alerts.routing import alert_job as routed_alert
+from bot.chat import DeliveryFailure, DeliveryTarget, FindsSentMessages
 from bot.config import Settings
 from bot.errors import DeliveryError
+from bot.outbox import notice_job
+from bot.outbox.worker import OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
-from bot.store.records import Org
+from bot.store.records import Job, Org
 from bot.store.sqlite import SQLiteStore
 from cards.model import Card, Header, Section
 from tests.fakes.slack import FakeSlack
@@ -238,3 +245,136 @@ async def test_remembered_dm_channels_are_bounded_least_recently_used_first(
     await dm("U2")
     opened = [r.args["users"] for r in fake_slack.calls("conversations.open")]
     assert opened == ["U1", "U2", "U3", "U2"]
+
+
+# --- finding what a job already posted (bot.chat.FindsSentMessages) -----------------------
+
+
+async def test_a_labelled_post_and_reply_are_found_again_by_their_label(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    delivery = delivery_for(services)
+    assert isinstance(delivery, FindsSentMessages)
+    since = time.time()
+    target = DeliveryTarget("slack", ORG, "dm", user_id="U42")
+    assert await delivery.find_sent(target, "job-1/post", since=since) is None
+    await delivery.send(target, CARD)  # an unlabelled message of someone else's job
+    ref = await delivery.send_labelled(target, CARD, "job-1/post")
+    other = await delivery.send_labelled(target, CARD, "job-2/post")
+    assert await delivery.find_sent(target, "job-1/post", since=since) == ref
+    assert await delivery.find_sent(target, "job-2/post", since=since) == other
+    # the label travels as message metadata, and nothing about the candidate with it
+    posted = fake_slack.messages("D42")[-1]
+    assert posted["metadata"] == {
+        "event_type": "slotbot_job",
+        "event_payload": {"label": "job-2/post"},
+    }
+    reply = await delivery.reply_labelled(ref, CARD, "job-3/reply")
+    assert await delivery.find_reply(ref, "job-3/reply", since=since) == reply
+    assert await delivery.find_reply(ref, "job-1/post", since=since) is None  # the parent
+    # a thread reply is not among the conversation's own messages
+    assert await delivery.find_sent(target, "job-3/reply", since=since) is None
+    history = fake_slack.last("conversations.history").args
+    assert history["include_all_metadata"] in ("1", "true", True)
+    assert int(history["limit"]) <= 200
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "missing_scope", "channel_not_found"])
+async def test_a_history_slack_will_not_show_is_logged_and_looked_past(
+    services: Services,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    error: str,
+) -> None:
+    """The job is then posted again (at least once beats never)."""
+    fake_slack.fail_next("conversations.history", slack_error=error)
+    found = await delivery_for(services).find_sent(channel(), "job-1/post", since=time.time())
+    assert found is None
+    assert "cannot look for the message of job-1/post" in caplog.text and error in caplog.text
+
+
+async def test_a_history_that_fails_for_now_is_tried_again_later(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    """Not knowing yet is not a reason to post a second message: the job waits."""
+    fake_slack.fail_next("conversations.history", status=429, retry_after=0, times=3)
+    with pytest.raises(DeliveryError) as caught:
+        await delivery_for(services).find_sent(channel(), "job-1/post", since=time.time())
+    assert caught.value.failure is DeliveryFailure.RATE_LIMITED
+
+
+async def _killed_after_the_post(worker: OutboxWorker) -> None:
+    """Run one job the way a worker killed between Slack's answer and the sent marker
+    does: the message is posted, nothing after it happens."""
+
+    async def killed(*_args: object) -> None:
+        raise asyncio.CancelledError
+
+    worker._mark_sent = killed  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        await worker.run_once()
+
+
+@pytest.mark.parametrize("kind", ["channel", "dm"])
+async def test_a_job_killed_between_its_post_and_its_marker_is_posted_once(
+    services: Services,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    services.delivery["slack"] = delivery_for(services)
+    target = (
+        channel("C7") if kind == "channel" else DeliveryTarget("slack", ORG, "dm", user_id="U7")
+    )
+    await services.store.enqueue([notice_job(ORG, target, CARD, now=time.time())])
+    visibility = 0.3
+    await _killed_after_the_post(
+        OutboxWorker(services, consumer="a", visibility_timeout=visibility)
+    )
+    assert len(fake_slack.messages()) == 1
+    await asyncio.sleep(visibility + 0.1)  # the dead worker's claim (and lane lease) lapse
+    caplog.set_level(logging.INFO)
+    assert await OutboxWorker(services, consumer="b", visibility_timeout=visibility).run_once() == 1
+    assert len(fake_slack.messages()) == 1, "the message the killed worker posted is used"
+    assert await services.store.outbox_depth() == 0
+    assert await services.store.list_dead_letters() == []
+    assert "its message is already in" in caplog.text
+
+
+def booking_facts(kind: str) -> AlertFacts:
+    return AlertFacts(
+        kind=kind,
+        booking_id="bk-1",
+        candidate_name="Ada Lovelace",
+        start="2030-01-08T10:00:00Z",
+        end="2030-01-08T11:00:00Z",
+        zone="Europe/London",
+    )
+
+
+def alert_job(target: DeliveryTarget, kind: str, seq: int) -> Job:
+    org = Org(org_id=ORG, platform="slack")
+    return routed_alert(org, target, booking_facts(kind), seq=seq, now=time.time())
+
+
+async def test_an_alert_killed_after_its_thread_reply_replies_once(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    """A reschedule updates the booking's message and replies in its thread; killed after
+    the reply, the retry updates again (the same change) and finds its reply."""
+    services.delivery["slack"] = delivery_for(services)
+    first = alert_job(channel("C8"), "booked", 1)
+    await services.store.enqueue([first])
+    assert await OutboxWorker(services, consumer="a").run_once() == 1
+    moved = alert_job(channel("C8"), "rescheduled", 2)
+    await services.store.enqueue([moved])
+    visibility = 0.3
+    await _killed_after_the_post(
+        OutboxWorker(services, consumer="b", visibility_timeout=visibility)
+    )
+    await asyncio.sleep(visibility + 0.1)
+    assert await OutboxWorker(services, consumer="c", visibility_timeout=visibility).run_once() == 1
+    messages = fake_slack.messages("C8")
+    assert len(messages) == 2, [m.get("thread_ts") for m in messages]  # the post, one reply
+    assert messages[1]["thread_ts"] == messages[0]["ts"]
+    assert await services.store.outbox_depth() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from adapters.slack import build_runtime
 from adapters.slack.settings import SlackSettings
@@ -15,7 +16,7 @@ from tests.adapters.slack.support import slack_settings
 from tests.fakes.slack import FakeSlack
 
 
-def test_single_workspace_bolt_does_not_warn_that_the_token_is_unused(
+async def test_single_workspace_bolt_does_not_warn_that_the_token_is_unused(
     store: Store,
     fake_slack: FakeSlack,
     monkeypatch: pytest.MonkeyPatch,
@@ -32,5 +33,11 @@ def test_single_workspace_bolt_does_not_warn_that_the_token_is_unused(
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warned == []
     client = runtime.bolt.client
-    assert client.base_url == slack.api_url and client.token == slack.bot_token
+    assert client.base_url == slack.api_url
     assert client.retry_handlers, "bolt's client retries like Slotbot's own"
+    # the token reaches each request through Slotbot's authorize, which asks Slack nothing
+    result = await runtime.bolt._async_authorize(
+        context=AsyncBoltContext(), enterprise_id=None, team_id="T1", user_id="U1"
+    )
+    assert result is not None and result.bot_token == slack.bot_token
+    assert fake_slack.calls("auth.test") == []

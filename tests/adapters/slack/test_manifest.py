@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from adapters.slack import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
+from adapters.slack.listeners import EVENTS
 from adapters.slack.manifest import build_manifest, main
 from tests.support.schemas import slack_manifest_validator
 
@@ -36,11 +37,9 @@ def test_manifest_with_urls_is_valid_and_points_at_the_deployment(
     assert manifest["settings"]["event_subscriptions"]["request_url"] == base + EVENTS_PATH
     assert manifest["settings"]["interactivity"]["request_url"] == base + EVENTS_PATH
     assert manifest["oauth_config"]["redirect_urls"] == [base + REDIRECT_PATH]
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_home_opened",
-        "app_uninstalled",
-        "tokens_revoked",
-    }
+    # the events Slack is asked for are the ones Slotbot listens to
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(EVENTS)
+    assert set(EVENTS) == {"app_home_opened", "app_uninstalled", "tokens_revoked", "user_change"}
     # the scopes the OAuth install asks for are the ones the manifest grants
     assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
     assert "bot.example.com" not in json.dumps(manifest)

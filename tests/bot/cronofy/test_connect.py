@@ -61,8 +61,12 @@ def services_of(http: TestClient[Any, Any]) -> Services:
 
 
 async def set_up_org(services: Services) -> None:
+    """Set up from the admin's DM with Slotbot (no channel to tell of its first admin)."""
     outcome = await submit_setup(
-        ctx(services, actor("U_ADMIN")), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us"
+        ctx(services, actor("U_ADMIN"), "D_ADMIN", "dm"),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        "us",
     )
     assert outcome.ok
 

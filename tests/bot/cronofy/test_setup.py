@@ -9,7 +9,15 @@ import pytest
 from bot.runtime import Services
 from bot.store.records import Member
 from tests.bot.commands.turns import run_action, run_command, submit_setup
-from tests.bot.cronofy.support import ORG_ID, PUBLIC_URL, actor, card_text, ctx
+from tests.bot.cronofy.support import (
+    ORG_ID,
+    PUBLIC_URL,
+    actor,
+    card_text,
+    ctx,
+    job_text,
+    pending_jobs,
+)
 from tests.fakes.cronofy import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FakeCronofy
 
 
@@ -42,9 +50,35 @@ async def test_first_setup_stores_keys_encrypted_and_makes_an_admin(
     )
     assert DEFAULT_CLIENT_SECRET not in text
     audit = await services.store.list_audit(ORG_ID)
-    assert [a.action for a in audit] == ["cronofy.setup"]
+    assert [a.action for a in audit] == ["admins.first", "cronofy.setup"]  # newest first
+    assert audit[0].actor == "U_FIRST" and audit[0].detail == {"user_id": "U_FIRST"}
     assert DEFAULT_CLIENT_SECRET not in repr(audit)
     assert DEFAULT_CLIENT_SECRET not in caplog.text
+    assert "U_FIRST set up org slack:T0001 and became its admin" in caplog.text
+    # the channel the setup was asked in hears it, by name
+    (note,) = await pending_jobs(services.store)
+    assert note.kind == "notice" and note.payload["target"]["conversation_id"] == "C_HIRING"
+    assert "Ada Admin set up Slotbot and is its admin" in job_text(note)
+
+
+@pytest.mark.parametrize("kind", ["dm", "channel"])
+async def test_only_the_first_admin_is_announced_and_never_in_a_dm(
+    services: Services, fake_cronofy: FakeCronofy, kind: str
+) -> None:
+    where = "D_FIRST" if kind == "dm" else "C_HIRING"
+    first = await submit_setup(
+        ctx(services, actor("U_FIRST"), where, kind), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us"
+    )
+    assert first.ok
+    # the admin sets the keys up again (new ones, say): nobody new became admin
+    again = await submit_setup(
+        ctx(services, actor("U_FIRST"), "C_HIRING"), DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "us"
+    )
+    assert again.ok
+    notes = [job_text(job) for job in await pending_jobs(services.store)]
+    assert len(notes) == (0 if kind == "dm" else 1)
+    actions = [a.action for a in await services.store.list_audit(ORG_ID)]
+    assert actions.count("admins.first") == 1
 
 
 async def test_wrong_keys_or_data_center_store_nothing(
