@@ -187,11 +187,11 @@ def _activity(raw: bytes) -> Activity:
         raise Rejected(400, "activity has no recipient")
     if len(_tenant_ids(body)) > 1:
         raise Rejected(400, "activity names two different tenants")
-    _check_lengths(activity, body)
+    _check_ids(activity, body)
     return activity
 
 
-def _check_lengths(activity: Activity, body: dict[str, Any]) -> None:
+def _check_ids(activity: Activity, body: dict[str, Any]) -> None:
     if len(activity.service_url) > MAX_SERVICE_URL_LENGTH:
         raise Rejected(400, "activity serviceUrl is too long")
     if len(activity.conversation.id) > MAX_CONVERSATION_ID_LENGTH:
@@ -217,6 +217,13 @@ def _check_lengths(activity: Activity, body: dict[str, Any]) -> None:
     ]
     if any(isinstance(value, str) and len(value) > MAX_ID_LENGTH for value in ids):
         raise Rejected(400, "an id in the activity is too long")
+    # ids travel back in HTTP headers and URL paths (x-ms-conversation-id): Teams' own are
+    # printable ASCII, and anything else could only fail the reply half-way through the turn
+    if any(
+        isinstance(value, str) and not (value.isascii() and value.isprintable())
+        for value in (activity.conversation.id, *ids)
+    ):
+        raise Rejected(400, "an id in the activity is not printable ASCII")
 
 
 def _tenant_ids(body: dict[str, Any]) -> set[str]:

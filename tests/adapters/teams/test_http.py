@@ -247,6 +247,33 @@ async def test_an_id_of_absurd_length_is_400(
     assert not fake_connector.requests
 
 
+@pytest.mark.parametrize(
+    ("field", "path", "value"),
+    [
+        ("conversation id, a plane-16 character", ("conversation", "id"), "a:\U00086833x"),
+        ("conversation id, a letter with an accent", ("conversation", "id"), "a:personal-ü"),
+        ("conversation id, a line break", ("conversation", "id"), "a:one\ntwo"),
+        ("sender id", ("from", "id"), "29:ada\u2028"),
+    ],
+)
+async def test_an_id_that_is_not_printable_ascii_is_400(
+    aiohttp_client: Any,
+    store: Store,
+    fake_connector: FakeConnector,
+    field: str,
+    path: tuple[str, str],
+    value: str,
+) -> None:
+    """Such an id would go back in the reply's x-ms-conversation-id header and fail there."""
+    client = await aiohttp_client(make_app(dev_settings(), store))
+    activity = json.loads(json.dumps(message(personal(fake_connector), "help")))
+    activity[path[0]][path[1]] = value
+    response = await client.post("/api/messages", json=activity)
+    assert response.status == 400, field
+    assert "printable ASCII" in (await response.json())["error"]
+    assert not fake_connector.requests
+
+
 UNHANDLED_INVOKES = {
     "task/fetch": {"task": {"type": "message"}},
     "task/submit": {"task": {"type": "message"}},
