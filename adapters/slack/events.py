@@ -8,6 +8,7 @@ once before bolt sees it:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -107,6 +108,9 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
             body=call.body.decode("utf-8"),
             query=call.request.query_string,
             headers={k: v for k, v in call.request.headers.items()},
+            # bolt logs through the context while building it (a view with several
+            # response_urls) before its dispatch sets the logger: a KeyError, then a 500
+            context={"logger": _BOLT_LOG},
         )
         bolt_response = await self.bolt.async_dispatch(bolt_request)
         if bolt_response.status >= 500 and bolt_request.context.get(STORE_DOWN):
@@ -115,3 +119,4 @@ class SlackEventsEndpoint(EndpointBase[SlackPayload]):
 
 
 _VERDICT = "verdict"
+_BOLT_LOG = logging.getLogger("slack_bolt.AsyncApp")

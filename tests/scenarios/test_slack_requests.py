@@ -19,6 +19,7 @@ from tests.adapters.slack.support import (
     all_text,
     command_body,
     event_body,
+    interactive_body,
     make_app,
     post_signed,
     signed_headers,
@@ -110,6 +111,31 @@ async def test_url_verification_answers_the_challenge(client: Any) -> None:
     response = await post_signed(client, body, "application/json")
     assert response.status == 200
     assert (await response.json())["challenge"] == "abc123"
+
+
+async def test_a_modal_with_several_response_urls_is_answered(
+    client: Any, fake_slack: FakeSlack
+) -> None:
+    """bolt logged through a context it had not finished building (a KeyError, a 500)."""
+    from tests.scenarios.test_slack_commands import setup_submission
+
+    submission = setup_submission("cid", "secret")
+    submission["response_urls"] = [
+        {
+            "block_id": "b1",
+            "action_id": "a1",
+            "channel_id": "C1",
+            "response_url": fake_slack.response_url("one"),
+        },
+        {
+            "block_id": "b2",
+            "action_id": "a2",
+            "channel_id": "C2",
+            "response_url": fake_slack.response_url("two"),
+        },
+    ]
+    response = await post_signed(client, interactive_body(submission), FORM)
+    assert response.status == 200, await response.text()
 
 
 async def test_replayed_request_runs_once(client: Any, fake_slack: FakeSlack) -> None:
