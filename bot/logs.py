@@ -16,6 +16,10 @@ from typing import Any
 STARTING = "Slotbot starting: store=%s public_url=%s"
 FEATURE_ON = "%s: on (%s)"
 FEATURE_OFF = "%s: off (%s)"
+NO_PLATFORM = (
+    "no chat platform is on: Slotbot serves, but nobody can talk to it (see the lines above "
+    "for what turns each one on)"
+)
 ROUTE = "route %s %s%s"
 LISTENING = "listening on http://%s:%s"
 STOPPING = "Slotbot stopping: finishing in-flight work"
@@ -54,6 +58,7 @@ JOB_FOUND_SENT = (
     "job %s: its message is already in %s (posted by an earlier try that stopped before "
     "recording it); not posted again"
 )
+JOBS_GIVEN_BACK = "outbox worker %s: %d job(s) of its batch given back before their claim runs out"
 WORKER_STORE_ERROR = "outbox worker %s: store error, backing off: %s"
 WORKER_STOP_TIMEOUT = "outbox worker %s did not finish its job within %.0fs; cancelled"
 

@@ -76,6 +76,8 @@ LANE_STEP = 0.01
 # a lane entry whose job has not come back this long after its time is forgotten (its job was
 # removed some other way), so a conversation is never held up for good
 LANE_GRACE = 60.0
+# the share of a claim's visibility timeout after which the rest of a batch is given back
+CLAIM_FENCE = 0.5
 DeliveryObserver = Callable[[str, str], None]  # (platform, result)
 
 
@@ -185,15 +187,26 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim one batch and handle each job; returns how many were claimed."""
+        claimed_at = self.services.clock()
         jobs = await self.services.store.claim_jobs(
             self.consumer,
             limit=self.batch_size,
             visibility_timeout=self.visibility_timeout,
-            now=self.services.clock(),
+            now=claimed_at,
         )
-        for job in jobs:
+        # a batch is handled one job at a time; a job still waiting when half its claim has
+        # run out is given back rather than sent, since another worker may reclaim it (and
+        # send it) once the claim expires, while this one is still on its way to it
+        fence = claimed_at + self.visibility_timeout * CLAIM_FENCE
+        for index, job in enumerate(jobs):
             if self._stopping:
                 break  # the rest are reclaimed by the next worker after the timeout
+            if self.services.clock() >= fence:
+                now = self.services.clock()
+                for late in jobs[index:]:
+                    await self._postpone(late, now)
+                log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(jobs) - index)
+                break
             await self.handle(job)
         return len(jobs)
 

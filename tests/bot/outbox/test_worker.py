@@ -147,3 +147,34 @@ async def test_a_conversation_another_worker_is_sending_to_is_not_sent_to(store:
     assert await worker.run_once() == 1
     assert adapter.sent == [] and await store.list_dead_letters() == []
     assert await store.outbox_depth() == 1
+
+
+async def test_a_batch_whose_claim_is_half_gone_is_given_back_not_sent(store: Store) -> None:
+    """Sends that take a while leave the rest of a batch to run out its claim, when another
+    worker may reclaim and send it: past half the visibility timeout the rest is given back
+    (without using up an attempt) and sent by the next claim, each job once."""
+    services, adapter = _services(store)
+    clock = _Clock(1_800_000_000.0)
+    services.clock = clock
+    targets = [DeliveryTarget("teams", "teams:tenant", "dm", user_id=f"aad-{n}") for n in "123"]
+    await store.enqueue(
+        [
+            notice_job("teams:tenant", target, notice(f"Hi {n}", "-"), now=clock.now - 3 + n)
+            for n, target in enumerate(targets)
+        ]
+    )
+    real_send = adapter.send
+
+    async def slow_send(target: DeliveryTarget, card: Any) -> Any:
+        clock.now += 6  # more than half of the 10 s claim
+        return await real_send(target, card)
+
+    adapter.send = slow_send  # type: ignore[method-assign]
+    worker = OutboxWorker(services, consumer="a", visibility_timeout=10.0, max_attempts=1)
+    assert await worker.run_once() == 3
+    assert [s.card.title for s in adapter.sent] == ["Hi 0"]
+    assert await store.outbox_depth() == 2
+    assert await worker.run_once() == 2
+    assert await worker.run_once() == 1
+    assert [s.card.title for s in adapter.sent] == ["Hi 0", "Hi 1", "Hi 2"]
+    assert await store.outbox_depth() == 0 and await store.list_dead_letters() == []
