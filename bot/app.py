@@ -23,12 +23,14 @@ from bot.cronofy import http as cronofy_http
 from bot.errors import StoreError
 from bot.metrics import Metrics
 from bot.outbox import lifecycle as outbox_lifecycle
+from bot.pages import html_page
 from bot.platforms import Platform, enabled, installed_platforms
 from bot.ratelimit import RateLimiter
 from bot.runtime import METRICS, PAGE_LIMITER, READINESS, RUN_WORKER, SERVICES, Services
 from bot.secrets import SecretBox, secret_box_for
 from bot.store import open_store
 from bot.store.base import Store
+from cards import pages
 
 log = logging.getLogger(__name__)
 
@@ -155,24 +157,43 @@ def create_app(
 
     # the store opens first and closes last: every later context may use it
     app.cleanup_ctx.append(store_lifecycle)
+    chosen = enabled(installed_platforms(settings)) if platforms is None else platforms
+    home = pages.server_home([platform.title for platform in chosen])
+
+    async def server_home(request: web.Request) -> web.Response:
+        return html_page(200, home)
+
+    app.router.add_get("/", server_home)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
     for feature in default_features() if features is None else features:
         feature(app)
-    chosen = enabled(installed_platforms(settings)) if platforms is None else platforms
     for platform in chosen:
         platform.setup(app)
     return app
+
+
+def store_description(settings: Settings) -> str:
+    """Which store, and for SQLite the file it really is: `sqlite:///x.db` is relative to the
+    working folder (`sqlite:////abs/x.db` is absolute), which is easy to misread."""
+    path = settings.sqlite_path
+    if path is None:
+        return f"Redis {settings.describe()['store_url']}"
+    where = f"SQLite {path.resolve()}"
+    if not path.is_absolute():
+        where += (
+            f" ({settings.store_url} is relative to the working folder; sqlite:////… is absolute)"
+        )
+    return where
 
 
 def feature_report(
     settings: Settings, platforms: Sequence[Platform]
 ) -> list[tuple[str, bool, str]]:
     """(feature, on?, why) for the start-up log and `doctor`."""
-    store_kind = "SQLite" if settings.sqlite_path is not None else "Redis"
     return [
-        ("Store", True, f"{store_kind} {settings.describe()['store_url']}"),
+        ("Store", True, store_description(settings)),
         *((platform.title, platform.enabled, platform.status) for platform in platforms),
         (
             "Secrets",

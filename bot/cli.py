@@ -46,6 +46,8 @@ async def _serve(settings: Settings, platforms: list[Platform]) -> None:
     log.info(logs.STARTING, settings.describe()["store_url"], settings.public_url)
     for name, on, why in feature_report(settings, platforms):
         log.info(logs.FEATURE_ON if on else logs.FEATURE_OFF, name, why)
+    if not enabled(platforms):
+        log.warning(logs.NO_PLATFORM)
     await runner.setup()  # opens the store: a bad path fails here, before we listen
     for resource in app.router.resources():
         info = resource.get_info()
@@ -66,7 +68,20 @@ async def _serve(settings: Settings, platforms: list[Platform]) -> None:
     log.info(logs.STOPPED)
 
 
+def _no_arguments(command: str, description: str, argv: list[str]) -> None:
+    """`--help` says what the command does; anything else it was given exits 2."""
+    argparse.ArgumentParser(prog=f"python -m bot {command}", description=description).parse_args(
+        argv
+    )
+
+
 def serve_main(argv: list[str]) -> int:
+    _no_arguments(
+        "serve",
+        "Serve every route of Slotbot (and deliver alerts) with the settings of the "
+        "environment; Ctrl-C stops it cleanly.",
+        argv,
+    )
     settings = settings_or_exit()
     platforms = _platforms_or_exit(settings)
     logs.configure(settings.log_level, settings.log_format)
@@ -79,6 +94,13 @@ def serve_main(argv: list[str]) -> int:
 
 
 def doctor_main(argv: list[str]) -> int:
+    _no_arguments(
+        "doctor",
+        "Say in plain words what is wrong with this deployment's settings and store (exit 1 "
+        "when anything is), and what is fine on a laptop but not in production. It changes "
+        "nothing: no store, no key is created.",
+        argv,
+    )
     try:
         settings = Settings.from_env()
         platforms = installed_platforms(settings)
@@ -89,16 +111,19 @@ def doctor_main(argv: list[str]) -> int:
     described = settings.describe()
     for platform in platforms:
         described.update(platform.describe())
+    width = max(len(key) for key in described)
     for key, value in described.items():
-        print(f"  {key:24} {value}")
+        print(f"  {key:{width}}  {value}")
     print()
-    for name, on, why in feature_report(settings, platforms):
-        print(f"  {'on ' if on else 'off'}  {name}: {why}")
+    report = feature_report(settings, platforms)
+    name_width = max(len(name) for name, _, _ in report)
+    for name, on, why in report:
+        print(f"  {'on ' if on else 'off'}  {name:{name_width}}  {why}")
     print()
     found = check_settings(settings, platforms)
-    services = asyncio.run(check_services(settings))
-    problems = found.problems + services.problems
-    for warning in found.warnings + services.warnings:
+    found.add(asyncio.run(check_services(settings)))
+    problems = list(dict.fromkeys(found.problems))
+    for warning in dict.fromkeys(found.warnings):
         print(f"! {warning}")
     for problem in problems:
         print(f"✗ {problem}")
@@ -109,6 +134,7 @@ def doctor_main(argv: list[str]) -> int:
 
 
 def genkey_main(argv: list[str]) -> int:
+    _no_arguments("genkey", "Print a new key for BOT_SECRET_KEYS.", argv)
     print(generate_key())
     return 0
 
@@ -116,9 +142,15 @@ def genkey_main(argv: list[str]) -> int:
 def manifest_main(argv: list[str]) -> int:
     """`manifest <platform> …`: hands over to the platform that owns the manifest."""
     platforms = {p.name: p for p in _platforms_or_exit(settings_or_exit())}
+    usage = f"usage: python -m bot manifest {'|'.join(sorted(platforms))} [options]"
+    if argv[:1] in (["-h"], ["--help"]):
+        print(
+            usage + "\n\nPrint or write a platform's app manifest; "
+            "`manifest <platform> --help` says how."
+        )
+        return 0
     if not argv or argv[0] not in platforms:
-        names = "|".join(sorted(platforms))
-        print(f"usage: python -m bot manifest {names} [options]", file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     return platforms[argv[0]].manifest(argv[1:])
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.errors import SlotbotError, StoreError
 from bot.platforms import Findings, Platform, installed_platforms
-from bot.secrets import secret_box_for
+from bot.secrets import check_keys
 from bot.store import open_store
 from bot.store.base import Store
 
@@ -47,10 +47,10 @@ def check_settings(settings: Settings, platforms: Sequence[Platform] | None = No
 
 
 async def check_services(settings: Settings) -> Findings:
-    """Open the secret box and the store as `serve` would."""
+    """Check the secret keys and the store as `serve` would open them, creating neither."""
     found = Findings()
     try:
-        secret_box_for(settings.secret_keys, settings.data_dir)
+        check_keys(settings.secret_keys, settings.data_dir)
     except SlotbotError as exc:
         found.problems.append(str(exc))
     path = settings.sqlite_path

@@ -83,6 +83,20 @@ def load_or_create_dev_key(data_dir: Path) -> str:
     return key
 
 
+def check_keys(keys: tuple[str, ...], data_dir: Path) -> None:
+    """What `secret_box_for` would do, without making a key: ConfigError for a key that is
+    not a Fernet key (a development key not made yet is not an error)."""
+    if keys:
+        SecretBox(keys)
+        return
+    path = data_dir / DEV_KEY_FILE
+    if path.exists():
+        try:
+            SecretBox([path.read_text(encoding="ascii").strip()])
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError(f"cannot read the development secret key at {path}") from None
+
+
 def secret_box_for(keys: tuple[str, ...], data_dir: Path) -> SecretBox:
     if keys:
         return SecretBox(keys)

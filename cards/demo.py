@@ -55,7 +55,7 @@ def sample_cards() -> dict[str, Card]:
     """Every card, with realistic sample data, by name."""
     event = sample_event()
     cards: dict[str, Card] = {
-        "help": help_card(),
+        "help": help_card("slack"),
         "connect_prompt": scheduling.connect_prompt(_AUTHORIZE),
         "reconnect_prompt": scheduling.reconnect_prompt(_AUTHORIZE),
         "calendar_connected": scheduling.calendar_connected("grace@example.com", "Grace Hopper"),
@@ -160,7 +160,9 @@ def sample_cards() -> dict[str, Card]:
     cards["error_not_connected"] = errors.error_not_connected(_AUTHORIZE)
     cards["error_keys_rejected"] = errors.error_keys_rejected("invalid_client")
     cards["error_cronofy_unreachable"] = errors.error_cronofy_unreachable()
-    cards["error_invite_bot"] = alerts.error_invite_bot("#hiring")
+    # as the outbox makes them: the channel's name alone, the platform saying how to add Slotbot
+    cards["error_invite_bot"] = alerts.error_invite_bot("hiring", "slack")
+    cards["error_invite_bot_teams"] = alerts.error_invite_bot("Hiring", "teams")
     cards["error_usage"] = errors.error_usage(
         "/schedule link set <url>", "That is not a Cronofy public link."
     )

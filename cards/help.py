@@ -21,38 +21,50 @@ _HELP_HINT = {
 
 
 def help_card(platform: str = "") -> Card:
-    """Every command; `platform` ("slack"/"teams") adds how its members type them."""
+    """Every command; `platform` ("slack"/"teams") adds how its members type them (on Teams
+    they are words to the bot, without the slash)."""
+
+    def typed(command: str) -> str:
+        return command.removeprefix("/") if platform == "teams" else command
+
     recruiters = Facts(
         [
-            Fact("/schedule link", "Your scheduling link, privately, with a Share button"),
-            Fact("/schedule link share", "Post your link here for everyone"),
+            Fact(typed("/schedule link"), "Your scheduling link, privately, with a Share button"),
+            Fact(typed("/schedule link share"), "Post your link here for everyone"),
             Fact(
-                "/schedule link set <url>",
+                typed("/schedule link set <url>"),
                 "Save your Cronofy public link (https://app.cronofy.com/pls/…)",
             ),
             Fact(
-                "/schedule link for <email> [name]",
+                typed("/schedule link for <email> [name]"),
                 "A link tied to one candidate; their bookings land on their profile",
             ),
             Fact(
-                "/schedule connect · disconnect · status",
+                typed("/schedule connect · disconnect · status"),
                 "Connect your calendar, forget it, or see your state",
             ),
-            Fact("/schedule candidate <email>", "A candidate's profile and timeline, privately"),
-            Fact("/schedule upcoming", "Your upcoming interviews"),
-            Fact("/schedule alerts on|off", "Direct-message alerts about your bookings"),
+            Fact(
+                typed("/schedule candidate <email>"),
+                "A candidate's profile and timeline, privately",
+            ),
+            Fact(typed("/schedule upcoming"), "Your upcoming interviews"),
+            Fact(typed("/schedule alerts on|off"), "Direct-message alerts about your bookings"),
         ]
     )
     admins = Facts(
         [
-            Fact("/cronofy setup", "Enter the Cronofy Client ID, Client Secret and data center"),
-            Fact("/cronofy status", "Keys, push URL, last callback and failed deliveries"),
             Fact(
-                "/cronofy alerts here [kinds]",
-                "Send booked / rescheduled / cancelled / declined / other alerts to this channel",
+                typed("/cronofy setup"),
+                "Enter the Cronofy Client ID, Client Secret and data center",
             ),
-            Fact("/cronofy alerts off", "Stop alerts in this channel"),
-            Fact("/cronofy admins [add|remove <user>]", "Who may run /cronofy"),
+            Fact(typed("/cronofy status"), "Keys, push URL, last callback and failed deliveries"),
+            Fact(
+                typed("/cronofy alerts here [kinds]"),
+                "Send booked / rescheduled / cancelled / declined alerts to this channel "
+                "(add other, or say all, for Cronofy's other notices)",
+            ),
+            Fact(typed("/cronofy alerts off"), "Stop alerts in this channel"),
+            Fact(typed("/cronofy admins [add|remove <user>]"), f"Who may run {typed('/cronofy')}"),
         ]
     )
     return Card(
@@ -97,7 +109,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "cronofy status": "/cronofy status",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
         + kinds
-        + ", all)",
+        + ", all; without kinds, every kind but other)",
         "cronofy admins": "/cronofy admins [add|remove @user]",
         "cronofy reset": "/cronofy reset",
         "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",

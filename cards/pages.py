@@ -114,3 +114,19 @@ def too_many_requests() -> Page:
         "Too many requests",
         "Slotbot received too many requests from your address. Wait a minute, then try again.",
     )
+
+
+def server_home(platforms_on: list[str]) -> Page:
+    """`GET /`: what this server is and where people talk to it; nothing else (no settings,
+    no version, no org)."""
+    where = (
+        ", ".join(platforms_on)
+        if platforms_on
+        else "no chat platform yet (see `python -m bot doctor`)"
+    )
+    return Page(
+        "Slotbot",
+        "This is Slotbot, a scheduling bot for recruiting teams: it shares Cronofy scheduling "
+        "links and tells the hiring team when candidates book. People talk to it in: "
+        f"{where}.",
+    )

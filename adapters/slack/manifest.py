@@ -68,7 +68,8 @@ def _check_url(value: str) -> str:
     return value
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, default_url: str | None = None) -> int:
+    """`default_url` (BOT_PUBLIC_URL) stands in for --url when it is an https address."""
     parser = argparse.ArgumentParser(
         prog="python -m bot manifest slack",
         description="Print Slotbot's Slack app manifest with your public URL filled in.",
@@ -77,7 +78,8 @@ def main(argv: list[str]) -> int:
         "--url",
         type=_check_url,
         default=None,
-        help="the https:// address Slack reaches Slotbot at (BOT_PUBLIC_URL)",
+        help="the https:// address Slack reaches Slotbot at (default: BOT_PUBLIC_URL, when "
+        "it is https)",
     )
     parser.add_argument(
         "--socket-mode",
@@ -87,8 +89,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--name", default=None, help="app and bot display name (default Slotbot)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of YAML")
     args = parser.parse_args(argv)
+    if args.url is None and not args.socket_mode and default_url:
+        if urlsplit(default_url).scheme == "https":
+            args.url = default_url
     if args.url is None and not args.socket_mode:
-        parser.error("--url is required (or --socket-mode)")
+        parser.error("--url is required (or an https BOT_PUBLIC_URL, or --socket-mode)")
     manifest = build_manifest(
         args.url or PLACEHOLDER_URL, socket_mode=args.socket_mode, name=args.name
     )

@@ -17,12 +17,13 @@ class SlackPlatform:
     name = NAME
     title = "Slack"
 
-    def __init__(self, slack: SlackSettings) -> None:
+    def __init__(self, slack: SlackSettings, public_url: str | None = None) -> None:
         self.slack = slack
+        self.public_url = public_url  # BOT_PUBLIC_URL: the manifest's default address
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackPlatform:
-        return cls(SlackSettings.from_env(settings.env))
+        return cls(SlackSettings.from_env(settings.env), settings.public_url)
 
     @property
     def enabled(self) -> bool:
@@ -62,7 +63,7 @@ class SlackPlatform:
     def manifest(self, argv: list[str]) -> int:
         from adapters.slack.manifest import main
 
-        return main(argv)
+        return main(argv, default_url=self.public_url)
 
     def commands(self) -> dict[str, Command]:
         return {}

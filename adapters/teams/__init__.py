@@ -110,11 +110,13 @@ class TeamsPlatform:
         endpoints: Mapping[str, str] | None = None,
         credentials_factory: ServiceClientCredentialsFactory | None = None,
         signing_keys: SigningKeys | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.teams = teams
         self.endpoints = endpoints
         self.credentials_factory = credentials_factory
         self.signing_keys = signing_keys
+        self.public_url = public_url  # BOT_PUBLIC_URL: the manifest's default address
 
     @classmethod
     def from_settings(
@@ -130,6 +132,7 @@ class TeamsPlatform:
             endpoints=endpoints,
             credentials_factory=credentials_factory,
             signing_keys=signing_keys,
+            public_url=settings.public_url,
         )
 
     @property
@@ -173,7 +176,7 @@ class TeamsPlatform:
     def manifest(self, argv: list[str]) -> int:
         from adapters.teams.manifest import main
 
-        return main(argv)
+        return main(argv, app_id=self.teams.app_id, url=self.public_url)
 
     def commands(self) -> dict[str, Command]:
         return {}

@@ -75,12 +75,23 @@ def write_package(manifest: dict[str, Any], out: Path, folder: Path = MANIFEST_D
             package.write(folder / icon, icon)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, app_id: str | None = None, url: str | None = None) -> int:
+    """`app_id` (MICROSOFT_APP_ID) and `url` (BOT_PUBLIC_URL) stand in for the options."""
     parser = argparse.ArgumentParser(
         prog="python -m bot manifest teams", description="Build the Teams app package (zip)."
     )
-    parser.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID (GUID)")
-    parser.add_argument("--url", required=True, help="the bot's public https URL (BOT_PUBLIC_URL)")
+    parser.add_argument(
+        "--app-id",
+        default=app_id,
+        required=not app_id,
+        help="the Azure Bot's Microsoft App ID (GUID; default: MICROSOFT_APP_ID)",
+    )
+    parser.add_argument(
+        "--url",
+        default=url,
+        required=not url,
+        help="the bot's public https URL (default: BOT_PUBLIC_URL)",
+    )
     parser.add_argument(
         "--teams-app-id", help="a separate Teams app id (default: the bot's app id)"
     )

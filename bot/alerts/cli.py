@@ -80,11 +80,20 @@ async def _list(settings: Settings, org_id: str | None, limit: int) -> int:
     return 0
 
 
-async def _replay(settings: Settings, job_ids: list[str]) -> int:
+async def _replay(settings: Settings, job_ids: list[str], org_id: str | None) -> int:
+    if settings.sqlite_path is not None and not settings.sqlite_path.exists():
+        print(f"no dead letters (no store at {settings.sqlite_path} yet)")
+        return 0
     store = open_store(settings)
     await store.open()
     try:
-        count = await store.requeue_dead_letters(job_ids or None)
+        if org_id is not None:
+            # every dead letter of the org, or only those of the ids given that are its own
+            of_org = {j.job_id for j in await store.list_dead_letters(org_id, limit=100_000)}
+            job_ids = [i for i in job_ids if i in of_org] if job_ids else sorted(of_org)
+            count = await store.requeue_dead_letters(job_ids) if job_ids else 0
+        else:
+            count = await store.requeue_dead_letters(job_ids or None)
     finally:
         await store.close()
     print(f"requeued {count} job(s)")
@@ -99,14 +108,22 @@ def deadletters_main(argv: list[str]) -> int:
     listing = sub.add_parser("list", help="print job id, org, kind, attempts and reason")
     listing.add_argument("--org", default=None, help="only this org (its id, as the list shows it)")
     listing.add_argument("--limit", type=int, default=100)
-    replay = sub.add_parser("replay", help="re-queue these dead letters (all when none given)")
+    replay = sub.add_parser(
+        "replay", help="re-queue the dead letters named, those of one org, or --all"
+    )
     replay.add_argument("job_ids", nargs="*")
+    replay.add_argument("--org", default=None, help="only this org's dead letters")
+    replay.add_argument("--all", action="store_true", help="every dead letter (of --org)")
     args = parser.parse_args(argv)
+    if args.action == "replay" and not args.job_ids and not args.all:
+        replay.error("name the dead letters to replay (their job ids), or say --all")
+    if args.action == "replay" and args.job_ids and args.all:
+        replay.error("job ids and --all: choose one")
     settings = _settings()
     try:
         if args.action == "list":
             return asyncio.run(_list(settings, args.org, args.limit))
-        return asyncio.run(_replay(settings, list(args.job_ids)))
+        return asyncio.run(_replay(settings, list(args.job_ids), args.org))
     except SlotbotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

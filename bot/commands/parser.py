@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot.errors import CommandError
-from bot.store.records import ALERT_KINDS
+from bot.store.records import ALERT_KINDS, BOOKING_KINDS
 from cards import help as texts
 
 MAX_TEXT = 2000
@@ -136,7 +136,7 @@ class AlertsShow:
 class AlertsRoute:
     """Route these kinds to a channel: `channel_id` None means the current conversation."""
 
-    kinds: tuple[str, ...] = ALERT_KINDS
+    kinds: tuple[str, ...] = BOOKING_KINDS
     channel_id: str | None = None
 
 
@@ -340,7 +340,7 @@ def _alerts(words: list[str]) -> Command:
 
 def _kinds(key: str, words: list[str]) -> tuple[str, ...]:
     if not words:
-        return ALERT_KINDS
+        return BOOKING_KINDS
     chosen: list[str] = []
     for word in words:
         for part in word.lower().split(","):

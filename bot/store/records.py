@@ -15,6 +15,9 @@ from typing import Any, Literal, TypeVar
 
 AlertKind = Literal["booked", "rescheduled", "cancelled", "declined", "other"]
 ALERT_KINDS: tuple[AlertKind, ...] = ("booked", "rescheduled", "cancelled", "declined", "other")
+# what a channel gets unless asked for more: the four things that happen to a booking, not
+# "other" (Cronofy's reminders and notices, noise in a channel)
+BOOKING_KINDS: tuple[AlertKind, ...] = ("booked", "rescheduled", "cancelled", "declined")
 DATA_CENTERS: tuple[str, ...] = ("us", "uk", "de", "au", "ca", "sg")
 
 T = TypeVar("T")

@@ -37,6 +37,23 @@ async def test_health_ready_and_metrics(tmp_path: Path, aiohttp_client) -> None:
     assert "slotbot_http_request_seconds_bucket" in text
 
 
+async def test_the_home_page_says_what_this_is_and_where_to_talk_to_it(
+    tmp_path: Path,
+    aiohttp_client,  # type: ignore[no-untyped-def]
+) -> None:
+    secret = "slack-signing-secret-home-page"
+    client: TestClient = await aiohttp_client(
+        make_app(tmp_path, SLACK_SIGNING_SECRET=secret, SLACK_BOT_TOKEN="xoxb-home-page-token")
+    )
+    page = await client.get("/")
+    text = await page.text()
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "Slotbot" in text and "Slack" in text and "Teams" not in text
+    assert secret not in text and "xoxb-" not in text and str(tmp_path) not in text
+    nothing_on: TestClient = await aiohttp_client(make_app(tmp_path / "two"))
+    assert "no chat platform yet" in await (await nothing_on.get("/")).text()
+
+
 async def test_unknown_route_is_404(tmp_path: Path, aiohttp_client) -> None:  # type: ignore[no-untyped-def]
     client: TestClient = await aiohttp_client(make_app(tmp_path))
     assert (await client.get("/nowhere")).status == 404

@@ -324,3 +324,10 @@ def test_slack_bold_stays_balanced_when_text_is_cut() -> None:
     assert to_slack(crowded).blocks[0]["text"]["text"].count("*") == 0
     multi = to_slack(Card([Section("one\n two \n\nthree", emphasis="strong")])).blocks[0]
     assert multi["text"]["text"] == "*one*\n *two* \n\n*three*"
+
+
+def test_help_is_typed_the_way_each_platform_types_it() -> None:
+    slack, teams = to_text(help_card("slack")), to_text(help_card("teams"))
+    assert "/schedule link for <email>" in slack and "/cronofy setup" in slack
+    assert "/schedule" not in teams and "/cronofy" not in teams
+    assert "schedule link for <email>" in teams and "cronofy setup" in teams

@@ -4,6 +4,7 @@ says what to set; BOT_REDIS_DURABILITY=relaxed starts with a loud warning."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def test_doctor_says_what_to_set_or_warns_when_relaxed(
     env = {"BOT_STORE_URL": everysec.url, "BOT_SECRET_KEYS": generate_key(), **TEAMS_LOCAL}
     strict = run_cli(tmp_path, "doctor", **env)
     assert strict.returncode == 1
-    assert "redis_durability         strict" in strict.stdout
+    assert re.search(r"^  redis_durability +strict$", strict.stdout, re.MULTILINE)
     assert "✗ store: Redis may lose writes Slotbot acknowledged" in strict.stdout
     assert "`CONFIG SET appendfsync always`" in strict.stdout
 

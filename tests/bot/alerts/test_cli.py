@@ -46,6 +46,34 @@ async def test_deadletters_list_and_replay(
     assert "no dead letters" in capsys.readouterr().out
 
 
+async def test_replay_without_ids_asks_for_all_and_takes_an_org(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "slotbot.db"
+    await _dead_letter(db)
+    monkeypatch.setenv("BOT_STORE_URL", f"sqlite:///{db}")
+    with pytest.raises(SystemExit) as asked:
+        await asyncio.to_thread(deadletters_main, ["replay"])
+    assert asked.value.code == 2
+    assert "--all" in capsys.readouterr().err
+    # another org's dead letters are not this org's
+    assert await asyncio.to_thread(deadletters_main, ["replay", "--all", "--org", "slack:T9"]) == 0
+    assert "requeued 0 job(s)" in capsys.readouterr().out
+    assert await asyncio.to_thread(deadletters_main, ["replay", "--all", "--org", "slack:T1"]) == 0
+    assert "requeued 1 job(s)" in capsys.readouterr().out
+
+
+def test_replay_on_no_store_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "none" / "slotbot.db"
+    monkeypatch.setenv("BOT_STORE_URL", f"sqlite:///{db}")
+    assert deadletters_main(["replay", "--all"]) == 0
+    assert deadletters_main(["list"]) == 0
+    assert not db.exists()
+    assert "no dead letters" in capsys.readouterr().out
+
+
 def test_deadletters_needs_an_action(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         deadletters_main([])

@@ -169,8 +169,12 @@ async def test_alert_routes(org_ready: Services) -> None:
     assert org is not None
     assert [(r.conversation_id, r.kinds, r.name) for r in org.routes] == [
         ("C_HIRING", ["booked", "cancelled"], "hiring"),
-        ("C0999", ["booked", "rescheduled", "cancelled", "declined", "other"], "interviews"),
+        # without kinds, a channel gets what happens to bookings, not Cronofy's "other" notices
+        ("C0999", ["booked", "rescheduled", "cancelled", "declined"], "interviews"),
     ]
+    await say(services, "cronofy alerts #C0999 all", user=ADMIN, channels={"C0999": "interviews"})
+    org = await services.store.get_org(ORG_ID)
+    assert org is not None and "other" in org.routes[-1].kinds
     await say(services, "cronofy alerts here declined", user=ADMIN)  # replaces this channel's route
     listed = await say(services, "cronofy alerts", user=ADMIN)
     assert "interviews" in listed and "declined" in listed
@@ -185,7 +189,7 @@ async def test_alert_routes(org_ready: Services) -> None:
     assert org is not None and org.routes == []
     assert "Only Slotbot admins" in await say(services, "cronofy alerts here")
     actions = [a.action for a in await services.store.list_audit(ORG_ID)]
-    assert actions.count("alerts.route") == 3 and actions.count("alerts.off") == 2
+    assert actions.count("alerts.route") == 4 and actions.count("alerts.off") == 2
 
 
 async def test_unknown_and_cancel_buttons(org_ready: Services) -> None:
@@ -242,7 +246,7 @@ async def test_alert_routes_say_what_a_channel_gets_and_keep_its_name(org_ready:
         services, "cronofy alerts #C0999 booked,cancelled", user=ADMIN, channels={"C0999": ""}
     )
     assert "#interviews now gets alerts about: booked, cancelled" in text
-    assert "no longer gets: rescheduled, declined, other" in text
+    assert "no longer gets: rescheduled, declined." in text
     org = await services.store.get_org(ORG_ID)
     assert org is not None
     assert [(r.conversation_id, r.kinds, r.name) for r in org.routes] == [

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.commands import parser as p
-from bot.store.records import ALERT_KINDS
+from bot.store.records import ALERT_KINDS, BOOKING_KINDS
 
 EXAMPLES = int(os.environ.get("SLOTBOT_FUZZ_EXAMPLES", "200"))
 
@@ -49,7 +49,7 @@ EXAMPLES = int(os.environ.get("SLOTBOT_FUZZ_EXAMPLES", "200"))
         ("cronofy alerts here cancelled booked booked", p.AlertsRoute(("booked", "cancelled"))),
         ("cronofy alerts here all", p.AlertsRoute(ALERT_KINDS)),
         ("cronofy alerts #C0123ABC declined", p.AlertsRoute(("declined",), "C0123ABC")),
-        ("cronofy alerts #C0123ABC", p.AlertsRoute(ALERT_KINDS, "C0123ABC")),
+        ("cronofy alerts #C0123ABC", p.AlertsRoute(BOOKING_KINDS, "C0123ABC")),
         ("cronofy alerts off", p.AlertsOff()),
         ("cronofy alerts off #C0123ABC", p.AlertsOff("C0123ABC")),
         ("cronofy admins", p.AdminsShow()),
