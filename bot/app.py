@@ -108,6 +108,7 @@ async def metrics_view(request: web.Request) -> web.Response:
         )
     try:
         metrics.outbox_depth.set(await services.store.outbox_depth())
+        metrics.due_lag.set(await services.store.due_lag(services.clock()))
     except StoreError:
         pass
     body = generate_latest(metrics.registry)

@@ -28,9 +28,16 @@ class Metrics:
         self.outbox_depth = Gauge(
             "slotbot_outbox_depth", "Outbox jobs pending or in flight", registry=self.registry
         )
+        self.due_lag = Gauge(
+            "slotbot_outbox_due_lag_seconds",
+            "How long the oldest due outbox job (a timer that fired, a retry) has waited for a "
+            "worker",
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "slotbot_deliveries_total",
-            "Outbox deliveries by platform and result (delivered, retried, dead)",
+            "Outbox deliveries by platform and result (delivered, retried, dead, late: a "
+            "timer that fired too late to be of use, dropped)",
             ["platform", "result"],
             registry=self.registry,
         )

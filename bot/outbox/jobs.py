@@ -59,6 +59,8 @@ class Delivered:
 
     platform: str
     detail: str
+    # "delivered", or "late": a timer that fired after it could be of use, dropped
+    result: str = "delivered"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,13 @@ class JobKind(Generic[P]):
     finish_sent: Callable[[Attempt, P, SentMarker], Awaitable[Delivered]] | None = None
     # the job was just dead-lettered for a failure that trying again cannot fix
     undeliverable: Callable[[Attempt, P, DeliveryError], Awaitable[None]] | None = None
+
+    def timer(self, org_id: str, payload: P, *, key: str, due: float, now: float) -> Job:
+        """A job of this kind due at `due`, replacing the pending job of `key` (`bot.timers`)."""
+        job = self.job(org_id, payload, now=now)
+        job.not_before = due
+        job.timer_key = key
+        return job
 
     def job(self, org_id: str, payload: P, *, now: float) -> Job:
         """A new job of this kind, due now."""

@@ -270,7 +270,7 @@ class OutboxWorker:
         else:
             await self.services.store.ack_job(job.job_id)
             await self.services.store.kv_delete(SENT_NAMESPACE, job.job_id)
-            self._observe(delivered.platform, "delivered")
+            self._observe(delivered.platform, delivered.result)
             log.info(logs.JOB_DELIVERED, job.job_id, delivered.detail)
         return None
 

@@ -140,7 +140,24 @@ class Store(Protocol):
     async def kv_list(self, namespace: str, prefix: str = "") -> dict[str, dict[str, object]]: ...
 
     # outbox ----------------------------------------------------------------
-    async def enqueue(self, jobs: list[Job]) -> None: ...
+    async def enqueue(self, jobs: list[Job]) -> None:
+        """Queue jobs; a job with a `timer_key` replaces the pending job of that key."""
+        ...
+
+    # timers (`bot.timers`): outbox jobs with a key and a due time ----------
+    async def cancel_timers(self, keys: list[str]) -> int:
+        """Remove the pending jobs of these keys; returns how many there were. A job a
+        worker is sending right now may still be sent once, and never again."""
+        ...
+
+    async def get_timer(self, key: str) -> Job | None:
+        """The pending job of a timer key (not yet done, not dead)."""
+        ...
+
+    async def due_lag(self, now: float) -> float:
+        """How long the oldest job that is due has waited for a worker (0: none waits)."""
+        ...
+
     async def claim_jobs(
         self, consumer: str, *, limit: int, visibility_timeout: float, now: float | None = None
     ) -> list[Job]:

@@ -251,6 +251,9 @@ class Job:
     last_error: str = ""
     created_at: float = 0.0
     dead_reason: str = ""
+    # a timer: the job's key (`bot.timers`); enqueuing a job with a key replaces the pending
+    # job of that key, and `cancel_timers` removes it
+    timer_key: str = ""
 
 
 @dataclass
@@ -268,6 +271,8 @@ class EventWrite:
     booking: Booking | None = None
     jobs: list[Job] = field(default_factory=list)
     audit: AuditEntry | None = None
+    # timers the event removes (a cancelled booking's reminders), by key; applied before `jobs`
+    cancel_timers: list[str] = field(default_factory=list)
 
     # compare-and-set for `booking`: when set, the write happens only if the stored booking's
     # version is this one (0: no booking stored yet); otherwise commit_event raises

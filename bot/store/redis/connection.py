@@ -152,6 +152,11 @@ class RedisBase:
         return self._key("outbox", "delayed")
 
     @property
+    def _timers(self) -> str:
+        # timer key -> the id of its pending job
+        return self._key("outbox", "timers")
+
+    @property
     def _dead(self) -> str:
         return self._key("outbox", "dead")
 

@@ -29,6 +29,7 @@ class EventsMixin(ProfilesMixin, OutboxMixin):
                 ops.append(["RPUSH", key, to_json(write.timeline)])
         if write.booking is not None:
             ops += self._booking_ops(write.booking)
+        ops += [self._untimer_op(key) for key in write.cancel_timers]
         ops += self._enqueue_ops(write.jobs)
         if write.audit is not None:
             ops.append(["LPUSH", self._key("audit", write.audit.org_id), to_json(write.audit)])

@@ -19,10 +19,27 @@ class OutboxMixin(RedisBase):
     """Jobs, dead letters, and claims."""
 
     # outbox ----------------------------------------------------------------
+    def _untimer_op(self, timer_key: str, keep: str = "") -> list[Any]:
+        """The APPLY operation that removes a timer key's pending job (see scripts.APPLY)."""
+        return [
+            "UNTIMER",
+            self._timers,
+            timer_key,
+            self._job_prefix,
+            self._stream,
+            CONSUMER_GROUP,
+            self._delayed,
+            self._org_jobs_prefix,
+            keep,
+        ]
+
     def _enqueue_ops(self, jobs: list[Job]) -> list[list[Any]]:
         ops: list[list[Any]] = []
         for job in jobs:
             key = self._job_key(job.job_id)
+            if job.timer_key:
+                # a timer's job replaces the pending job of its key
+                ops.append(self._untimer_op(job.timer_key, keep=job.job_id))
             ops += [
                 ["DEL", key],
                 [
@@ -42,12 +59,52 @@ class OutboxMixin(RedisBase):
                 ["ZADD", self._delayed, repr(job.not_before), job.job_id],
                 ["SADD", self._org_jobs_prefix + job.org_id, job.job_id],
             ]
+            if job.timer_key:
+                ops += [
+                    ["HSET", key, "timer", job.timer_key],
+                    ["HSET", self._timers, job.timer_key, job.job_id],
+                ]
         return ops
 
     @writing
     async def enqueue(self, jobs: list[Job]) -> None:
         if jobs:
             await self._run(self._enqueue_ops(jobs))
+
+    @writing
+    async def cancel_timers(self, keys: list[str]) -> int:
+        if not keys:
+            return 0
+        pending = [key for key in keys if await self._pending_timer(key) is not None]
+        await self._run([self._untimer_op(key) for key in keys])
+        return len(pending)
+
+    @translating
+    async def get_timer(self, key: str) -> Job | None:
+        return await self._pending_timer(key)
+
+    async def _pending_timer(self, key: str) -> Job | None:
+        job_id = await self._hget(self._timers, key)
+        if job_id is None:
+            return None
+        state = await self._hget(self._job_key(job_id), "state")
+        doc = await self._hget(self._job_key(job_id), "doc")
+        if state is None or state == "dead" or doc is None:
+            return None
+        job = from_json(Job, doc)
+        attempts = await self._hget(self._job_key(job_id), "attempts")
+        job.attempts = int(attempts) if attempts is not None else job.attempts
+        return job
+
+    @translating
+    async def due_lag(self, now: float) -> float:
+        # the oldest delayed job that is due: no worker has moved it into the stream yet
+        reply: list[Any] = await self._send("ZRANGE", self._delayed, 0, 0, "WITHSCORES")
+        if not reply:
+            return 0.0
+        # [member, score] as Redis sends it, or [(member, score)] once the client parsed it
+        score = reply[0][1] if isinstance(reply[0], list | tuple) else reply[1]
+        return max(0.0, now - float(score))
 
     # Not `writing`: workers poll it many times a second, and a claim (or its attempt count)
     # lost in a crash of Redis only hands the job out again, which at-least-once allows.
@@ -83,7 +140,13 @@ class OutboxMixin(RedisBase):
         self._r  # noqa: B018 - raises StoreUnavailable when closed
         await self._ack(
             keys=[self._stream, self._delayed],
-            args=[CONSUMER_GROUP, self._job_key(job_id), job_id, self._org_jobs_prefix],
+            args=[
+                CONSUMER_GROUP,
+                self._job_key(job_id),
+                job_id,
+                self._org_jobs_prefix,
+                self._timers,
+            ],
         )
 
     @writing

@@ -125,9 +125,17 @@ async def _v2(client: aioredis.Redis, prefix: str) -> None:
         await move(page)
 
 
+async def _v3(client: aioredis.Redis, prefix: str) -> None:
+    """Version 3: a timer is an outbox job with a key (`bot.timers`), found through the
+    `outbox:timers` hash. Nothing written before has a key, so nothing moves; the step
+    records that the store may now hold them."""
+    del client, prefix
+
+
 STEPS: tuple[RedisStep, ...] = (
     RedisStep(StepInfo(1, "the first release's keys"), _v1),
     RedisStep(StepInfo(2, "kv namespaces and claim keys in one style"), _v2),
+    RedisStep(StepInfo(3, "timers: outbox jobs with a key"), _v3),
 )
 check_numbering(tuple(step.info for step in STEPS))
 

@@ -11,6 +11,8 @@ dies mid-request cannot leave one behind. Registered on the client by `connectio
 # Operations: a plain Redis command, or
 #   {"INDEX", fwd_hash, rev_hash, id, value}  unique value -> id index ("" removes it)
 #   {"ZINDEX", zset, rev_hash, id, member}    one lexicographic zset member per id
+#   {"UNTIMER", timers_hash, timer_key, job_prefix, stream, group, delayed, org_prefix, keep}
+#       remove the pending job of a timer key (unless it is `keep`) and forget the key
 APPLY = """
 local function index(fwd, rev, id, value)
   local old = redis.call('HGET', rev, id)
@@ -27,6 +29,30 @@ local function index(fwd, rev, id, value)
   end
   redis.call('HSET', fwd, value, id)
   redis.call('HSET', rev, id, value)
+end
+
+local function untimer(timers, tkey, jobs, stream, group, delayed, orgs, keep)
+  local id = redis.call('HGET', timers, tkey)
+  if not id then
+    return
+  end
+  redis.call('HDEL', timers, tkey)
+  if id == keep then
+    return
+  end
+  local key = jobs .. id
+  local state = redis.call('HGET', key, 'state')
+  if not state or state == 'dead' then
+    return
+  end
+  local entry = redis.call('HGET', key, 'entry')
+  if entry then
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+  end
+  redis.call('ZREM', delayed, id)
+  redis.call('SREM', orgs .. redis.call('HGET', key, 'org'), id)
+  redis.call('DEL', key)
 end
 
 local function zindex(zset, rev, id, member)
@@ -63,6 +89,8 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
     index(op[2], op[3], op[4], op[5])
   elseif op[1] == 'ZINDEX' then
     zindex(op[2], op[3], op[4], op[5])
+  elseif op[1] == 'UNTIMER' then
+    untimer(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
   else
     redis.call(unpack(op))
   end
@@ -125,12 +153,17 @@ end
 return got
 """
 
-# Ack: forget the job. KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix.
+# Ack: forget the job (and its timer key, when it still names this job).
+# KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix, timers hash.
 ACK = """
 local key = ARGV[2]
 local state = redis.call('HGET', key, 'state')
 if not state or state == 'dead' then
   return 0
+end
+local timer = redis.call('HGET', key, 'timer')
+if timer and redis.call('HGET', ARGV[5], timer) == ARGV[3] then
+  redis.call('HDEL', ARGV[5], timer)
 end
 local entry = redis.call('HGET', key, 'entry')
 if entry then

@@ -111,8 +111,10 @@ class EventsMixin(OutboxMixin):
             db.execute(stmt.INSERT_TIMELINE, rows.timeline)
         if rows.booking is not None:
             db.execute(stmt.INSERT_BOOKING, rows.booking)
+        if rows.cancel_timers:
+            stmt.cancel_timers(db, rows.cancel_timers)
         if rows.jobs:
-            db.executemany(stmt.INSERT_JOB, rows.jobs)
+            stmt.insert_jobs(db, rows.jobs)
         if rows.audit is not None:
             db.execute(stmt.INSERT_AUDIT, rows.audit)
         return True

@@ -27,7 +27,32 @@ class OutboxMixin(SQLiteBase):
     async def enqueue(self, jobs: list[Job]) -> None:
         rows = stmt.job_rows(jobs)
         if rows:
-            await self._write(lambda db: db.executemany(stmt.INSERT_JOB, rows))
+            await self._write(lambda db: stmt.insert_jobs(db, rows))
+
+    @translating
+    async def cancel_timers(self, keys: list[str]) -> int:
+        if not keys:
+            return 0
+        return await self._write(lambda db: stmt.cancel_timers(db, keys))
+
+    @translating
+    async def get_timer(self, key: str) -> Job | None:
+        row = await self._fetchone(
+            "SELECT doc FROM outbox WHERE timer_key = ? AND dead = 0 ORDER BY seq DESC LIMIT 1",
+            (key,),
+        )
+        return None if row is None else from_json(Job, row[0])
+
+    @translating
+    async def due_lag(self, now: float) -> float:
+        # the oldest job that is due and that no live claim holds
+        row = await self._fetchone(
+            "SELECT MIN(not_before) FROM outbox WHERE dead = 0 AND not_before <= ? "
+            "AND claimed_at IS NULL",
+            (now,),
+        )
+        oldest = None if row is None else row[0]
+        return 0.0 if oldest is None else max(0.0, now - float(oldest))
 
     @translating
     async def claim_jobs(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.store.records import Booking, Candidate, EventWrite, Job, to_json
@@ -30,7 +30,11 @@ INSERT_MESSAGE_REF = (
 INSERT_AUDIT = "INSERT INTO audit (org_id, doc) VALUES (?, ?)"
 INSERT_KV = "INSERT OR REPLACE INTO kv (namespace, key, doc) VALUES (?, ?, ?)"
 INSERT_CLAIM = "INSERT OR REPLACE INTO dedupe (key, expires_at) VALUES (?, ?)"
-INSERT_JOB = "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc) VALUES (?, ?, ?, ?)"
+INSERT_JOB = (
+    "INSERT OR REPLACE INTO outbox (job_id, org_id, not_before, doc, timer_key) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+JobRow = tuple[str, str, float, str, str | None]
 
 
 def transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -65,8 +69,34 @@ def booking_row(booking: Booking) -> tuple[str, str, str | None, str | None, str
     )
 
 
-def job_rows(jobs: list[Job]) -> list[tuple[str, str, float, str]]:
-    return [(job.job_id, job.org_id, job.not_before, to_json(job)) for job in jobs]
+def job_rows(jobs: list[Job]) -> list[JobRow]:
+    return [
+        (job.job_id, job.org_id, job.not_before, to_json(job), job.timer_key or None)
+        for job in jobs
+    ]
+
+
+def insert_jobs(db: sqlite3.Connection, rows: list[JobRow]) -> None:
+    """Queue jobs; a timer's job replaces the pending job of its key."""
+    timers = [(row[4], row[0]) for row in rows if row[4]]
+    if timers:
+        db.executemany(
+            "DELETE FROM outbox WHERE timer_key = ? AND dead = 0 AND job_id != ?", timers
+        )
+    db.executemany(INSERT_JOB, rows)
+
+
+def cancel_timers(db: sqlite3.Connection, keys: list[str]) -> int:
+    """Remove the pending jobs of these timer keys (a dead one stays among dead letters).
+
+    A job a worker holds right now is removed too: its send may still happen, but its ack
+    and its retry then find nothing, so it is never sent again."""
+    removed = 0
+    for key in keys:
+        removed += db.execute(
+            "DELETE FROM outbox WHERE timer_key = ? AND dead = 0", (key,)
+        ).rowcount
+    return removed
 
 
 @dataclass
@@ -78,9 +108,10 @@ class EventRows:
     candidate: tuple[str, str, str, str] | None
     timeline: tuple[str, str, str] | None
     booking: tuple[str, str, str | None, str | None, str] | None
-    jobs: list[tuple[str, str, float, str]]
+    jobs: list[JobRow]
     audit: tuple[str, str] | None
     booking_version: int | None = None  # EventWrite.booking_version
+    cancel_timers: list[str] = field(default_factory=list)
 
 
 def event_rows(write: EventWrite) -> EventRows:
@@ -98,6 +129,7 @@ def event_rows(write: EventWrite) -> EventRows:
         jobs=job_rows(write.jobs),
         audit=None if write.audit is None else (write.audit.org_id, to_json(write.audit)),
         booking_version=write.booking_version,
+        cancel_timers=list(write.cancel_timers),
     )
 
 

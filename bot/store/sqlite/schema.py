@@ -154,9 +154,19 @@ def _v2(db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM dedupe WHERE substr(key, 1, ?) = ?", (len(old), old))
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """Version 3: a timer is an outbox job with a key (`bot.timers`): the column, and an
+    index to find a key's pending job. Jobs written before have none."""
+    db.execute("ALTER TABLE outbox ADD COLUMN timer_key TEXT")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS outbox_timer ON outbox (timer_key) WHERE timer_key IS NOT NULL"
+    )
+
+
 STEPS: tuple[SQLiteStep, ...] = (
     SQLiteStep(StepInfo(1, "the first release's tables"), _V1),
     SQLiteStep(StepInfo(2, "kv namespaces and claim keys in one style"), _v2),
+    SQLiteStep(StepInfo(3, "timers: outbox jobs with a key"), _v3),
 )
 check_numbering(tuple(step.info for step in STEPS))
 

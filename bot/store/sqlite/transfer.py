@@ -218,7 +218,7 @@ def _write(db: sqlite3.Connection, item: Item) -> None:
     elif isinstance(item, KvItem):
         db.execute(stmt.INSERT_KV, (item.namespace, item.key, stmt.kv_doc(item.value)))
     elif isinstance(item, QueuedJob):
-        db.executemany(stmt.INSERT_JOB, stmt.job_rows([item.job]))
+        stmt.insert_jobs(db, stmt.job_rows([item.job]))
     elif isinstance(item, DeadJob):
         job = item.job
         stmt.write_dead_job(db, job.job_id, job.org_id, job.not_before, to_json(job))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -39,8 +40,10 @@ from bot.secrets import SecretBox
 from bot.store.base import Store
 from bot.store.copying import copy_store
 from bot.store.migrations.renames import v2_claim_key, v2_namespace
+from bot.store.records import Job
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore
+from bot.timers import reminder_key
 from tests.bot.alerts.payloads import time_chosen
 from tests.fakes.base import Recorded
 from tests.fakes.slack import FakeSlack
@@ -396,6 +399,29 @@ async def test_an_uninstall_holds_every_pending_job_of_its_org(v1: V1) -> None:
     assert await store.outbox_depth() == 0
     assert await store.requeue_dead_letters([j["job_id"] for j in pending]) == len(pending)
     assert await store.outbox_depth() == len(pending)
+
+
+async def test_timers_from_version_3_live_beside_the_jobs_version_1_queued(v1: V1) -> None:
+    """Version 3 keys outbox jobs as timers: the jobs version 1 queued have no key, and a
+    timer set, moved and cancelled on the migrated store leaves them all alone."""
+    store = v1.store
+    exp = v1.expected
+    org_id = exp["orgs"][0]["org_id"]
+    key = reminder_key(org_id, "booking-from-v3", "U-any")
+    far = max(j["created_at"] for j in exp["pending_jobs"]) + 10_000_000
+    first = Job(job_id="timer-1", org_id=org_id, kind="notice", not_before=far, timer_key=key)
+    moved = dataclasses.replace(first, job_id="timer-2", not_before=far + 60)
+    await store.enqueue([first])
+    await store.enqueue([moved])
+    found = await store.get_timer(key)
+    assert found is not None and found.job_id == "timer-2"
+    assert await store.outbox_depth() == len(exp["pending_jobs"]) + 1
+    assert await store.cancel_timers([key]) == 1
+    assert await store.outbox_depth() == len(exp["pending_jobs"])
+    await asyncio.sleep(0.05)
+    claimed = await store.claim_jobs("fixture-test", limit=100, visibility_timeout=0.01, now=far)
+    assert sorted(j.job_id for j in claimed) == sorted(j["job_id"] for j in exp["pending_jobs"])
+    assert all(j.timer_key == "" for j in claimed)
 
 
 async def test_audit_entries_newest_first(v1: V1) -> None:

@@ -323,6 +323,8 @@ NOT_CONFIRMED = {
     "claim_jobs",
     "list_dead_letters",
     "outbox_depth",
+    "get_timer",
+    "due_lag",
     "claim_once",
 }
 
