@@ -9,6 +9,7 @@ from bot.alerts.profiles import resolve
 from bot.alerts.routing import route_alert
 from bot.chat import DeliveryTarget
 from bot.errors import StaleBooking
+from bot.lifecycle.plan import plan_timers
 from bot.outbox.kinds.notice import notice_job
 from bot.outbox.kinds.profile_disconnected import profile_disconnected_job
 from bot.store.base import Store
@@ -65,6 +66,9 @@ async def build_write(
             # nobody to file it under: keep a trace of it all the same
             write.audit = _audit(org, note, "cronofy.unmatched_callback", now)
         write.jobs = await route_alert(store, org, note, resolution, now=now)
+        timers = await plan_timers(store, org, resolution, now=now)
+        write.jobs += timers.jobs
+        write.cancel_timers = timers.cancel
         return write
     if note.raw_type == "profile_disconnected":
         write.audit = _audit(org, note, "cronofy.profile_disconnected", now)

@@ -138,6 +138,8 @@ async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> 
             meeting_url=note.meeting_url or base.meeting_url,
             reschedule_url=note.reschedule_url or base.reschedule_url,
             decline_url=note.decline_url or base.decline_url,
+            attendees=_attendees(note, candidate) or base.attendees,
+            participants=list(note.participant_subs) or base.participants,
             updated_at=now,
             version=version + 1,
             last_triggered_at=newest,
@@ -173,3 +175,13 @@ async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> 
         seq=booking.version if booking is not None else version,
         current=shown,
     )
+
+
+def _attendees(note: Notification, candidate: Candidate | None) -> list[str]:
+    """The emails on the booking but the candidate's, in the order Cronofy gave them."""
+    emails: list[str] = []
+    for recipient in note.recipients:
+        email = recipient.email
+        if email and email not in emails and (candidate is None or email != candidate.email):
+            emails.append(email)
+    return emails

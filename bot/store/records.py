@@ -183,6 +183,11 @@ class Booking:
     reschedule_url: str | None = None
     decline_url: str | None = None
     updated_at: float = 0.0
+    # everyone on the booking but the candidate (lower-cased emails): the panel, matched
+    # against connected members by `bot.lifecycle.panel`
+    attendees: list[str] = field(default_factory=list)
+    # the Cronofy profiles (subs) whose calendars host it: the recruiter and the rest of the panel
+    participants: list[str] = field(default_factory=list)
     # how many callbacks have changed this booking: each write of it through commit_event
     # adds one, and a write made from an older read is refused (EventWrite.booking_version)
     version: int = 0

@@ -1,0 +1,27 @@
+"""Who is on a booking's panel: the connected members it concerns.
+
+The recruiter (the owner of the link), every member whose Cronofy profile hosts the event
+(`Booking.participants`), and every member whose email is among its attendees
+(`Booking.attendees`) — each once, connected members only, the recruiter first."""
+
+from __future__ import annotations
+
+from bot.store.base import Store
+from bot.store.records import Booking, Member
+
+
+async def interviewers(store: Store, booking: Booking) -> list[Member]:
+    members = await store.list_members(booking.org_id)
+    subs = set(booking.participants)
+    emails = set(booking.attendees)
+    chosen: list[Member] = []
+    for member in members:
+        if not member.connected:
+            continue
+        if member.user_id == booking.recruiter_id:
+            chosen.insert(0, member)
+        elif (member.cronofy_sub is not None and member.cronofy_sub in subs) or (
+            member.email is not None and member.email.lower() in emails
+        ):
+            chosen.append(member)
+    return chosen
