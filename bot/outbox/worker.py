@@ -203,8 +203,9 @@ class OutboxWorker:
                 break  # the rest are reclaimed by the next worker after the timeout
             if self.services.clock() >= fence:
                 now = self.services.clock()
-                for late in jobs[index:]:
-                    await self._postpone(late, now)
+                for offset, late in enumerate(jobs[index:]):
+                    # a step apart, so they are claimed again in the order they had
+                    await self._postpone(late, now + offset * LANE_STEP)
                 log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(jobs) - index)
                 break
             await self.handle(job)

@@ -174,7 +174,9 @@ async def test_a_batch_whose_claim_is_half_gone_is_given_back_not_sent(store: St
     assert await worker.run_once() == 3
     assert [s.card.title for s in adapter.sent] == ["Hi 0"]
     assert await store.outbox_depth() == 2
+    clock.now += 1
     assert await worker.run_once() == 2
+    clock.now += 1
     assert await worker.run_once() == 1
     assert [s.card.title for s in adapter.sent] == ["Hi 0", "Hi 1", "Hi 2"]
     assert await store.outbox_depth() == 0 and await store.list_dead_letters() == []
