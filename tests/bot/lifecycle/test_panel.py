@@ -10,7 +10,8 @@ ORG = "slack:T1"
 
 
 def member(user_id: str, **fields: object) -> Member:
-    return Member(org_id=ORG, user_id=user_id, connected=True, **fields)  # type: ignore[arg-type]
+    values: dict[str, object] = {"connected": True, **fields}
+    return Member(org_id=ORG, user_id=user_id, **values)  # type: ignore[arg-type]
 
 
 async def test_the_recruiter_first_then_members_by_hosting_profile_or_email(store: Store) -> None:
