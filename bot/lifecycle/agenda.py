@@ -117,3 +117,12 @@ def day_bounds(day: date, zone: ZoneInfo) -> DayBounds:
         end=fire_on(day + timedelta(days=1), "00:00", zone),
         useful_until=fire_on(day, USEFUL_UNTIL.strftime("%H:%M"), zone),
     )
+
+
+def member_zone(member_zone_name: str | None, org_default: str | None) -> tuple[ZoneInfo, bool]:
+    """The zone a member's agenda keeps: their chat zone, else the org's default, else UTC;
+    and whether it was a default (the message then says so)."""
+    own = valid_zone(member_zone_name)
+    if own is not None:
+        return own, False
+    return valid_zone(org_default) or ZoneInfo(DEFAULT_ZONE), True
