@@ -8,7 +8,7 @@ read from the member when it fires, so a change made with `/schedule agenda` sin
 followed, and a member who turned it off (or is gone) gets nothing and no next timer.
 
 Fired after local noon of its day (every process was down all morning) it is dropped as
-late, and the next one set all the same. A worker that dies after sending finds the sent
+late, and the next one set all the same; an agenda asked for after noon has an hour. A worker that dies after sending finds the sent
 marker when the job is claimed again and only sets the next timer (`finish_sent`).
 
 Stored payload: {"target": <DeliveryTarget dict, a DM>, "day": "YYYY-MM-DD", "zone": <IANA>}.
@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError
@@ -27,7 +28,7 @@ from bot.lifecycle.panel import concerns
 from bot.outbox.jobs import BadJob, Delivered, JobKind, SentMarker, parse_target, target_to_dict
 from bot.store.base import Store
 from bot.store.records import Job, Member, Org
-from bot.timers import agenda_key, dropped_late
+from bot.timers import Lateness, agenda_key, dropped_late
 from bot.timeutil import parse_instant
 from cards import agenda as cards
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 NAME = "agenda"
 # the states of a booking that is still to happen
 LIVE_STATES = ("booked", "rescheduled")
+# an agenda set for the afternoon is still of use this long after its time
+LATE_GRACE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ async def send_agenda(attempt: Attempt, agenda: Agenda) -> Delivered:
         return Delivered(target.platform, f"{target.key}: agenda off")
     zone = schedule.valid_zone(agenda.zone)
     assert zone is not None
-    if now > schedule.day_bounds(agenda.day, zone).useful_until:
+    if lateness(agenda, zone, due=attempt.job.not_before).too_late(now):
         await _set_next(attempt, member, org, now)
         return dropped_late(target.platform, "agenda")
     items = await interviews(store, member, agenda.day, agenda.zone)
@@ -144,6 +147,13 @@ async def send_agenda(attempt: Attempt, agenda: Agenda) -> Delivered:
         await attempt.record_sent(ref)
     await _set_next(attempt, member, org, now)
     return Delivered(target.platform, f"{target.key}: {len(items)} interview(s)")
+
+
+def lateness(agenda: Agenda, zone: ZoneInfo, *, due: float) -> Lateness:
+    """Of use until local noon of its day, or for an hour after its time when that is later
+    (a member who asked for it at 13:00 still gets it at 13:00)."""
+    noon = schedule.day_bounds(agenda.day, zone).useful_until
+    return Lateness(due=due, until=max(noon, due + LATE_GRACE))
 
 
 async def _set_next(attempt: Attempt, member: Member, org: Org | None, now: float) -> None:

@@ -173,6 +173,22 @@ async def test_fired_after_local_noon_it_is_dropped_as_late_and_the_next_set(
     assert await due_of(services.store) == "2026-03-30 07:30"
 
 
+async def test_an_afternoon_agenda_is_not_late_at_its_time_but_an_hour_after(
+    world: tuple[Services, RecordingAdapter, Clock],
+) -> None:
+    services, adapter, _ = world
+    await say(services, "schedule agenda on 14:00")
+    await book(services.store, "mine", "2026-03-29T15:00:00Z")
+    assert await fire(services, utc("2026-03-29T13:00:00")) == 1  # 14:00 BST
+    assert len(adapter.sent) == 1
+    assert await due_of(services.store) == "2026-03-30 13:00"
+    results: list[str] = []
+    worker = OutboxWorker(services, consumer="w", on_delivery=lambda _p, r: results.append(r))
+    services.clock.now = utc("2026-03-30T14:00:01")  # type: ignore[attr-defined]
+    assert await worker.run_once() == 1
+    assert results == ["late"] and len(adapter.sent) == 1
+
+
 async def test_off_cancels_and_a_timer_already_firing_sends_nothing_more(
     world: tuple[Services, RecordingAdapter, Clock],
 ) -> None:
