@@ -33,9 +33,9 @@ async def run(ctx: CommandContext, command: p.AgendaShow | p.AgendaOn | p.Agenda
     zone, defaulted = member_zone(member.chat_zone, org.default_zone if org else None)
     shown = cards.AgendaZone(zone.key, defaulted)
     if isinstance(command, p.AgendaShow):
-        if changed and member.agenda_at is not None:
-            # a zone learnt now moves the next morning's message to the new local time
+        if changed:
             await _save(ctx, member)
+            # a zone learnt now moves the next morning's message to the new local time
             job = next_agenda(member, org, now=now)
             if job is not None:
                 await store.enqueue([job])
