@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cards import actions, admin, alerts, candidates, errors, home, scheduling, setup
+from cards import actions, admin, agenda, alerts, candidates, errors, home, scheduling, setup
 from cards.help import help_card
 from cards.model import Card
 from cards.slack import to_slack
@@ -216,6 +216,24 @@ def _more_cards(event: alerts.AlertView) -> dict[str, Card]:
             sections=[candidates.upcoming([]).blocks],
         ),
         "home_not_connected": home.home(connected=False, connect_url=_AUTHORIZE),
+        **_agenda_cards(),
+    }
+
+
+def _agenda_cards() -> dict[str, Card]:
+    london = agenda.AgendaZone("Europe/London")
+    utc = agenda.AgendaZone("UTC", defaulted=True)
+    items = [
+        agenda.AgendaItem(_START, _END, "Ada Lovelace", "https://meet.example.com/ada"),
+        agenda.AgendaItem(_END, _END + timedelta(minutes=30), "Alan Turing", rescheduled=True),
+    ]
+    return {
+        "agenda": agenda.agenda(_START.date(), london, items),
+        "agenda_default_zone": agenda.agenda(_START.date(), utc, items[:1]),
+        "agenda_on": agenda.agenda_on("08:30", london, _START),
+        "agenda_off": agenda.agenda_off(True),
+        "agenda_status_off": agenda.agenda_status(None, utc),
+        "agenda_status_on": agenda.agenda_status("08:30", london),
     }
 
 

@@ -49,6 +49,11 @@ def help_card(platform: str = "") -> Card:
             ),
             Fact(typed("/schedule upcoming"), "Your upcoming interviews"),
             Fact(typed("/schedule alerts on|off"), "Direct-message alerts about your bookings"),
+            Fact(
+                typed("/schedule agenda on [HH:MM] | off"),
+                "Each morning (08:30 unless you say, your time) a direct message with the "
+                "day's interviews",
+            ),
         ]
     )
     admins = Facts(
@@ -92,7 +97,8 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "schedule": "/schedule link | link share | link set <url> | link for <email> [name] | "
-        "connect | disconnect | status | candidate <email> | upcoming | alerts on|off",
+        "connect | disconnect | status | candidate <email> | upcoming | alerts on|off | "
+        "agenda on [HH:MM]|off",
         "schedule link": "/schedule link",
         "schedule link share": "/schedule link share",
         "schedule link set": "/schedule link set https://app.cronofy.com/pls/XXXXXXXX",
@@ -103,6 +109,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule candidate": "/schedule candidate <email>",
         "schedule upcoming": "/schedule upcoming",
         "schedule alerts": "/schedule alerts on|off",
+        "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
         "admins [add|remove @user] | reset",
         "cronofy setup": "/cronofy setup",
@@ -173,6 +180,10 @@ def here_or_off(word: str) -> str:
 
 def unknown_alert_kind(kind: str) -> str:
     return f"Unknown alert kind “{kind[:30]}”."
+
+
+def not_a_time_of_day(token: str) -> str:
+    return f"“{token[:20]}” is not a time of day: say it as HH:MM on a 24-hour clock, e.g. 08:30."
 
 
 def not_an_email(token: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -38,31 +39,45 @@ def conversation_kind(channel_id: str, channel_name: str = "") -> ConversationKi
 class AdminCache:
     """Workspace owners and admins per `users.info`, remembered briefly — and forgotten as
     soon as Slack says the member changed (a `user_change` event: promoted, demoted,
-    deactivated), so a demotion takes effect at once rather than after `ADMIN_CACHE_TTL`."""
+    deactivated), so a demotion takes effect at once rather than after `ADMIN_CACHE_TTL`.
+    The same answer carries the member's time zone (`tz`), which the Turn passes on."""
 
     def __init__(self, clock: Callable[[], float], ttl: float = ADMIN_CACHE_TTL) -> None:
         self._clock = clock
         self._ttl = ttl
-        self._known: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._known: dict[tuple[str, str], tuple[UserFacts, float]] = {}
 
     async def is_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        return (await self.user(client, team_id, user_id)).admin
+
+    async def user(self, client: AsyncWebClient, team_id: str, user_id: str) -> UserFacts:
         now = self._clock()
         hit = self._known.get((team_id, user_id))
         if hit is not None and hit[1] > now:
             return hit[0]
         user = await users_info(client, user_id)
         if user is None:
-            return False  # no token, or Slack cannot say now: not remembered
+            return UserFacts()  # no token, or Slack cannot say now: not remembered
         admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        tz = user.get("tz")
+        known = UserFacts(admin=admin, zone=tz if isinstance(tz, str) and tz else None)
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[(team_id, user_id)] = (admin, now + self._ttl)
-        return admin
+        self._known[(team_id, user_id)] = (known, now + self._ttl)
+        return known
 
     def forget(self, user_id: str, team_ids: set[str]) -> bool:
         """Drop what is remembered of `user_id` in these workspaces; True when there was."""
         dropped = [self._known.pop((team, user_id), None) for team in team_ids]
         return any(entry is not None for entry in dropped)
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    """What a turn needs of `users.info`: a workspace admin or not, and the member's zone."""
+
+    admin: bool = False
+    zone: str | None = None  # `tz`, an IANA name; the core checks it before using it
 
 
 def _text(value: object) -> str:
@@ -88,8 +103,8 @@ class TurnMaker:
         **fields: Any,
     ) -> Turn:
         org_id = org_id_for(team_id)
-        admin = await self.admins.is_admin(client, team_id, user_id)
-        actor = Actor(NAME, org_id, user_id, display_name=user_name, is_platform_admin=admin)
+        user = await self.admins.user(client, team_id, user_id)
+        actor = Actor(NAME, org_id, user_id, display_name=user_name, is_platform_admin=user.admin)
         conversation = Conversation(
             NAME,
             org_id,
@@ -97,7 +112,7 @@ class TurnMaker:
             kind=conversation_kind(channel_id, channel_name) if channel_id else "dm",
             name=channel_name,
         )
-        return Turn(actor, conversation, kind, **fields)
+        return Turn(actor, conversation, kind, zone=user.zone, **fields)
 
     async def command(self, client: AsyncWebClient, body: dict[str, Any]) -> Turn:
         """A slash command: Slack's <@U…>, <#C…> and <url|…> markup becomes the core's

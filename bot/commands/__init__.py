@@ -23,13 +23,15 @@ class CommandContext:
     actor: Actor
     conversation: Conversation
     mentions: Mentions = field(default_factory=Mentions)
+    # the member's time zone as the platform says it (IANA name, unchecked), when it does
+    zone: str | None = None
 
 
 async def handle_turn(services: Services, turn: Turn) -> list[Reply]:
     """Answer one turn. Errors a person can act on come back as cards; only a bug raises."""
     from bot.commands import dispatch
 
-    ctx = CommandContext(services, turn.actor, turn.conversation, turn.mentions)
+    ctx = CommandContext(services, turn.actor, turn.conversation, turn.mentions, turn.zone)
     if turn.kind == "command":
         return await dispatch.dispatch(ctx, turn.text)
     if turn.kind == "action":

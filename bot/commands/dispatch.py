@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bot import logs, org_state
 from bot.chat import Reply
-from bot.commands import CommandContext, facts
+from bot.commands import CommandContext, agenda, facts
 from bot.commands import parser as p
 from bot.cronofy import admins, connect, links, setup
 from bot.cronofy.urls import push_url
@@ -131,6 +131,8 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             member.updated_at = services.clock()
             await services.store.put_member(member)
             return _private(scheduling.dm_alerts_set(on))
+        case p.AgendaShow() | p.AgendaOn() | p.AgendaOff():
+            return [await agenda.run(ctx, command)]
         case p.Setup():
             org = await services.store.get_org(actor.org_id)
             if not setup.may_run_setup(services, org, actor):

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from bot.errors import CommandError
+from bot.lifecycle.agenda import DEFAULT_TIME as DEFAULT_AGENDA_TIME
+from bot.lifecycle.agenda import parse_hhmm
 from bot.store.records import ALERT_KINDS, BOOKING_KINDS
 from cards import help as texts
 
@@ -118,6 +120,21 @@ class DmAlerts:
 
 
 @dataclass(frozen=True)
+class AgendaShow:
+    pass
+
+
+@dataclass(frozen=True)
+class AgendaOn:
+    at: str = DEFAULT_AGENDA_TIME  # "HH:MM", the member's local time
+
+
+@dataclass(frozen=True)
+class AgendaOff:
+    pass
+
+
+@dataclass(frozen=True)
 class Setup:
     pass
 
@@ -177,6 +194,9 @@ Command = (
     | CandidateShow
     | Upcoming
     | DmAlerts
+    | AgendaShow
+    | AgendaOn
+    | AgendaOff
     | Setup
     | OrgStatus
     | AlertsShow
@@ -264,7 +284,28 @@ def _schedule(words: list[str]) -> Command:
         if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
             raise UsageError("schedule alerts", texts.SAY_ON_OR_OFF)
         return DmAlerts(rest[0].lower() == "on")
+    if sub == "agenda":
+        return _agenda(rest)
     raise UsageError("schedule", texts.unknown_subcommand(words[0]))
+
+
+def _agenda(words: list[str]) -> Command:
+    key = "schedule agenda"
+    if not words:
+        return AgendaShow()
+    action = words[0].lower()
+    if action == "off":
+        _Words(key, words[1:]).none_left()
+        return AgendaOff()
+    if action != "on":
+        raise UsageError(key, texts.SAY_ON_OR_OFF)
+    if len(words) == 1:
+        return AgendaOn()
+    at = parse_hhmm(words[1])
+    if at is None:
+        raise UsageError(key, texts.not_a_time_of_day(words[1]))
+    _Words(key, words[2:]).none_left()
+    return AgendaOn(at)
 
 
 def _link(words: list[str]) -> Command:

@@ -20,8 +20,19 @@ async def interviewers(store: Store, booking: Booking) -> list[Member]:
             continue
         if member.user_id == booking.recruiter_id:
             chosen.insert(0, member)
-        elif (member.cronofy_sub is not None and member.cronofy_sub in subs) or (
-            member.email is not None and member.email.lower() in emails
-        ):
+        elif _on_panel(member, subs, emails):
             chosen.append(member)
     return chosen
+
+
+def concerns(member: Member, booking: Booking) -> bool:
+    """The booking is one of `member`'s interviews: theirs as recruiter, or on its panel."""
+    if member.user_id == booking.recruiter_id:
+        return True
+    return _on_panel(member, set(booking.participants), set(booking.attendees))
+
+
+def _on_panel(member: Member, subs: set[str], emails: set[str]) -> bool:
+    return (member.cronofy_sub is not None and member.cronofy_sub in subs) or (
+        member.email is not None and member.email.lower() in emails
+    )

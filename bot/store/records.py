@@ -119,6 +119,8 @@ class Org:
     last_callback_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    # the time zone of members whose platform does not say theirs (IANA name); None: UTC
+    default_zone: str | None = None
 
 
 @dataclass
@@ -140,6 +142,11 @@ class Member:
     dm_alerts: bool = True
     dm_conversation_id: str | None = None  # platform DM channel, once known
     updated_at: float = 0.0
+    # the day's agenda: the local time ("HH:MM") of the morning message, None: off
+    agenda_at: str | None = None
+    # the member's time zone as their chat platform says it (IANA name); `zone` above is
+    # their calendar's, which Cronofy says
+    chat_zone: str | None = None
 
 
 @dataclass

@@ -296,6 +296,7 @@ async def test_orgs_with_their_keys_admins_and_routes(v1: V1) -> None:
         by_key = await store.get_org_by_key(want["org_key"])
         assert by_key is not None and by_key.org_id == org.org_id
         assert await store.get_org(org.org_id) == org
+        assert org.default_zone is None  # v1 knew no org time zone: the agenda's is UTC
 
 
 async def test_members_and_their_tokens(v1: V1) -> None:
@@ -309,6 +310,8 @@ async def test_members_and_their_tokens(v1: V1) -> None:
             plain = {k: v for k, v in expected.items() if not k.endswith("_token")}
             assert picked(member, plain) == plain
             assert await v1.store.get_member(member.org_id, member.user_id) == member
+            # v1 knew no day's agenda: every member reads with it off, their chat zone unknown
+            assert member.agenda_at is None and member.chat_zone is None
     assert any(m["connected"] and m["access_token"] for m in v1.expected["members"])
     assert any(not m["dm_alerts"] for m in v1.expected["members"])
 
