@@ -165,6 +165,16 @@ class Reset:
     pass
 
 
+@dataclass(frozen=True)
+class FeedbackShow:
+    pass
+
+
+@dataclass(frozen=True)
+class FeedbackSet:
+    on: bool
+
+
 Command = (
     Help
     | Link
@@ -186,6 +196,8 @@ Command = (
     | AdminsAdd
     | AdminsRemove
     | Reset
+    | FeedbackShow
+    | FeedbackSet
 )
 
 ADMIN_COMMANDS = (
@@ -197,6 +209,8 @@ ADMIN_COMMANDS = (
     AdminsAdd,
     AdminsRemove,
     Reset,
+    FeedbackShow,
+    FeedbackSet,
 )
 
 
@@ -305,6 +319,12 @@ def _cronofy(words: list[str]) -> Command:
         return simple[sub]
     if sub == "alerts":
         return _alerts(rest)
+    if sub == "feedback":
+        if not rest:
+            return FeedbackShow()
+        if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
+            raise UsageError("cronofy feedback", texts.SAY_ON_OR_OFF)
+        return FeedbackSet(rest[0].lower() == "on")
     if sub == "admins":
         if not rest:
             return AdminsShow()

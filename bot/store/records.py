@@ -119,6 +119,10 @@ class Org:
     last_callback_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    # after each interview, each interviewer is asked for a note (`/cronofy feedback on|off`),
+    # this many minutes after its end
+    feedback: bool = True
+    feedback_delay_minutes: int = 15
 
 
 @dataclass

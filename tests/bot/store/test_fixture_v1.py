@@ -296,6 +296,8 @@ async def test_orgs_with_their_keys_admins_and_routes(v1: V1) -> None:
         by_key = await store.get_org_by_key(want["org_key"])
         assert by_key is not None and by_key.org_id == org.org_id
         assert await store.get_org(org.org_id) == org
+        # written before the note after each interview existed: it is on, 15 minutes after
+        assert (org.feedback, org.feedback_delay_minutes) == (True, 15)
 
 
 async def test_members_and_their_tokens(v1: V1) -> None:
