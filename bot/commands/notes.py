@@ -58,21 +58,21 @@ class NoteRefused(CommandError):
 
 
 async def _allowed(ctx: CommandContext, target: NoteTarget | None) -> Candidate:
-    """The candidate the note is about, when the actor may write one: a member of the org,
-    and the candidate the org's, on a booking of theirs, and the actor one of its panel, its
-    recruiter or an admin. Anything else (a foreign id, a made-up one) is the same refusal."""
+    """The candidate the note is about, when the actor may write one: the candidate is the
+    org's, and the actor an admin, its recruiter, or a member on the panel (or the recruiter)
+    of the booking named, a booking of that candidate. Anything else (a foreign id, a made-up
+    one) is the same refusal."""
     services, actor = ctx.services, ctx.actor
     store = services.store
-    if await store.get_member(actor.org_id, actor.user_id) is None:
+    admin = admins.is_admin(services, await store.get_org(actor.org_id), actor)
+    if not admin and await store.get_member(actor.org_id, actor.user_id) is None:
         raise NoteRefused(cards.NOTE_NOT_A_MEMBER)
     if target is None:
         raise NoteRefused(cards.NOTE_NOT_ALLOWED)
     candidate = await store.get_candidate(actor.org_id, target.candidate_id)
     if candidate is None or candidate.org_id != actor.org_id:
         raise NoteRefused(cards.NOTE_NOT_ALLOWED)
-    if candidate.recruiter_id == actor.user_id:
-        return candidate
-    if admins.is_admin(services, await store.get_org(actor.org_id), actor):
+    if admin or candidate.recruiter_id == actor.user_id:
         return candidate
     booking = (
         await store.get_booking(actor.org_id, target.booking_id) if target.booking_id else None
