@@ -440,16 +440,16 @@ async def _setup_submitted(ctx: CommandContext, values: Mapping[str, str]) -> Re
 
 async def _guarded_form(ctx: CommandContext, work: Callable[[], Awaitable[Reply]]) -> Reply:
     """A form's answer, or the card `_guarded` makes of an error, in the form's place."""
-    replies: list[Reply] = []
+    done: list[Reply] = []
 
     async def run() -> list[Reply]:
-        replies.append(await work())
-        return replies
+        done.append(await work())
+        return []
 
-    answer = await _guarded(ctx, run, "form")
-    if replies and answer is replies:
-        return replies[0]
-    problem = answer[0].card
+    problems = await _guarded(ctx, run, "form")
+    if done:
+        return done[0]
+    problem = problems[0].card
     return Reply(card=problem, visibility="update", form_errors={"form": to_text(problem)})
 
 

@@ -3,6 +3,7 @@ cancelled or moved, notes were turned off, or it fired more than 3 days after th
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -139,3 +140,11 @@ def test_payloads_round_trip_and_bad_ones_are_refused() -> None:
     ):
         with pytest.raises(BadJob):
             FeedbackPrompt.from_dict(bad)
+
+
+async def test_two_workers_at_the_due_time_send_the_prompt_once(store: Store) -> None:
+    services, adapter, _clock = await prepared(store, END_AT + 901)
+    workers = [OutboxWorker(services, consumer=name) for name in ("a", "b")]
+    await asyncio.gather(*(worker.run_once() for worker in workers))
+    await asyncio.gather(*(worker.run_once() for worker in workers))
+    assert len(adapter.sent) == 1 and await store.outbox_depth() == 0
