@@ -128,6 +128,9 @@ def note_form(candidate_name: str, target: NoteTarget, text: str = "") -> Card:
                 placeholder="Strengths, concerns, next steps…",
                 hint=f"Up to {MAX_NOTE} characters.",
                 multiline=True,
+                # the platform stops the member at the cap; a longer note sent all the same
+                # is refused by the command layer
+                max_length=MAX_NOTE,
             ),
             Actions(
                 [
