@@ -280,6 +280,7 @@ async def _org_status(ctx: CommandContext) -> list[Reply]:
             admins=[names.get(a, a) for a in org.admins],
             routes=admin.status_routes([facts.route_view(r) for r in org.routes]),
             dead_letters=facts.dead_letter_views(dead),
+            feedback_minutes=org.feedback_delay_minutes if org.feedback else None,
         )
     )
 

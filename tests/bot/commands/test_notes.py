@@ -100,9 +100,12 @@ async def test_feedback_setting_is_shown_and_changed_by_admins_only_and_audited(
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.feedback is False and org.feedback_delay_minutes == 15
     assert "Off:" in await say(services, "cronofy feedback", user=ADMIN)
+    assert "Notes after interviews" not in await say(services, "cronofy status", user=ADMIN)
     await say(services, "cronofy feedback ON", user=ADMIN)
     org = await services.store.get_org(ORG_ID)
     assert org is not None and org.feedback is True
+    status = await say(services, "cronofy status", user=ADMIN)
+    assert "Notes after interviews" in status and "asked 15 minutes after the end" in status
 
     audit = await services.store.list_audit(ORG_ID)
     changes = [(a.action, a.actor) for a in audit if a.action.startswith("feedback.")]
