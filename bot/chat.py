@@ -70,7 +70,8 @@ class Turn:
     - command: `text` is the command line ("schedule link for ann@example.com"), its
       mentions already checked (`mentions`);
     - action: a button of one of our cards was pressed: `action_id` and its `value`;
-    - form: a form was submitted: `action_id` is the form's id, `values` its inputs.
+    - form: a form was submitted: `action_id` is the form's id, `values` its inputs, and
+      `value` what its submit button carries (which record the form is about).
     `zone` and `locale` are the reader's, when the platform says them.
     """
 

@@ -15,6 +15,8 @@ CANDIDATE_PROFILE = "candidate.profile"  # value: the candidate's opaque id
 RESET_CONFIRM = "cronofy.reset.confirm"  # value: the org the reset was asked for
 CONFIRM_CANCEL = "confirm.cancel"  # value: the action id that was not confirmed
 OPEN_SETUP = "setup.open"
+# "Add note" on the prompt after an interview; value: `note_target` (candidate and booking)
+ADD_NOTE = "feedback.add_note"
 
 # ids that cards sent before the current ones; buttons already posted still carry them
 CANCEL_LEGACY = "cancel"
@@ -40,9 +42,19 @@ SETUP_SUBMIT_ACTIONS = (SETUP_SUBMIT, SETUP_SUBMIT_LEGACY)
 SETUP_FORM = "cronofy_setup"  # the form as a Slack modal (its callback id)
 SETUP_DONE_FORM = "cronofy_setup_done"  # the modal once submitted: checking, then the outcome
 
-# every form the command layer answers, by the id a submission comes back with: its submit
-# button's action id (a form's id), and the callback id of setup modals opened before that
-FORMS = (*SETUP_SUBMIT_ACTIONS, SETUP_FORM)
+# the setup form, by every id a submission of it comes back with: its submit button's action
+# id (a form's id), and the callback id of setup modals opened before that
+SETUP_FORMS = (*SETUP_SUBMIT_ACTIONS, SETUP_FORM)
+
+# --- the note after an interview ----------------------------------------------------------
+
+# the form's id and its submit button's action id; the button's value (a Slack modal keeps it
+# in its private metadata) says which candidate and booking the note is about
+NOTE_FORM = "feedback.note"
+NOTE_TEXT = "note_text"  # its one input
+
+# every form the command layer answers, by the id a submission comes back with
+FORMS = (*SETUP_FORMS, NOTE_FORM)
 
 # the inputs the core reads, and the keys of the field errors it answers with
 CLIENT_ID = "client_id"

@@ -62,9 +62,12 @@ def org_status(
     admins: Sequence[str] = (),
     zone: str | None = None,
     installed: bool = True,
+    feedback_minutes: int | None = None,
 ) -> Card:
     """/cronofy status: keys (masked), data center, push URL, last callback, counts, failures.
-    `installed=False`: the chat app was uninstalled, so alerts are held."""
+    `installed=False`: the chat app was uninstalled, so alerts are held. `feedback_minutes`:
+    interviewers are asked for a note this long after each interview (None: not asked, or
+    not said)."""
     if not configured:
         return Card(
             blocks=[
@@ -94,6 +97,10 @@ def org_status(
     ]
     if admins:
         facts.append(Fact("Admins", ", ".join(_name(a, "?") for a in admins[:10])))
+    if feedback_minutes is not None:
+        facts.append(
+            Fact("Notes after interviews", f"asked {feedback_minutes} minutes after the end")
+        )
     blocks: list[Element] = [Header("Cronofy status"), Facts(facts)]
     if not installed:
         blocks.insert(

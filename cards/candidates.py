@@ -14,7 +14,7 @@ from datetime import datetime
 from cards._shared import MAX_REASON
 from cards._shared import name as _name
 from cards._shared import when as _when
-from cards._text import one_line, truncate
+from cards._text import clean, one_line, truncate
 from cards.errors import error, notice
 from cards.model import (
     Card,
@@ -78,7 +78,10 @@ _KIND_WORDS: dict[str, str] = {
     "declined": "Declined the times",
     "other": "Update",
     "link_sent": "Link sent",
+    "note": "Note",
 }
+# how much of an interviewer's note the profile shows (notes are kept up to 2,000 characters)
+MAX_NOTE_SHOWN = 2000
 
 
 def candidate_profile(candidate: CandidateView, timeline: Sequence[TimelineView]) -> Card:
@@ -114,15 +117,18 @@ def candidate_profile(candidate: CandidateView, timeline: Sequence[TimelineView]
         elif entry.start is not None:
             line += [": ", TimeValue(entry.start, entry.end, entry.zone)]
         if entry.recruiter_name:
-            by = "by" if entry.kind == "link_sent" else "with"
+            by = "by" if entry.kind in ("link_sent", "note") else "with"
             line.append(f" {by} {_name(entry.recruiter_name, '')}")
         if entry.meeting_url and entry.kind in ("booked", "rescheduled"):
             line += [" · ", Link(entry.meeting_url, "meeting")]
-        if entry.note:
+        if entry.note and entry.kind != "note":
             line.append(f" · {truncate(one_line(entry.note), 200)}")
         if entry.kind == "other" and entry.raw_type:
             line.append(f" ({truncate(one_line(entry.raw_type), 60)})")
         blocks.append(Section(line))
+        if entry.kind == "note" and entry.note:
+            # an interviewer's own words, as written (the renderers escape them)
+            blocks.append(Section(truncate(clean(entry.note).strip(), MAX_NOTE_SHOWN)))
         blocks.append(
             Section(["recorded ", TimeValue(entry.at, zone=entry.zone)], emphasis="subtle")
         )

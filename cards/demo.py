@@ -16,7 +16,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cards import actions, admin, agenda, alerts, candidates, errors, home, scheduling, setup
+from cards import (
+    actions,
+    admin,
+    agenda,
+    alerts,
+    candidates,
+    errors,
+    feedback,
+    home,
+    scheduling,
+    setup,
+)
 from cards.help import help_card
 from cards.model import Card
 from cards.slack import to_slack
@@ -139,8 +150,23 @@ def sample_cards() -> dict[str, Card]:
                 recruiter_name="Grace Hopper",
                 zone="Europe/London",
             ),
+            candidates.TimelineView(
+                kind="note",
+                at=_END + timedelta(minutes=20),
+                recruiter_name="Alan Turing",
+                note="Strong on systems design.\nWould like a second round on *testing*.",
+            ),
         ],
     )
+    target = feedback.NoteTarget("c_81fd", "srq_80f7fece")
+    cards["feedback_prompt"] = feedback.feedback_prompt(
+        "Ada Lovelace", target, start=_START, end=_END, zone="Europe/London"
+    )
+    cards["note_form"] = feedback.note_form("Ada Lovelace", target)
+    cards["note_saved"] = feedback.note_saved("Ada Lovelace")
+    cards["note_refused"] = feedback.note_refused(feedback.note_too_long(2417))
+    cards["feedback_setting"] = feedback.feedback_setting(on=True, delay_minutes=15)
+    cards["feedback_set_off"] = feedback.feedback_set(on=False, delay_minutes=15)
     cards["upcoming"] = candidates.upcoming(
         [
             candidates.UpcomingView(

@@ -70,6 +70,10 @@ def help_card(platform: str = "") -> Card:
             ),
             Fact(typed("/cronofy alerts off"), "Stop alerts in this channel"),
             Fact(typed("/cronofy admins [add|remove <user>]"), f"Who may run {typed('/cronofy')}"),
+            Fact(
+                typed("/cronofy feedback [on|off]"),
+                "Ask each interviewer for a note after their interview (on by default)",
+            ),
         ]
     )
     return Card(
@@ -111,13 +115,14 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule alerts": "/schedule alerts on|off",
         "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
-        "admins [add|remove @user] | reset",
+        "admins [add|remove @user] | feedback [on|off] | reset",
         "cronofy setup": "/cronofy setup",
         "cronofy status": "/cronofy status",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
         + kinds
         + ", all; without kinds, every kind but other)",
         "cronofy admins": "/cronofy admins [add|remove @user]",
+        "cronofy feedback": "/cronofy feedback [on|off]",
         "cronofy reset": "/cronofy reset",
         "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
     }
@@ -129,7 +134,7 @@ def usage_lines_with_channels(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
-        "admins [add|remove @user] | reset",
+        "admins [add|remove @user] | feedback [on|off] | reset",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
         "/cronofy alerts off [#channel]   (kinds: " + kinds + ", all)",
     }

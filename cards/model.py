@@ -133,6 +133,7 @@ class TextInput:
     secret: bool = False
     required: bool = True
     multiline: bool = False
+    max_length: int = 0  # the longest text the platform lets a member type (0: its own limit)
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def form_not_opened() -> Card:
 
 def form_pending(form_id: str) -> Card:
     """Shown in place of a submitted form while it is still being worked on."""
-    return checking_keys() if form_id in actions.FORMS else note("Working on it…")
+    return checking_keys() if form_id in actions.SETUP_FORMS else note("Working on it…")
 
 
 SETUP_INCOMPLETE = "Setup did not complete. Please try again."

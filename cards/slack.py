@@ -370,6 +370,8 @@ def _input(block: TextInput | ChoiceInput) -> dict[str, Any]:
         element = {"type": "plain_text_input", "action_id": block.name}
         if block.multiline:
             element["multiline"] = True
+        if 0 < block.max_length <= 3000:  # Slack's own cap on a plain_text_input
+            element["max_length"] = block.max_length
         if block.value:
             element["initial_value"] = clean(block.value)[:3000]
         if not _blank(one_line(block.placeholder)):

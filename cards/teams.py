@@ -235,6 +235,8 @@ def _input(block: TextInput | ChoiceInput, lim: _Limits) -> list[dict[str, Any]]
             out["style"] = "password"
         if block.multiline:
             out["isMultiline"] = True
+        if block.max_length > 0:
+            out["maxLength"] = block.max_length
         if block.placeholder:
             out["placeholder"] = truncate(one_line(block.placeholder), 150)
         if block.value:

@@ -97,8 +97,13 @@ async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
 
 async def open_form(reply: Reply, where: ReplyChannel) -> None:
     """A form opens as a modal whose callback id is the form's id; the conversation it was
-    asked for in rides along, so the submission knows where it came from."""
-    metadata = json.dumps({"channel_id": where.channel_id or ""})
+    asked for in rides along, so the submission knows where it came from, and so does the
+    value of its submit button (the modal's own Submit takes that button's place)."""
+    submit = next((b.value for b in reply.card.buttons if b.submit and b.value), "")
+    context = {"channel_id": where.channel_id or ""}
+    if submit:
+        context["value"] = submit
+    metadata = json.dumps(context)
     view = modal_view(reply.card, reply.card.form_id, SUBMIT_LABEL, private_metadata=metadata)
     if not where.trigger_id:
         await deliver_reply(Reply(setup_cards.form_without_trigger()), where)

@@ -152,19 +152,22 @@ class TurnMaker:
         )
 
     async def form(self, client: AsyncWebClient, body: dict[str, Any]) -> Turn:
-        """A submitted modal: its callback id is the form's id, its inputs the values."""
+        """A submitted modal: its callback id is the form's id, its inputs the values, and
+        its submit button's value what `open_form` kept in its metadata."""
         view = body.get("view") if isinstance(body.get("view"), dict) else {}
         user = body.get("user") if isinstance(body.get("user"), dict) else {}
         assert isinstance(view, dict) and isinstance(user, dict)
+        context = metadata(view)
         return await self._turn(
             client,
             "form",
             team_id=workspace_of(body) or "",
             user_id=_text(user.get("id")),
             user_name=_text(user.get("name")),
-            channel_id=metadata(view).get("channel_id", ""),
+            channel_id=context.get("channel_id", ""),
             action_id=_text(view.get("callback_id")),
             values=form_values(view),
+            value=context.get("value", ""),
         )
 
 

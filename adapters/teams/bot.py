@@ -302,7 +302,14 @@ class SlotbotTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     ) -> tuple[dict[str, Any], Card]:
         """`form`'s card, and the core's card it was made from."""
         values = {k: str(v) for k, v in data.items() if k not in _BUTTON_DATA and v is not None}
-        turn = self.turn_for(activity, "form", action_id=form_id, values=values)
+        value = data.get("value")
+        turn = self.turn_for(
+            activity,
+            "form",
+            action_id=form_id,
+            values=values,
+            value=value if isinstance(value, str) else "",
+        )
         replies = await handle_turn(self.services, turn)
         reply = replies[0]
         if not reply.form_errors:

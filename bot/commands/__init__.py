@@ -36,4 +36,4 @@ async def handle_turn(services: Services, turn: Turn) -> list[Reply]:
         return await dispatch.dispatch(ctx, turn.text)
     if turn.kind == "action":
         return await dispatch.dispatch_action(ctx, turn.action_id, turn.value)
-    return [await dispatch.dispatch_form(ctx, turn.action_id, turn.values)]
+    return [await dispatch.dispatch_form(ctx, turn.action_id, turn.values, turn.value)]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bot import logs, org_state
 from bot.chat import Reply
-from bot.commands import CommandContext, agenda, facts
+from bot.commands import CommandContext, agenda, facts, notes
 from bot.commands import parser as p
 from bot.cronofy import admins, connect, links, setup
 from bot.cronofy.urls import push_url
@@ -148,6 +148,8 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return await _alerts(ctx, command)
         case p.AdminsShow() | p.AdminsAdd() | p.AdminsRemove():
             return await _admins(ctx, command)
+        case p.FeedbackShow() | p.FeedbackSet():
+            return _private(await notes.feedback_command(ctx, command))
         case p.Reset():
             org = await services.store.get_org(actor.org_id)
             if org is None or org.cronofy is None:
@@ -280,6 +282,7 @@ async def _org_status(ctx: CommandContext) -> list[Reply]:
             admins=[names.get(a, a) for a in org.admins],
             routes=admin.status_routes([facts.route_view(r) for r in org.routes]),
             dead_letters=facts.dead_letter_views(dead),
+            feedback_minutes=org.feedback_delay_minutes if org.feedback else None,
         )
     )
 
@@ -394,11 +397,16 @@ async def _user_name(ctx: CommandContext, user_id: str) -> str:
 # --- the setup form ---------------------------------------------------------------------
 
 
-async def dispatch_form(ctx: CommandContext, form_id: str, values: Mapping[str, str]) -> Reply:
-    """A submitted form: the reply takes the form's place (see Reply.form_errors)."""
+async def dispatch_form(
+    ctx: CommandContext, form_id: str, values: Mapping[str, str], value: str = ""
+) -> Reply:
+    """A submitted form (`value`: what its submit button carried): the reply takes the
+    form's place (see Reply.form_errors)."""
+    if form_id == actions.NOTE_FORM:
+        return await _guarded_form(ctx, lambda: notes.submit_note(ctx, value[:1000], values))
     # a form is known by its id; a submission that lost it (a card from an older version)
     # by its inputs
-    if form_id in actions.FORMS or (not form_id and actions.CLIENT_SECRET in values):
+    if form_id in actions.SETUP_FORMS or (not form_id and actions.CLIENT_SECRET in values):
         return await _setup_submitted(ctx, values)
     return Reply(card=errors.error(errors.BUTTON_GONE), visibility="update")
 
@@ -433,6 +441,21 @@ async def _setup_submitted(ctx: CommandContext, values: Mapping[str, str]) -> Re
     return refused(errors.error_keys_rejected(reason), result.field_errors)
 
 
+async def _guarded_form(ctx: CommandContext, work: Callable[[], Awaitable[Reply]]) -> Reply:
+    """A form's answer, or the card `_guarded` makes of an error, in the form's place."""
+    done: list[Reply] = []
+
+    async def run() -> list[Reply]:
+        done.append(await work())
+        return []
+
+    problems = await _guarded(ctx, run, "form")
+    if done:
+        return done[0]
+    problem = problems[0].card
+    return Reply(card=problem, visibility="update", form_errors={"form": to_text(problem)})
+
+
 # --- button presses ---------------------------------------------------------------------
 
 
@@ -459,6 +482,8 @@ async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply
         return _private(errors.cancelled())
     if action_id in actions.SETUP_OPEN_ACTIONS:
         return await dispatch(ctx, "cronofy setup")
+    if action_id == actions.ADD_NOTE:
+        return await notes.open_note_form(ctx, value)
     raise CommandError(errors.BUTTON_GONE)
 
 

@@ -182,6 +182,16 @@ class Reset:
     pass
 
 
+@dataclass(frozen=True)
+class FeedbackShow:
+    pass
+
+
+@dataclass(frozen=True)
+class FeedbackSet:
+    on: bool
+
+
 Command = (
     Help
     | Link
@@ -206,6 +216,8 @@ Command = (
     | AdminsAdd
     | AdminsRemove
     | Reset
+    | FeedbackShow
+    | FeedbackSet
 )
 
 ADMIN_COMMANDS = (
@@ -217,6 +229,8 @@ ADMIN_COMMANDS = (
     AdminsAdd,
     AdminsRemove,
     Reset,
+    FeedbackShow,
+    FeedbackSet,
 )
 
 
@@ -346,6 +360,12 @@ def _cronofy(words: list[str]) -> Command:
         return simple[sub]
     if sub == "alerts":
         return _alerts(rest)
+    if sub == "feedback":
+        if not rest:
+            return FeedbackShow()
+        if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
+            raise UsageError("cronofy feedback", texts.SAY_ON_OR_OFF)
+        return FeedbackSet(rest[0].lower() == "on")
     if sub == "admins":
         if not rest:
             return AdminsShow()

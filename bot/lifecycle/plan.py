@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.alerts.profiles import Resolution
 from bot.lifecycle import panel
+from bot.lifecycle.feedback import plan_feedback
 from bot.store.base import Store
 from bot.store.records import Booking, Candidate, Job, Member, Org
 
@@ -45,7 +46,7 @@ class TimerPlan:
 Planner = Callable[[BookingChange], TimerPlan]
 
 # every planner, in the order their timers are written
-PLANNERS: tuple[Planner, ...] = ()
+PLANNERS: tuple[Planner, ...] = (plan_feedback,)
 
 
 async def plan_timers(

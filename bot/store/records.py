@@ -121,6 +121,10 @@ class Org:
     updated_at: float = 0.0
     # the time zone of members whose platform does not say theirs (IANA name); None: UTC
     default_zone: str | None = None
+    # after each interview, each interviewer is asked for a note (`/cronofy feedback on|off`),
+    # this many minutes after its end
+    feedback: bool = True
+    feedback_delay_minutes: int = 15
 
 
 @dataclass

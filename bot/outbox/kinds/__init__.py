@@ -13,13 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.outbox.jobs import JobKind
-from bot.outbox.kinds import agenda, alert, notice, profile_disconnected
+from bot.outbox.kinds import agenda, alert, feedback, notice, profile_disconnected
 
 KINDS: tuple[JobKind[Any], ...] = (
     alert.KIND,
     notice.KIND,
     profile_disconnected.KIND,
     agenda.KIND,
+    feedback.KIND,
 )
 
 
