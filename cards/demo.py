@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cards import actions, admin, alerts, candidates, errors, home, scheduling, setup
+from cards import actions, admin, alerts, candidates, errors, home, reminders, scheduling, setup
 from cards.help import help_card
 from cards.model import Card
 from cards.slack import to_slack
@@ -104,6 +104,22 @@ def sample_cards() -> dict[str, Card]:
         "alerts_routed": admin.alerts_routed("#hiring", ["booked", "rescheduled"]),
         "alerts_off": admin.alerts_off("#hiring"),
         "gdpr_note": candidates.gdpr_note(),
+        "reminder": reminders.reminder(
+            reminders.ReminderView(
+                candidate_name="Ada Lovelace",
+                start=_START,
+                end=_END,
+                zone="Europe/London",
+                minutes_left=15,
+                meeting_url="https://meet.example.com/abc-defg-hij",
+                candidate_id="cand_7QmZ2",
+            )
+        ),
+        "reminder_no_zone": reminders.reminder(
+            reminders.ReminderView(candidate_name="Ada Lovelace", start=_START, minutes_left=90)
+        ),
+        "reminders_setting": reminders.reminders_setting(15, changed=False),
+        "reminders_off": reminders.reminders_setting(None, changed=True),
     }
     for kind in ("booked", "rescheduled", "cancelled", "declined", "other"):
         for audience in ("channel", "dm"):

@@ -49,6 +49,11 @@ def help_card(platform: str = "") -> Card:
             ),
             Fact(typed("/schedule upcoming"), "Your upcoming interviews"),
             Fact(typed("/schedule alerts on|off"), "Direct-message alerts about your bookings"),
+            Fact(
+                typed("/schedule reminders <minutes>|off"),
+                "A direct message before each interview you are on (15 minutes before unless "
+                "you say otherwise); without a value, your setting",
+            ),
         ]
     )
     admins = Facts(
@@ -92,7 +97,8 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "schedule": "/schedule link | link share | link set <url> | link for <email> [name] | "
-        "connect | disconnect | status | candidate <email> | upcoming | alerts on|off",
+        "connect | disconnect | status | candidate <email> | upcoming | alerts on|off | "
+        "reminders [<minutes>|off]",
         "schedule link": "/schedule link",
         "schedule link share": "/schedule link share",
         "schedule link set": "/schedule link set https://app.cronofy.com/pls/XXXXXXXX",
@@ -103,6 +109,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule candidate": "/schedule candidate <email>",
         "schedule upcoming": "/schedule upcoming",
         "schedule alerts": "/schedule alerts on|off",
+        "schedule reminders": "/schedule reminders [<minutes>|off]   (minutes: 1 to 1440)",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
         "admins [add|remove @user] | reset",
         "cronofy setup": "/cronofy setup",

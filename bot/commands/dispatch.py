@@ -27,6 +27,7 @@ from bot.errors import (
 )
 from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
 from cards import actions, admin, candidates, errors, scheduling
+from cards import reminders as reminder_cards
 from cards import setup as setup_cards
 from cards.help import channel_not_visible, help_card, user_not_here
 from cards.model import Card
@@ -131,6 +132,17 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             member.updated_at = services.clock()
             await services.store.put_member(member)
             return _private(scheduling.dm_alerts_set(on))
+        case p.RemindersShow():
+            member = await _member(ctx)
+            return _private(
+                reminder_cards.reminders_setting(member.reminder_minutes, changed=False)
+            )
+        case p.RemindersSet(minutes=minutes):
+            member = await _member(ctx)
+            member.reminder_minutes = minutes
+            member.updated_at = services.clock()
+            await services.store.put_member(member)
+            return _private(reminder_cards.reminders_setting(minutes, changed=True))
         case p.Setup():
             org = await services.store.get_org(actor.org_id)
             if not setup.may_run_setup(services, org, actor):
@@ -231,6 +243,7 @@ async def _member_status(ctx: CommandContext) -> list[Reply]:
             link=member.public_link,
             dm_alerts=member.dm_alerts,
             zone=member.zone,
+            reminder_minutes=member.reminder_minutes,
         )
     )
 

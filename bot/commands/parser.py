@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from bot.errors import CommandError
 from bot.store.records import ALERT_KINDS, BOOKING_KINDS
 from cards import help as texts
+from cards import reminders as reminder_texts
 
 MAX_TEXT = 2000
 MAX_EMAIL = 254
@@ -118,6 +119,16 @@ class DmAlerts:
 
 
 @dataclass(frozen=True)
+class RemindersShow:
+    pass
+
+
+@dataclass(frozen=True)
+class RemindersSet:
+    minutes: int | None  # None: off
+
+
+@dataclass(frozen=True)
 class Setup:
     pass
 
@@ -177,6 +188,8 @@ Command = (
     | CandidateShow
     | Upcoming
     | DmAlerts
+    | RemindersShow
+    | RemindersSet
     | Setup
     | OrgStatus
     | AlertsShow
@@ -264,7 +277,29 @@ def _schedule(words: list[str]) -> Command:
         if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
             raise UsageError("schedule alerts", texts.SAY_ON_OR_OFF)
         return DmAlerts(rest[0].lower() == "on")
+    if sub == "reminders":
+        return _reminders(rest)
     raise UsageError("schedule", texts.unknown_subcommand(words[0]))
+
+
+def _reminders(words: list[str]) -> Command:
+    key = "schedule reminders"
+    if not words:
+        return RemindersShow()
+    _Words(key, words[1:]).none_left()
+    word = words[0].lower()
+    if word == "off":
+        return RemindersSet(None)
+    if word == "on":
+        return RemindersSet(reminder_texts.DEFAULT_MINUTES)
+    # "30", or "30m" / "30min" as people write it
+    digits = word.removesuffix("minutes").removesuffix("min").removesuffix("m")
+    if not digits.isascii() or not digits.isdigit():
+        raise UsageError(key, reminder_texts.MINUTES_OR_OFF)
+    minutes = int(digits) if len(digits) <= 5 else 0
+    if not reminder_texts.MIN_MINUTES <= minutes <= reminder_texts.MAX_MINUTES:
+        raise UsageError(key, reminder_texts.minutes_out_of_range(words[0]))
+    return RemindersSet(minutes)
 
 
 def _link(words: list[str]) -> Command:

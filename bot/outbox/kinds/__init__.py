@@ -13,9 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.outbox.jobs import JobKind
-from bot.outbox.kinds import alert, notice, profile_disconnected
+from bot.outbox.kinds import alert, notice, profile_disconnected, reminder
 
-KINDS: tuple[JobKind[Any], ...] = (alert.KIND, notice.KIND, profile_disconnected.KIND)
+KINDS: tuple[JobKind[Any], ...] = (
+    alert.KIND,
+    notice.KIND,
+    profile_disconnected.KIND,
+    reminder.KIND,
+)
 
 
 @functools.cache
