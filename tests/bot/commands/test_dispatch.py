@@ -62,6 +62,27 @@ async def test_member_status_and_dm_alerts(org_ready: Services) -> None:
     assert member is not None and member.dm_alerts is True
 
 
+async def test_reminders_setting_shown_changed_and_refused(org_ready: Services) -> None:
+    services = org_ready
+    assert "Interview reminders are on" in await say(services, "schedule reminders")
+    assert "15 minutes before" in await say(services, "schedule reminders")
+    assert "30 minutes before" in await say(services, "schedule reminders 30")
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.reminder_minutes == 30
+    assert re.search(
+        r"Interview reminders:\s+30 min before", await say(services, "schedule status")
+    )
+    refused = await say(services, "schedule reminders 2000")
+    assert "from 1 to 1440" in refused and "/schedule reminders" in refused
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.reminder_minutes == 30, "a refused value changes nothing"
+    assert "off" in await say(services, "schedule reminders off")
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.reminder_minutes is None
+    assert "Interview reminders are off" in await say(services, "schedule reminders")
+    assert re.search(r"Interview reminders:\s+off", await say(services, "schedule status"))
+
+
 async def test_candidate_profile(org_ready: Services) -> None:
     services = org_ready
     assert "no candidate" in await say(services, "schedule candidate jane@example.com", user=ADMIN)
