@@ -178,7 +178,7 @@ async def _shared(ctx: CommandContext, url: str) -> list[Reply]:
 
 async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
     """Admins, and the candidate's recruiters: whoever they are assigned to, whoever sent
-    them a tracked link, whoever a booking of theirs is with."""
+    them a tracked link, whoever a booking of theirs is with, whoever is on its panel."""
     services, actor = ctx.services, ctx.actor
     if candidate.recruiter_id == actor.user_id:
         return True
@@ -191,7 +191,27 @@ async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
     if any(entry.recruiter_id == actor.user_id for entry in timeline):
         return True
     bookings = await services.store.list_bookings(actor.org_id, recruiter_id=actor.user_id)
-    return any(b.candidate_id == candidate.candidate_id for b in bookings)
+    if any(b.candidate_id == candidate.candidate_id for b in bookings):
+        return True
+    return await _on_a_panel(ctx, candidate)
+
+
+async def _on_a_panel(ctx: CommandContext, candidate: Candidate) -> bool:
+    """The actor interviews the candidate: a connected member on one of their bookings'
+    panels (`bot.lifecycle.panel`), who is sent its alerts and reminders with this button."""
+    store, actor = ctx.services.store, ctx.actor
+    member = await store.get_member(actor.org_id, actor.user_id)
+    if member is None or not member.connected:
+        return False
+    email = (member.email or "").lower()
+    for booking in await store.list_bookings(actor.org_id):
+        if booking.candidate_id != candidate.candidate_id:
+            continue
+        if (member.cronofy_sub and member.cronofy_sub in booking.participants) or (
+            email and email in booking.attendees
+        ):
+            return True
+    return False
 
 
 async def _candidate_profile(

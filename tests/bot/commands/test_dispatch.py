@@ -140,6 +140,42 @@ async def test_candidate_profile_only_for_their_recruiters_and_admins(org_ready:
     assert "jane@example.com" in card_text(own[0].card)
 
 
+async def test_candidate_profile_for_the_connected_members_on_a_bookings_panel(
+    org_ready: Services,
+) -> None:
+    services = org_ready
+    await services.store.put_candidate(
+        Candidate(ORG_ID, "cand_2", "max@example.com", "Max Roe", "U_ELSE", created_at=1.0)
+    )
+    await services.store.put_booking(
+        Booking(
+            ORG_ID,
+            "b_1",
+            candidate_id="cand_2",
+            recruiter_id="U_ELSE",
+            attendees=["panel@example.com"],
+            participants=["acc_host"],
+        )
+    )
+    for user, email, sub, connected in [
+        ("U_BY_EMAIL", "Panel@Example.com", None, True),
+        ("U_BY_SUB", "other@example.com", "acc_host", True),
+        ("U_GONE", "panel@example.com", None, False),  # disconnected: no longer on the panel
+        ("U_NOSY", "nosy@example.com", "acc_nosy", True),
+    ]:
+        await services.store.put_member(
+            Member(ORG_ID, user, email=email, cronofy_sub=sub, connected=connected)
+        )
+    for user, allowed in [
+        ("U_BY_EMAIL", True),
+        ("U_BY_SUB", True),
+        ("U_GONE", False),
+        ("U_NOSY", False),
+    ]:
+        shown = await run_action(ctx(services, actor(user)), "candidate.profile", "cand_2")
+        assert ("Max Roe" in card_text(shown[0].card)) is allowed, user
+
+
 async def test_upcoming_lists_only_future_own_bookings(org_ready: Services) -> None:
     services = org_ready  # the clock is 2027-01-15
     await services.store.put_candidate(Candidate(ORG_ID, "cand_1", "jane@example.com", "Jane Doe"))
