@@ -4,6 +4,7 @@ panel or turned reminders off; a payload it cannot read is dead-lettered."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 
@@ -173,3 +174,45 @@ async def test_a_reminder_it_cannot_read_is_dead_lettered(
     await services.store.enqueue([job])
     assert await run(services) == ["dead"]
     assert adapter.sent == []
+
+
+async def test_two_workers_send_a_due_reminder_once(
+    world: tuple[Services, RecordingAdapter, Clock],
+) -> None:
+    services, adapter, _clock = world
+    await services.store.enqueue([reminder_job()])
+    first = OutboxWorker(services, consumer="w1")
+    second = OutboxWorker(services, consumer="w2")
+    claimed = await asyncio.gather(first.run_once(), second.run_once())
+    assert sorted(claimed) == [0, 1]
+    assert len(adapter.sent) == 1 and await services.store.outbox_depth() == 0
+
+
+async def test_a_booking_moved_while_its_reminder_is_sent_gives_one_stale_reminder_at_most(
+    world: tuple[Services, RecordingAdapter, Clock],
+) -> None:
+    """The race the README admits: the reminder had read the booking and was sending when
+    the reschedule landed. That one goes out (stale); the moved one comes at its own time;
+    nothing is sent twice."""
+    services, adapter, clock = world
+    store = services.store
+    await store.enqueue([reminder_job()])
+    adapter.hold_sends()
+    sending = asyncio.create_task(OutboxWorker(services, consumer="w1").run_once())
+    await asyncio.wait_for(adapter.send_started.wait(), 5.0)
+    # the reschedule's write: the booking moves a day, the same key is set a day later
+    later = "2027-01-06T10:00:00Z"
+    await store.put_booking(booking(start=later, state="rescheduled"))
+    moved = Reminder.from_dict(reminder_job().payload)
+    moved = dataclasses.replace(moved, start=later, end=None)
+    await store.enqueue(
+        [KIND.timer(ORG, moved, key=reminder_key(ORG, "b1", "U2"), due=DUE + 86400, now=DUE)]
+    )
+    adapter.release()
+    await asyncio.wait_for(sending, 5.0)
+    assert len(adapter.sent) == 1, "the stale one, already on its way"
+    clock.now = DUE + 3600
+    assert await run(services) == [], "the old time sends nothing more"
+    clock.now = DUE + 86400
+    assert await run(services) == ["delivered"]
+    assert len(adapter.sent) == 2 and await store.outbox_depth() == 0
