@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot import timers  # the module: bot.timers imports the outbox, which imports this kind
 from bot.chat import DeliveryTarget
 from bot.lifecycle import panel
 from bot.outbox.jobs import BadJob, Delivered, JobKind, parse_target, target_to_dict
-from bot.timers import Lateness, dropped_late, dropped_stale
 from bot.timeutil import epoch_of, parse_instant
 from cards.reminders import ReminderView, reminder
 
@@ -100,8 +100,8 @@ async def send_reminder(attempt: Attempt, job: Reminder) -> Delivered:
     org_id = attempt.job.org_id
     user_id = target.user_id or ""
     start = job.start_epoch
-    if Lateness(due=attempt.job.not_before, until=start).too_late(services.clock()):
-        return dropped_late(target.platform, "reminder")
+    if timers.Lateness(due=attempt.job.not_before, until=start).too_late(services.clock()):
+        return timers.dropped_late(target.platform, "reminder")
     booking = await store.get_booking(org_id, job.booking_id)
     if (
         booking is None
@@ -109,14 +109,14 @@ async def send_reminder(attempt: Attempt, job: Reminder) -> Delivered:
         or epoch_of(booking.start, booking.zone) != start
     ):
         # cancelled, or moved: the change that did it set (or cancelled) this key's timer
-        return dropped_stale(target.platform, "reminder", "the booking changed")
+        return timers.dropped_stale(target.platform, "reminder", "the booking changed")
     reader = next(
         (m for m in await panel.interviewers(store, booking) if m.user_id == user_id), None
     )
     if reader is None:
-        return dropped_stale(target.platform, "reminder", "no longer on the panel")
+        return timers.dropped_stale(target.platform, "reminder", "no longer on the panel")
     if reader.reminder_minutes is None:
-        return dropped_stale(target.platform, "reminder", "reminders turned off")
+        return timers.dropped_stale(target.platform, "reminder", "reminders turned off")
     now = services.clock()
     begins = parse_instant(job.start, job.zone)
     assert begins is not None  # start_epoch read it
