@@ -103,27 +103,37 @@ def reminder(view: ReminderView) -> Card:
     )
 
 
-def reminders_setting(minutes: int | None, *, changed: bool) -> Card:
-    """What `/schedule reminders` says: the member's setting, just changed or as it is."""
+def reminders_setting(minutes: int | None, *, changed: bool, upcoming: int = 0) -> Card:
+    """What `/schedule reminders` says: the member's setting, just changed (with how many
+    upcoming interviews now have a reminder) or as it is."""
+    how = (
+        f"Change it with /schedule reminders <minutes> (from {MIN_MINUTES} to {MAX_MINUTES}), "
+        "or stop them with /schedule reminders off."
+    )
     if minutes is None:
         title = "Interview reminders off" if changed else "Interview reminders are off"
         text = (
-            "You will not get a direct message before your interviews. Turn reminders on with "
-            f"/schedule reminders <minutes> (from {MIN_MINUTES} to {MAX_MINUTES})."
+            "You will not get a direct message before your interviews"
+            + (", the ones already booked included" if changed else "")
+            + f". Turn reminders on with /schedule reminders <minutes> (from {MIN_MINUTES} "
+            f"to {MAX_MINUTES})."
         )
         return notice(title, text)
     title = "Interview reminders on" if changed else "Interview reminders are on"
     text = (
         f"You will get a direct message {minutes} minute{'s' if minutes != 1 else ''} before each "
-        "interview you are on, with the join link. "
+        "interview you are on, with the join link."
     )
-    text += (
-        "Interviews already booked keep the time set when they were booked. "
-        if changed
-        else f"Change it with /schedule reminders <minutes> (from {MIN_MINUTES} to {MAX_MINUTES}), "
-        "or stop them with /schedule reminders off."
-    )
-    return notice(title, text.strip())
+    if changed:
+        text += (
+            f" Your upcoming interviews follow it: {upcoming} reminder"
+            f"{'s' if upcoming != 1 else ''} set."
+            if upcoming
+            else " No upcoming interview of yours needs one yet."
+        )
+    else:
+        text += " " + how
+    return notice(title, text)
 
 
 # --- what is wrong with the command -------------------------------------------------------

@@ -25,6 +25,7 @@ from bot.errors import (
     SlotbotError,
     StoreError,
 )
+from bot.lifecycle import panel, reminders
 from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
 from cards import actions, admin, candidates, errors, scheduling
 from cards import reminders as reminder_cards
@@ -142,7 +143,15 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             member.reminder_minutes = minutes
             member.updated_at = services.clock()
             await services.store.put_member(member)
-            return _private(reminder_cards.reminders_setting(minutes, changed=True))
+            org = await services.store.get_org(actor.org_id)
+            upcoming = (
+                await reminders.replan_member(services.store, org, member, now=services.clock())
+                if org is not None
+                else 0
+            )
+            return _private(
+                reminder_cards.reminders_setting(minutes, changed=True, upcoming=upcoming)
+            )
         case p.Setup():
             org = await services.store.get_org(actor.org_id)
             if not setup.may_run_setup(services, org, actor):
@@ -203,15 +212,10 @@ async def _on_a_panel(ctx: CommandContext, candidate: Candidate) -> bool:
     member = await store.get_member(actor.org_id, actor.user_id)
     if member is None or not member.connected:
         return False
-    email = (member.email or "").lower()
-    for booking in await store.list_bookings(actor.org_id):
-        if booking.candidate_id != candidate.candidate_id:
-            continue
-        if (member.cronofy_sub and member.cronofy_sub in booking.participants) or (
-            email and email in booking.attendees
-        ):
-            return True
-    return False
+    return any(
+        booking.candidate_id == candidate.candidate_id and panel.on_panel(member, booking)
+        for booking in await store.list_bookings(actor.org_id)
+    )
 
 
 async def _candidate_profile(

@@ -10,18 +10,25 @@ from bot.store.base import Store
 from bot.store.records import Booking, Member
 
 
+def on_panel(member: Member, booking: Booking) -> bool:
+    """Whether `member` is one of `booking`'s interviewers (as `interviewers` decides)."""
+    if not member.connected or member.org_id != booking.org_id:
+        return False
+    return (
+        member.user_id == booking.recruiter_id
+        or (member.cronofy_sub is not None and member.cronofy_sub in booking.participants)
+        or (member.email is not None and member.email.lower() in booking.attendees)
+    )
+
+
 async def interviewers(store: Store, booking: Booking) -> list[Member]:
     members = await store.list_members(booking.org_id)
-    subs = set(booking.participants)
-    emails = set(booking.attendees)
     chosen: list[Member] = []
     for member in members:
-        if not member.connected:
+        if not on_panel(member, booking):
             continue
         if member.user_id == booking.recruiter_id:
             chosen.insert(0, member)
-        elif (member.cronofy_sub is not None and member.cronofy_sub in subs) or (
-            member.email is not None and member.email.lower() in emails
-        ):
+        else:
             chosen.append(member)
     return chosen

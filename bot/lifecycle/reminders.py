@@ -9,13 +9,21 @@ have turned them off after the timer was set).
 
 What the timer does when it fires, and how it guards against a change that raced it, is
 `bot.outbox.kinds.reminder`.
+
+A member who changes their setting (`/schedule reminders`) has their upcoming interviews'
+reminders planned again the same way (`replan_member`).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.chat import DeliveryTarget
 from bot.lifecycle.change import BookingChange, TimerPlan
+from bot.lifecycle.panel import on_panel
 from bot.outbox.kinds import reminder
+from bot.store.base import Store
+from bot.store.records import Member, Org
 from bot.timers import reminder_key
 from bot.timeutil import epoch_of
 
@@ -58,3 +66,42 @@ def plan_reminders(change: BookingChange) -> TimerPlan:
         due = max(start - member.reminder_minutes * 60.0, change.now)
         plan.jobs.append(reminder.KIND.timer(org.org_id, payload, key=key, due=due, now=change.now))
     return plan
+
+
+# bookings listed for a member's new setting start after this long ago (ISO text sorts by
+# time only in one format; the planner itself drops what has begun)
+_LOOK_BACK = 24 * 3600.0
+
+
+async def replan_member(store: Store, org: Org, member: Member, *, now: float) -> int:
+    """Plan the reminders of `member`'s upcoming interviews again, after they changed their
+    setting: moved to the new minutes, set if they had none, removed when turned off.
+    Returns how many reminders are now set.
+
+    A callback that changes one of these bookings in the meantime sets its own timer; if
+    this write lands after it with the old time, the reminder finds the booking moved when
+    it fires and drops itself (so that interview is not reminded of)."""
+    since = datetime.fromtimestamp(now - _LOOK_BACK, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    plan = TimerPlan()
+    for booking in await store.list_bookings(org.org_id, start_after=since):
+        if booking.state not in _SETS or not on_panel(member, booking):
+            continue
+        candidate = (
+            await store.get_candidate(org.org_id, booking.candidate_id)
+            if booking.candidate_id
+            else None
+        )
+        change = BookingChange(
+            org=org,
+            kind=booking.state,
+            booking=booking,
+            candidate=candidate,
+            interviewers=[member],
+            now=now,
+        )
+        plan.add(plan_reminders(change))
+    if plan.cancel:
+        await store.cancel_timers(plan.cancel)
+    if plan.jobs:
+        await store.enqueue(plan.jobs)
+    return len(plan.jobs)
