@@ -93,8 +93,9 @@ def reminder(view: ReminderView) -> Card:
     footer = "Change when reminders come with /schedule reminders <minutes>, or stop them with /schedule reminders off."
     if view.zone is None:
         footer = (
-            "Times in UTC, your organisation's default: Slotbot does not know your time zone "
-            "(connect your calendar with /schedule connect). " + footer
+            "Times in UTC, your organisation's default, wherever your app cannot show them in "
+            "your own zone: Slotbot does not know it (it learns it from your calendar, "
+            "/schedule connect). " + footer
         )
     blocks.append(Footer(footer))
     return Card(
