@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -79,6 +79,8 @@ class World:
     correlation_id: str = ""
     reminders_to: Callable[[str], list[str]] | None = None  # user id -> reminders' text
     alerts_to: Callable[[str], int] | None = None  # user id -> booking DMs received
+    # (user id, command text) -> the text of Slotbot's answer, typed the platform's way
+    say: Callable[[Any, str, str], Awaitable[str]] | None = None
 
     async def push(self, payload: dict[str, Any], secret: str) -> None:
         if self.platform == "slack":
@@ -90,6 +92,10 @@ class World:
         """Close the app (its worker with it) and serve a new one on the same store."""
         await self.client.close()
         self.client = await aiohttp_client(self.make(True))
+
+    async def command(self, user: str, text: str) -> str:
+        assert self.say is not None
+        return await self.say(self.client, user, text)
 
     def reminders(self, user: str) -> int:
         return len(self.reminder_texts(user))
@@ -129,6 +135,12 @@ async def slack_world(
     def texts(user: str) -> list[str]:
         return [slack.all_text(m) for m in fake_slack.messages("D" + user[1:])]
 
+    async def say(client: Any, user: str, text: str) -> str:
+        answer = await slack_alerts._reply(
+            client, fake_slack, text.removeprefix("schedule "), user=user
+        )
+        return slack.all_text(answer)
+
     return World(
         platform="slack",
         org_id=slack.ORG,
@@ -142,6 +154,7 @@ async def slack_world(
         correlation_id=correlation_id,
         reminders_to=lambda user: [t for t in texts(user) if _is_reminder(t)],
         alerts_to=lambda user: sum(1 for t in texts(user) if "Interview booked" in t),
+        say=say,
     )
 
 
@@ -183,6 +196,14 @@ async def teams_world(
             for card in teams.adaptive_cards(activity)
         ]
 
+    people = {"aad-ada": teams.ADA, "aad-grace": teams.GRACE}
+
+    async def say(client: Any, user: str, text: str) -> str:
+        where = teams.personal(fake_connector, people[user])
+        assert (await post(client, teams.message(where, text))).status == 201
+        answer = fake_connector.activities(dms[user])[-1]
+        return " ".join(teams.card_text(c) for c in teams.adaptive_cards(answer))
+
     return World(
         platform="teams",
         org_id=teams_alerts.ORG,
@@ -196,6 +217,7 @@ async def teams_world(
         correlation_id=correlation_id,
         reminders_to=lambda user: [t for t in texts(user) if _is_reminder(t)],
         alerts_to=lambda user: sum(1 for t in texts(user) if "Interview booked" in t),
+        say=say,
     )
 
 
@@ -307,3 +329,28 @@ async def test_a_reschedule_moves_the_reminders_and_a_cancel_removes_them(
     w.clock.advance(24 * HOUR)
     await settled(store, w.clock)
     assert w.reminders(w.recruiter) == w.reminders(w.panel) == 1
+
+
+async def test_each_members_setting_typed_on_the_platform_decides_their_reminder(
+    world: World, store: Store, fake_cronofy: FakeCronofy, aiohttp_client: Any
+) -> None:
+    w = world
+    assert "15 minutes before" in await w.command(w.recruiter, "schedule reminders")
+    assert "30 minutes before" in await w.command(w.recruiter, "schedule reminders 30")
+    assert "Interview reminders off" in await w.command(w.panel, "schedule reminders off")
+    refused = await w.command(w.panel, "schedule reminders 0")
+    assert "from 1 to 1440" in refused, refused
+    start = w.clock() + 2 * HOUR
+    await w.push(booked(w.correlation_id, start, w.panel_email), fake_cronofy.client_secret)
+    timer = await store.get_timer(reminder_key(w.org_id, BOOKING, w.recruiter))
+    assert timer is not None and timer.not_before == start - 30 * 60
+    assert await store.get_timer(reminder_key(w.org_id, BOOKING, w.panel)) is None
+
+    await w.restart(aiohttp_client)
+    w.clock.advance(2 * HOUR - 30 * 60)
+    await until(lambda: w.reminders(w.recruiter) == 1, "the recruiter's reminder")
+    [text] = w.reminder_texts(w.recruiter)
+    assert "in 30 minutes" in text, text
+    await settled(store, w.clock)
+    assert w.reminders(w.panel) == 0
+    assert w.alerts_to is not None and w.alerts_to(w.panel) == 1, "alerts are another setting"
