@@ -37,7 +37,8 @@ class Metrics:
         self.deliveries = Counter(
             "slotbot_deliveries_total",
             "Outbox deliveries by platform and result (delivered, retried, dead, late: a "
-            "timer that fired too late to be of use, dropped)",
+            "timer that fired too late to be of use, dropped; stale: a timer whose reason went away, "
+            "such as a moved or cancelled interview, dropped)",
             ["platform", "result"],
             registry=self.registry,
         )

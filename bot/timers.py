@@ -12,7 +12,7 @@ that very moment is sent once at most; the old one's ack and retry then find not
 
 Late firing: a timer whose processes were all down at its due time fires when one comes
 back. Each kind says until when its message is still of use (`Lateness`); past that the
-handler drops it and the worker counts it (`slotbot_deliveries_total{result="late"}`).
+handler drops it (`bot.outbox.jobs.dropped_late`) and the worker counts it (`slotbot_deliveries_total{result="late"}`).
 How long due jobs wait for a worker is `/metrics`' `slotbot_outbox_due_lag_seconds`.
 
 Keys are built here, one function per kind of timer, so that the code that sets a timer
@@ -22,8 +22,6 @@ and the code that cancels it agree on its name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from bot.outbox.jobs import Delivered
 
 KEY_SEPARATOR = "|"
 
@@ -54,8 +52,3 @@ class Lateness:
 
     def too_late(self, now: float) -> bool:
         return now > self.until
-
-
-def dropped_late(platform: str, what: str) -> Delivered:
-    """What a handler returns for a timer that fired too late to be of use."""
-    return Delivered(platform, f"{what}: fired too late to be of use, dropped", result="late")

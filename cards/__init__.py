@@ -7,6 +7,7 @@ timezone-aware datetimes) and returning a `Card` or a text:
     scheduling  connecting a calendar, scheduling links, a member's status
     candidates  candidate profiles and timelines, upcoming interviews
     alerts      booking alerts, their follow-ups, notices around their delivery
+    reminders   the reminder before an interview, /schedule reminders' answers
     setup       the Cronofy setup form, its outcome, reset
     admin       /cronofy status, admins, where alerts go
     help        the help card, usage lines, what is wrong with a typed command

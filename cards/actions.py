@@ -34,6 +34,7 @@ ALERT_MEETING = "alert.meeting"
 ALERT_PROFILE = "alert.profile"
 ALERT_RESCHEDULE = "alert.reschedule"
 ALERT_DECLINE = "alert.decline"
+REMINDER_MEETING = "reminder.meeting"
 
 # --- the setup form -----------------------------------------------------------------------
 

@@ -188,7 +188,7 @@ def alert(kind: str, event: AlertView, *, audience: Audience) -> Card:
     footer: list[str] = []
     if dm:
         footer.append(
-            "Sent to you privately because this is your candidate. Turn these off with /schedule alerts off."
+            "Sent to you privately because you are on this interview. Turn these off with /schedule alerts off."
         )
     else:
         footer.append("Contact details go to the recruiter privately.")

@@ -25,6 +25,7 @@ from cards import (
     errors,
     feedback,
     home,
+    reminders,
     scheduling,
     setup,
 )
@@ -115,6 +116,22 @@ def sample_cards() -> dict[str, Card]:
         "alerts_routed": admin.alerts_routed("#hiring", ["booked", "rescheduled"]),
         "alerts_off": admin.alerts_off("#hiring"),
         "gdpr_note": candidates.gdpr_note(),
+        "reminder": reminders.reminder(
+            reminders.ReminderView(
+                candidate_name="Ada Lovelace",
+                start=_START,
+                end=_END,
+                zone="Europe/London",
+                minutes_left=15,
+                meeting_url="https://meet.example.com/abc-defg-hij",
+                candidate_id="cand_7QmZ2",
+            )
+        ),
+        "reminder_no_zone": reminders.reminder(
+            reminders.ReminderView(candidate_name="Ada Lovelace", start=_START, minutes_left=90)
+        ),
+        "reminders_setting": reminders.reminders_setting(15, changed=False),
+        "reminders_off": reminders.reminders_setting(None, changed=True),
     }
     for kind in ("booked", "rescheduled", "cancelled", "declined", "other"):
         for audience in ("channel", "dm"):

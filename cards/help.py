@@ -54,6 +54,11 @@ def help_card(platform: str = "") -> Card:
                 "Each morning (08:30 unless you say, your time) a direct message with the "
                 "day's interviews",
             ),
+            Fact(
+                typed("/schedule reminders <minutes>|off"),
+                "A direct message before each interview you are on (15 minutes before unless "
+                "you say otherwise); without a value, your setting",
+            ),
         ]
     )
     admins = Facts(
@@ -102,7 +107,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
     return {
         "schedule": "/schedule link | link share | link set <url> | link for <email> [name] | "
         "connect | disconnect | status | candidate <email> | upcoming | alerts on|off | "
-        "agenda on [HH:MM]|off",
+        "agenda on [HH:MM]|off | reminders [<minutes>|off]",
         "schedule link": "/schedule link",
         "schedule link share": "/schedule link share",
         "schedule link set": "/schedule link set https://app.cronofy.com/pls/XXXXXXXX",
@@ -114,6 +119,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule upcoming": "/schedule upcoming",
         "schedule alerts": "/schedule alerts on|off",
         "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
+        "schedule reminders": "/schedule reminders [<minutes>|off]   (minutes: 1 to 1440)",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
         "admins [add|remove @user] | feedback [on|off] | reset",
         "cronofy setup": "/cronofy setup",

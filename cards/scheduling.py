@@ -242,6 +242,7 @@ def status_for_member(
     link: str | None = None,
     dm_alerts: bool = True,
     zone: str | None = None,
+    reminder_minutes: int | None = 15,
 ) -> Card:
     facts = [
         Fact(
@@ -257,6 +258,12 @@ def status_for_member(
         Fact("Scheduling link", Link(link, link) if link else "not set (/schedule link set <url>)")
     )
     facts.append(Fact("Direct-message alerts", "on" if dm_alerts else "off"))
+    facts.append(
+        Fact(
+            "Interview reminders",
+            f"{reminder_minutes} min before" if reminder_minutes is not None else "off",
+        )
+    )
     if zone:
         facts.append(Fact("Time zone", _name(zone, "")))
     next_step = (

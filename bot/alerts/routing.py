@@ -1,4 +1,6 @@
-"""Who hears about a booking event: the org's alert routes and the recruiter's DM."""
+"""Who hears about a booking event: the org's alert routes, and in their direct messages the
+recruiter and every other connected member on the booking's panel (`bot.lifecycle.panel`),
+each unless they turned direct-message alerts off."""
 
 from __future__ import annotations
 
@@ -61,9 +63,19 @@ def facts_for(note: Notification, resolution: Resolution, recruiter: Member | No
 
 
 async def route_alert(
-    store: Store, org: Org, note: Notification, resolution: Resolution, *, now: float
+    store: Store,
+    org: Org,
+    note: Notification,
+    resolution: Resolution,
+    *,
+    now: float,
+    interviewers: list[Member] | None = None,
 ) -> list[Job]:
-    """One job per matching channel route, plus the recruiter's DM unless turned off."""
+    """One job per matching channel route, plus a DM to the recruiter and to each other
+    member of `interviewers` (the booking's panel, `bot.lifecycle.panel`), unless turned off.
+
+    The recruiter is told even before connecting a calendar (as always); the rest of the
+    panel are connected members matched by their Cronofy profile or email."""
     if not resolution.alert:
         return []
     recruiter = (
@@ -86,5 +98,10 @@ async def route_alert(
         )
     if resolution.recruiter_id and (recruiter is None or recruiter.dm_alerts):
         target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=resolution.recruiter_id)
+        jobs.append(alert_job(org, target, facts, now=now, seq=resolution.seq))
+    for member in interviewers or []:
+        if member.user_id == resolution.recruiter_id or not member.dm_alerts:
+            continue
+        target = DeliveryTarget(org.platform, org.org_id, "dm", user_id=member.user_id)
         jobs.append(alert_job(org, target, facts, now=now, seq=resolution.seq))
     return jobs

@@ -25,8 +25,10 @@ from bot.errors import (
     SlotbotError,
     StoreError,
 )
+from bot.lifecycle import panel, reminders
 from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
 from cards import actions, admin, candidates, errors, scheduling
+from cards import reminders as reminder_cards
 from cards import setup as setup_cards
 from cards.help import channel_not_visible, help_card, user_not_here
 from cards.model import Card
@@ -133,6 +135,25 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return _private(scheduling.dm_alerts_set(on))
         case p.AgendaShow() | p.AgendaOn() | p.AgendaOff():
             return [await agenda.run(ctx, command)]
+        case p.RemindersShow():
+            member = await _member(ctx)
+            return _private(
+                reminder_cards.reminders_setting(member.reminder_minutes, changed=False)
+            )
+        case p.RemindersSet(minutes=minutes):
+            member = await _member(ctx)
+            member.reminder_minutes = minutes
+            member.updated_at = services.clock()
+            await services.store.put_member(member)
+            org = await services.store.get_org(actor.org_id)
+            upcoming = (
+                await reminders.replan_member(services.store, org, member, now=services.clock())
+                if org is not None
+                else 0
+            )
+            return _private(
+                reminder_cards.reminders_setting(minutes, changed=True, upcoming=upcoming)
+            )
         case p.Setup():
             org = await services.store.get_org(actor.org_id)
             if not setup.may_run_setup(services, org, actor):
@@ -170,7 +191,7 @@ async def _shared(ctx: CommandContext, url: str) -> list[Reply]:
 
 async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
     """Admins, and the candidate's recruiters: whoever they are assigned to, whoever sent
-    them a tracked link, whoever a booking of theirs is with."""
+    them a tracked link, whoever a booking of theirs is with, whoever is on its panel."""
     services, actor = ctx.services, ctx.actor
     if candidate.recruiter_id == actor.user_id:
         return True
@@ -183,7 +204,22 @@ async def _may_see_candidate(ctx: CommandContext, candidate: Candidate) -> bool:
     if any(entry.recruiter_id == actor.user_id for entry in timeline):
         return True
     bookings = await services.store.list_bookings(actor.org_id, recruiter_id=actor.user_id)
-    return any(b.candidate_id == candidate.candidate_id for b in bookings)
+    if any(b.candidate_id == candidate.candidate_id for b in bookings):
+        return True
+    return await _on_a_panel(ctx, candidate)
+
+
+async def _on_a_panel(ctx: CommandContext, candidate: Candidate) -> bool:
+    """The actor interviews the candidate: a connected member on one of their bookings'
+    panels (`bot.lifecycle.panel`), who is sent its alerts and reminders with this button."""
+    store, actor = ctx.services.store, ctx.actor
+    member = await store.get_member(actor.org_id, actor.user_id)
+    if member is None or not member.connected:
+        return False
+    return any(
+        booking.candidate_id == candidate.candidate_id and panel.on_panel(member, booking)
+        for booking in await store.list_bookings(actor.org_id)
+    )
 
 
 async def _candidate_profile(
@@ -235,6 +271,7 @@ async def _member_status(ctx: CommandContext) -> list[Reply]:
             link=member.public_link,
             dm_alerts=member.dm_alerts,
             zone=member.zone,
+            reminder_minutes=member.reminder_minutes,
         )
     )
 

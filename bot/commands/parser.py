@@ -24,6 +24,7 @@ from bot.lifecycle.agenda import DEFAULT_TIME as DEFAULT_AGENDA_TIME
 from bot.lifecycle.agenda import parse_hhmm
 from bot.store.records import ALERT_KINDS, BOOKING_KINDS
 from cards import help as texts
+from cards import reminders as reminder_texts
 
 MAX_TEXT = 2000
 MAX_EMAIL = 254
@@ -135,6 +136,16 @@ class AgendaOff:
 
 
 @dataclass(frozen=True)
+class RemindersShow:
+    pass
+
+
+@dataclass(frozen=True)
+class RemindersSet:
+    minutes: int | None  # None: off
+
+
+@dataclass(frozen=True)
 class Setup:
     pass
 
@@ -207,6 +218,8 @@ Command = (
     | AgendaShow
     | AgendaOn
     | AgendaOff
+    | RemindersShow
+    | RemindersSet
     | Setup
     | OrgStatus
     | AlertsShow
@@ -300,6 +313,8 @@ def _schedule(words: list[str]) -> Command:
         return DmAlerts(rest[0].lower() == "on")
     if sub == "agenda":
         return _agenda(rest)
+    if sub == "reminders":
+        return _reminders(rest)
     raise UsageError("schedule", texts.unknown_subcommand(words[0]))
 
 
@@ -320,6 +335,26 @@ def _agenda(words: list[str]) -> Command:
         raise UsageError(key, texts.not_a_time_of_day(words[1]))
     _Words(key, words[2:]).none_left()
     return AgendaOn(at)
+
+
+def _reminders(words: list[str]) -> Command:
+    key = "schedule reminders"
+    if not words:
+        return RemindersShow()
+    _Words(key, words[1:]).none_left()
+    word = words[0].lower()
+    if word == "off":
+        return RemindersSet(None)
+    if word == "on":
+        return RemindersSet(reminder_texts.DEFAULT_MINUTES)
+    # "30", or "30m" / "30min" as people write it
+    digits = word.removesuffix("minutes").removesuffix("min").removesuffix("m")
+    if not digits.isascii() or not digits.isdigit():
+        raise UsageError(key, reminder_texts.MINUTES_OR_OFF)
+    minutes = int(digits) if len(digits) <= 5 else 0
+    if not reminder_texts.MIN_MINUTES <= minutes <= reminder_texts.MAX_MINUTES:
+        raise UsageError(key, reminder_texts.minutes_out_of_range(words[0]))
+    return RemindersSet(minutes)
 
 
 def _link(words: list[str]) -> Command:

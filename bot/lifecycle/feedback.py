@@ -10,24 +10,17 @@ checked again then (`bot.outbox.kinds.feedback`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.chat import DeliveryTarget
+from bot.lifecycle.change import BookingChange, TimerPlan
 from bot.outbox.kinds import feedback
 from bot.timers import feedback_key
 from bot.timeutil import epoch_of
-
-if TYPE_CHECKING:
-    from bot.lifecycle.plan import BookingChange, TimerPlan
 
 _SETS = ("booked", "rescheduled")
 _DROPS = ("cancelled", "declined")
 
 
 def plan_feedback(change: BookingChange) -> TimerPlan:
-    # imported when called: bot.lifecycle.plan lists this planner, so imports this module
-    from bot.lifecycle.plan import TimerPlan
-
     plan = TimerPlan()
     org, booking = change.org, change.booking
     keys = [feedback_key(org.org_id, booking.booking_id, m.user_id) for m in change.interviewers]

@@ -10,29 +10,28 @@ from bot.store.base import Store
 from bot.store.records import Booking, Member
 
 
+def concerns(member: Member, booking: Booking) -> bool:
+    """The booking is one of `member`'s interviews: theirs as recruiter, or on its panel."""
+    return (
+        member.user_id == booking.recruiter_id
+        or (member.cronofy_sub is not None and member.cronofy_sub in booking.participants)
+        or (member.email is not None and member.email.lower() in booking.attendees)
+    )
+
+
+def on_panel(member: Member, booking: Booking) -> bool:
+    """Whether `member` is one of `booking`'s interviewers (as `interviewers` decides)."""
+    return member.connected and member.org_id == booking.org_id and concerns(member, booking)
+
+
 async def interviewers(store: Store, booking: Booking) -> list[Member]:
     members = await store.list_members(booking.org_id)
-    subs = set(booking.participants)
-    emails = set(booking.attendees)
     chosen: list[Member] = []
     for member in members:
-        if not member.connected:
+        if not on_panel(member, booking):
             continue
         if member.user_id == booking.recruiter_id:
             chosen.insert(0, member)
-        elif _on_panel(member, subs, emails):
+        else:
             chosen.append(member)
     return chosen
-
-
-def concerns(member: Member, booking: Booking) -> bool:
-    """The booking is one of `member`'s interviews: theirs as recruiter, or on its panel."""
-    if member.user_id == booking.recruiter_id:
-        return True
-    return _on_panel(member, set(booking.participants), set(booking.attendees))
-
-
-def _on_panel(member: Member, subs: set[str], emails: set[str]) -> bool:
-    return (member.cronofy_sub is not None and member.cronofy_sub in subs) or (
-        member.email is not None and member.email.lower() in emails
-    )

@@ -11,42 +11,18 @@ same time chosen again, or an event that arrived after a newer one, leaves them 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from bot.alerts.profiles import Resolution
-from bot.lifecycle import panel
+from bot.lifecycle import panel, reminders
+from bot.lifecycle.change import BookingChange, Planner, TimerPlan
 from bot.lifecycle.feedback import plan_feedback
 from bot.store.base import Store
-from bot.store.records import Booking, Candidate, Job, Member, Org
+from bot.store.records import Member, Org
 
+__all__ = ["PLANNERS", "BookingChange", "Planner", "TimerPlan", "plan_timers"]
 
-@dataclass(frozen=True)
-class BookingChange:
-    """One accepted change to a booking, as the planners see it."""
-
-    org: Org
-    kind: str  # booked / rescheduled / cancelled / declined
-    booking: Booking  # as it stands after the change
-    candidate: Candidate | None
-    interviewers: list[Member]  # the recruiter first (`bot.lifecycle.panel`)
-    now: float
-
-
-@dataclass
-class TimerPlan:
-    jobs: list[Job] = field(default_factory=list)  # timers to set (a key replaces its job)
-    cancel: list[str] = field(default_factory=list)  # timer keys to remove
-
-    def add(self, other: TimerPlan) -> None:
-        self.jobs += other.jobs
-        self.cancel += other.cancel
-
-
-Planner = Callable[[BookingChange], TimerPlan]
 
 # every planner, in the order their timers are written
-PLANNERS: tuple[Planner, ...] = (plan_feedback,)
+PLANNERS: tuple[Planner, ...] = (reminders.plan_reminders, plan_feedback)
 
 
 async def plan_timers(
@@ -56,7 +32,10 @@ async def plan_timers(
     *,
     now: float,
     planners: tuple[Planner, ...] = PLANNERS,
+    interviewers: list[Member] | None = None,
 ) -> TimerPlan:
+    """The timers of `resolution`'s change; `interviewers` is its booking's panel when the
+    caller has read it already (`panel.interviewers`)."""
     plan = TimerPlan()
     booking = resolution.booking
     if not planners or booking is None or not resolution.alert:
@@ -66,7 +45,9 @@ async def plan_timers(
         kind=resolution.kind,
         booking=booking,
         candidate=resolution.candidate,
-        interviewers=await panel.interviewers(store, booking),
+        interviewers=(
+            interviewers if interviewers is not None else await panel.interviewers(store, booking)
+        ),
         now=now,
     )
     for planner in planners:

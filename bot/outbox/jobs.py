@@ -63,6 +63,17 @@ class Delivered:
     result: str = "delivered"
 
 
+def dropped_late(platform: str, what: str) -> Delivered:
+    """What a handler returns for a timer that fired too late to be of use."""
+    return Delivered(platform, f"{what}: fired too late to be of use, dropped", result="late")
+
+
+def dropped_stale(platform: str, what: str, why: str) -> Delivered:
+    """What a handler returns for a timer whose reason went away before it fired (the
+    interview was moved or cancelled, the member turned it off): counted as result="stale"."""
+    return Delivered(platform, f"{what}: {why}, dropped", result="stale")
+
+
 @dataclass(frozen=True)
 class SentMarker:
     """The note a worker writes as soon as a job's side effect has happened, before its ack.

@@ -55,6 +55,7 @@ import contextlib
 import dataclasses
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -78,6 +79,7 @@ LANE_STEP = 0.01
 LANE_GRACE = 60.0
 # the share of a claim's visibility timeout after which the rest of a batch is given back
 CLAIM_FENCE = 0.5
+GIVEN_BACK_STEP = 0.001
 DeliveryObserver = Callable[[str, str], None]  # (platform, result)
 
 
@@ -136,6 +138,7 @@ class OutboxWorker:
         on_delivery: DeliveryObserver | None = None,
         rng: Callable[[], float] = random.random,
         kinds: Mapping[str, JobKind[Any]] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
         self.consumer = consumer
@@ -148,6 +151,7 @@ class OutboxWorker:
         self.on_delivery = on_delivery
         self.kinds = job_kinds() if kinds is None else kinds
         self._rng = rng
+        self._monotonic = monotonic
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -187,26 +191,28 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim one batch and handle each job; returns how many were claimed."""
-        claimed_at = self.services.clock()
+        started = self._monotonic()
         jobs = await self.services.store.claim_jobs(
             self.consumer,
             limit=self.batch_size,
             visibility_timeout=self.visibility_timeout,
-            now=claimed_at,
+            now=self.services.clock(),
         )
         # a batch is handled one job at a time; a job still waiting when half its claim has
-        # run out is given back rather than sent, since another worker may reclaim it (and
-        # send it) once the claim expires, while this one is still on its way to it
-        fence = claimed_at + self.visibility_timeout * CLAIM_FENCE
+        # run out (in real time, which is what claims expire by) is given back rather than
+        # sent, since another worker may reclaim it (and send it) once the claim expires,
+        # while this one is still on its way to it
+        fence = started + self.visibility_timeout * CLAIM_FENCE
         for index, job in enumerate(jobs):
             if self._stopping:
                 break  # the rest are reclaimed by the next worker after the timeout
-            if self.services.clock() >= fence:
+            if self._monotonic() >= fence:
+                rest = jobs[index:]
                 now = self.services.clock()
-                for offset, late in enumerate(jobs[index:]):
-                    # a step apart, so they are claimed again in the order they had
-                    await self._postpone(late, now + offset * LANE_STEP)
-                log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(jobs) - index)
+                for offset, late in enumerate(rest):
+                    # due at once, a step apart, so they are claimed again in their order
+                    await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
+                log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
                 break
             await self.handle(job)
         return len(jobs)

@@ -144,6 +144,8 @@ class Member:
     connected: bool = False
     public_link: str | None = None
     dm_alerts: bool = True
+    # minutes before each interview of theirs a reminder comes (None: no reminders)
+    reminder_minutes: int | None = 15
     dm_conversation_id: str | None = None  # platform DM channel, once known
     updated_at: float = 0.0
     # the day's agenda: the local time ("HH:MM") of the morning message, None: off

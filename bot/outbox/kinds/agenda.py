@@ -25,10 +25,18 @@ from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError
 from bot.lifecycle import agenda as schedule
 from bot.lifecycle.panel import concerns
-from bot.outbox.jobs import BadJob, Delivered, JobKind, SentMarker, parse_target, target_to_dict
+from bot.outbox.jobs import (
+    BadJob,
+    Delivered,
+    JobKind,
+    SentMarker,
+    dropped_late,
+    parse_target,
+    target_to_dict,
+)
 from bot.store.base import Store
 from bot.store.records import Job, Member, Org
-from bot.timers import Lateness, agenda_key, dropped_late
+from bot.timers import Lateness, agenda_key
 from bot.timeutil import parse_instant
 from cards import agenda as cards
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import DeliveryTarget
-from bot.outbox.jobs import BadJob, Delivered, JobKind, parse_target, target_to_dict
-from bot.timers import Lateness, dropped_late
+from bot.outbox.jobs import BadJob, Delivered, JobKind, dropped_late, parse_target, target_to_dict
+from bot.timers import Lateness
 from bot.timeutil import epoch_of, parse_instant
 from cards.feedback import NoteTarget, feedback_prompt
 

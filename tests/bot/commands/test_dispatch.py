@@ -62,6 +62,27 @@ async def test_member_status_and_dm_alerts(org_ready: Services) -> None:
     assert member is not None and member.dm_alerts is True
 
 
+async def test_reminders_setting_shown_changed_and_refused(org_ready: Services) -> None:
+    services = org_ready
+    assert "Interview reminders are on" in await say(services, "schedule reminders")
+    assert "15 minutes before" in await say(services, "schedule reminders")
+    assert "30 minutes before" in await say(services, "schedule reminders 30")
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.reminder_minutes == 30
+    assert re.search(
+        r"Interview reminders:\s+30 min before", await say(services, "schedule status")
+    )
+    refused = await say(services, "schedule reminders 2000")
+    assert "from 1 to 1440" in refused and "/schedule reminders" in refused
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.reminder_minutes == 30, "a refused value changes nothing"
+    assert "off" in await say(services, "schedule reminders off")
+    member = await services.store.get_member(ORG_ID, RECRUITER)
+    assert member is not None and member.reminder_minutes is None
+    assert "Interview reminders are off" in await say(services, "schedule reminders")
+    assert re.search(r"Interview reminders:\s+off", await say(services, "schedule status"))
+
+
 async def test_candidate_profile(org_ready: Services) -> None:
     services = org_ready
     assert "no candidate" in await say(services, "schedule candidate jane@example.com", user=ADMIN)
@@ -117,6 +138,42 @@ async def test_candidate_profile_only_for_their_recruiters_and_admins(org_ready:
     assert "Max Roe" in await say(services, "schedule candidate max@example.com", user="U_LINKER")
     own = await run_action(ctx(services, actor(RECRUITER)), "candidate.profile", "cand_1")
     assert "jane@example.com" in card_text(own[0].card)
+
+
+async def test_candidate_profile_for_the_connected_members_on_a_bookings_panel(
+    org_ready: Services,
+) -> None:
+    services = org_ready
+    await services.store.put_candidate(
+        Candidate(ORG_ID, "cand_2", "max@example.com", "Max Roe", "U_ELSE", created_at=1.0)
+    )
+    await services.store.put_booking(
+        Booking(
+            ORG_ID,
+            "b_1",
+            candidate_id="cand_2",
+            recruiter_id="U_ELSE",
+            attendees=["panel@example.com"],
+            participants=["acc_host"],
+        )
+    )
+    for user, email, sub, connected in [
+        ("U_BY_EMAIL", "Panel@Example.com", None, True),
+        ("U_BY_SUB", "other@example.com", "acc_host", True),
+        ("U_GONE", "panel@example.com", None, False),  # disconnected: no longer on the panel
+        ("U_NOSY", "nosy@example.com", "acc_nosy", True),
+    ]:
+        await services.store.put_member(
+            Member(ORG_ID, user, email=email, cronofy_sub=sub, connected=connected)
+        )
+    for user, allowed in [
+        ("U_BY_EMAIL", True),
+        ("U_BY_SUB", True),
+        ("U_GONE", False),
+        ("U_NOSY", False),
+    ]:
+        shown = await run_action(ctx(services, actor(user)), "candidate.profile", "cand_2")
+        assert ("Max Roe" in card_text(shown[0].card)) is allowed, user
 
 
 async def test_upcoming_lists_only_future_own_bookings(org_ready: Services) -> None:

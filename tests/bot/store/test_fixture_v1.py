@@ -314,6 +314,9 @@ async def test_members_and_their_tokens(v1: V1) -> None:
             assert await v1.store.get_member(member.org_id, member.user_id) == member
             # v1 knew no day's agenda: every member reads with it off, their chat zone unknown
             assert member.agenda_at is None and member.chat_zone is None
+            # version 1 knew no reminders: every member has the default, 15 minutes before
+            assert "reminder_minutes" not in expected
+            assert member.reminder_minutes == 15
     assert any(m["connected"] and m["access_token"] for m in v1.expected["members"])
     assert any(not m["dm_alerts"] for m in v1.expected["members"])
 
