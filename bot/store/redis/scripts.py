@@ -13,6 +13,9 @@ dies mid-request cannot leave one behind. Registered on the client by `connectio
 #   {"ZINDEX", zset, rev_hash, id, member}    one lexicographic zset member per id
 #   {"UNTIMER", timers_hash, timer_key, job_prefix, stream, group, delayed, org_prefix, keep}
 #       remove the pending job of a timer key (unless it is `keep`) and forget the key
+#   {"TIMELINE", list, events, candidate_id, doc, at}
+#       append a timeline entry and its reference (candidate, place in the list, `at`) to the
+#       org's event index stream (`bot.store.redis.feeds`), in the same step
 APPLY = """
 local function index(fwd, rev, id, value)
   local old = redis.call('HGET', rev, id)
@@ -89,6 +92,9 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
     index(op[2], op[3], op[4], op[5])
   elseif op[1] == 'ZINDEX' then
     zindex(op[2], op[3], op[4], op[5])
+  elseif op[1] == 'TIMELINE' then
+    local n = redis.call('RPUSH', op[2], op[5])
+    redis.call('XADD', op[3], '*', 'c', op[4], 'p', n - 1, 'a', op[6])
   elseif op[1] == 'UNTIMER' then
     untimer(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
   else
