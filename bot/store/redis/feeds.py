@@ -59,25 +59,22 @@ class FeedsMixin(RedisBase):
         last = after
         for _ in range(_MAX_ROUNDS):
             wanted = limit - len(rows)
-            refs = cast(
-                "list[tuple[str, dict[str, str]]]",
-                await self._r.xrange(stream, min="-" if last is None else "(" + last, count=wanted),
+            start = "-" if last is None else "(" + last
+            prefix = self._key("timeline", part(org_id) + "|")
+            flat = cast(
+                "list[str | None]", await self._eval(self._feed, [stream], [start, wanted, prefix])
             )
-            if not refs:
+            if not flat:
                 break
-            pipe = self._r.pipeline(transaction=False)
-            for _id, ref in refs:
-                key = self._key("timeline", f"{part(org_id)}|{part(ref['c'])}")
-                pipe.lindex(key, int(ref["p"]))
-            docs = cast("list[str | None]", await pipe.execute())
-            for (ref_id, ref), doc in zip(refs, docs, strict=True):
+            refs = [flat[i : i + 5] for i in range(0, len(flat), 5)]
+            for ref_id, candidate_id, place, at, doc in refs:
                 if doc is None:
                     continue  # erased
                 entry = from_json(TimelineEntry, doc)
-                if repr(entry.at) != ref["a"]:
+                if repr(entry.at) != at:
                     continue  # its place holds another entry now
-                rows.append((EventRow(ref["c"], entry, ref_id), int(ref["p"])))
-            last = refs[-1][0]
+                rows.append((EventRow(str(candidate_id), entry, str(ref_id)), int(str(place))))
+            last = str(refs[-1][0])
             if len(rows) >= limit or len(refs) < wanted:
                 break
         return rows, (last if last != after else None)

@@ -285,3 +285,26 @@ if not id then
 end
 return redis.call('HGET', KEYS[2], id)
 """
+
+# A page of an org's event index (`feeds`) with the entries it names, in one step and one
+# round trip. KEYS: the index stream. ARGV: the start ("-" or "(<id>"), how many, the prefix
+# of the org's timeline keys ("<p>timeline:<org>|"). Returns id, candidate, place, at, doc
+# (false when the entry is gone) for each reference, flat.
+FEED = """
+local refs = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local out = {}
+for _, ref in ipairs(refs) do
+  local f = {}
+  for i = 1, #ref[2], 2 do
+    f[ref[2][i]] = ref[2][i + 1]
+  end
+  local part = string.gsub(string.gsub(f['c'], '%%', '%%25'), '|', '%%7C')
+  local doc = redis.call('LINDEX', ARGV[3] .. part, tonumber(f['p']))
+  table.insert(out, ref[1])
+  table.insert(out, f['c'])
+  table.insert(out, f['p'])
+  table.insert(out, f['a'])
+  table.insert(out, doc)
+end
+return out
+"""

@@ -85,3 +85,15 @@ async def test_audit_oldest_first_resuming_exactly(store: Store) -> None:
     await store.append_audit(AuditEntry(ORG, "U1", "a5", at=9.0))
     more = await store.list_audit_after(ORG, rest.last, limit=10)
     assert [r.entry.action for r in more.rows] == ["a5"]
+
+
+async def test_ids_with_the_key_separators_in_them(store: Store) -> None:
+    org = "slack:T|1%"
+    for candidate in ("a|b", "c%7Cd", "e%f"):
+        await store.append_timeline(org, candidate, TimelineEntry(kind=candidate, at=1.0))
+    page = await store.list_org_events(org, None, limit=10)
+    assert [(r.candidate_id, r.entry.kind) for r in page.rows] == [
+        ("a|b", "a|b"),
+        ("c%7Cd", "c%7Cd"),
+        ("e%f", "e%f"),
+    ]
