@@ -7,7 +7,9 @@ the entry (`scripts.APPLY`, op TIMELINE). An index entry holds a reference only,
 personal data: the candidate id, the entry's place in the candidate's list and its `at`.
 When a candidate's timeline is erased nothing here changes: a reference whose entry is gone
 (or whose place now holds another entry, `at` differing, as a re-created candidate's would)
-is skipped. A position is the stream id.
+is skipped. Entries taken off the head of a list (a retention sweep) move the rest toward
+the head: a reference then finds its entry there by its `at` (`scripts.FEED`), so what stays
+is still served once, in order. A position is the stream id.
 
 The audit log is a list per org, newest first (LPUSH, never trimmed), so an entry's place
 counted from the oldest never changes: that count is the position.

@@ -290,7 +290,19 @@ return redis.call('HGET', KEYS[2], id)
 # round trip. KEYS: the index stream. ARGV: the start ("-" or "(<id>"), how many, the prefix
 # of the org's timeline keys ("<p>timeline:<org>|"). Returns id, candidate, place, at, doc
 # (false when the entry is gone) for each reference, flat.
+# A reference names its entry by place and `at`. When the entry at that place has another
+# `at`, older entries were taken off the head of the list (a retention sweep), so the entry,
+# if still there, has moved toward the head: it is looked for there, by its `at`. An erased
+# timeline, or a re-created candidate's new one, has no entry of that `at`: false.
 FEED = """
+local function is_at(doc, at)
+  if string.find(doc, '{"at":' .. at .. ',', 1, true) == 1 then
+    return true
+  end
+  local ok, parsed = pcall(cjson.decode, doc)
+  return ok and type(parsed) == 'table' and parsed.at == tonumber(at)
+end
+
 local refs = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
 local out = {}
 for _, ref in ipairs(refs) do
@@ -299,7 +311,21 @@ for _, ref in ipairs(refs) do
     f[ref[2][i]] = ref[2][i + 1]
   end
   local part = string.gsub(string.gsub(f['c'], '%%', '%%25'), '|', '%%7C')
-  local doc = redis.call('LINDEX', ARGV[3] .. part, tonumber(f['p']))
+  local key = ARGV[3] .. part
+  local place = tonumber(f['p'])
+  local doc = redis.call('LINDEX', key, place)
+  if not doc or not is_at(doc, f['a']) then
+    doc = false
+    if place > 0 then
+      local before = redis.call('LRANGE', key, 0, place - 1)
+      for i = #before, 1, -1 do
+        if is_at(before[i], f['a']) then
+          doc = before[i]
+          break
+        end
+      end
+    end
+  end
   table.insert(out, ref[1])
   table.insert(out, f['c'])
   table.insert(out, f['p'])

@@ -97,3 +97,60 @@ async def test_ids_with_the_key_separators_in_them(store: Store) -> None:
         ("c%7Cd", "c%7Cd"),
         ("e%f", "e%f"),
     ]
+
+
+async def _drop_oldest(store: Store, org: str, candidate: str, n: int) -> None:
+    """What a retention sweep does to a timeline (by hand: the sweep is another part's)."""
+    from bot.store.redis import RedisStore
+    from bot.store.sqlite import SQLiteStore
+
+    if isinstance(store, RedisStore):
+        await store._r.ltrim(store._timeline_key(org, candidate), n, -1)
+    else:
+        assert isinstance(store, SQLiteStore)
+        await store._execute(
+            "DELETE FROM timeline WHERE seq IN (SELECT seq FROM timeline WHERE org_id = ? "
+            "AND candidate_id = ? ORDER BY seq LIMIT ?)",
+            (org, candidate, n),
+        )
+
+
+async def test_entries_taken_off_a_timelines_head_leave_the_rest_served_once_in_order(
+    store: Store,
+) -> None:
+    for i in range(6):
+        await store.append_timeline(ORG, "c1", TimelineEntry(kind=f"a{i}", at=float(i)))
+        await store.append_timeline(ORG, "c2", TimelineEntry(kind=f"b{i}", at=i + 0.5))
+    await _drop_oldest(store, ORG, "c1", 4)
+    await _drop_oldest(store, ORG, "c2", 1)
+    seen = []
+    after = None
+    while True:
+        page = await store.list_org_events(ORG, after, limit=2)
+        if page.last is None:
+            break
+        seen += [r.entry.kind for r in page.rows]
+        after = page.last
+    assert seen == ["b1", "b2", "b3", "a4", "b4", "a5", "b5"]
+    # and when the whole timeline goes, a new one is served from where the feed was
+    await _drop_oldest(store, ORG, "c1", 100)
+    await store.append_timeline(ORG, "c1", TimelineEntry(kind="new", at=99.0))
+    rest = await store.list_org_events(ORG, after, limit=10)
+    assert [r.entry.kind for r in rest.rows] == ["new"]
+
+
+async def test_redis_reads_an_entry_written_in_another_json_layout(store: Store) -> None:
+    """The index matches an entry by its `at` in the text, else by the parsed number: a doc
+    laid out otherwise (spaces, another key order) is still found."""
+    import json
+
+    from bot.store.redis import RedisStore
+
+    if not isinstance(store, RedisStore):
+        pytest.skip("the Redis event index")
+    await store.append_timeline(ORG, "c1", TimelineEntry(kind="x", at=1790000720.2835057))
+    key = store._timeline_key(ORG, "c1")
+    doc = json.loads(await store._r.lindex(key, 0))
+    await store._r.lset(key, 0, json.dumps(dict(reversed(list(doc.items())))))
+    page = await store.list_org_events(ORG, None, limit=10)
+    assert [(r.entry.kind, r.entry.at) for r in page.rows] == [("x", 1790000720.2835057)]
