@@ -157,6 +157,8 @@ class Settings:
     # requests per minute per client address on the routes anyone can reach without
     # credentials (OAuth callback, booked page, install pages); 0: no limit
     page_rate_limit: int = 30
+    # requests per minute per API token on the read API (`bot.api`); 0: no limit
+    api_rate_limit: int = 600
     # reverse proxies in front that append to X-Forwarded-For (0: the connecting address is
     # the client's)
     proxy_hops: int = 0
@@ -199,6 +201,13 @@ class Settings:
                 get("BOT_PAGE_RATE_LIMIT") or "30",
                 0,
                 100_000,
+                "a number of requests per minute (0: no limit)",
+            ),
+            api_rate_limit=_whole(
+                "BOT_API_RATE_LIMIT",
+                get("BOT_API_RATE_LIMIT") or "600",
+                0,
+                1_000_000,
                 "a number of requests per minute (0: no limit)",
             ),
             proxy_hops=_whole(

@@ -79,6 +79,11 @@ def help_card(platform: str = "") -> Card:
                 typed("/cronofy feedback [on|off]"),
                 "Ask each interviewer for a note after their interview (on by default)",
             ),
+            Fact(
+                typed("/cronofy api token create <name> | list | revoke <name>"),
+                "Tokens for the read API (/api/v1/), shown once, privately",
+            ),
+            Fact(typed("/cronofy audit [n]"), "The latest entries of the audit log (up to 50)"),
         ]
     )
     return Card(
@@ -121,7 +126,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
         "schedule reminders": "/schedule reminders [<minutes>|off]   (minutes: 1 to 1440)",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | reset",
+        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | reset",
         "cronofy setup": "/cronofy setup",
         "cronofy status": "/cronofy status",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
@@ -129,6 +134,9 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         + ", all; without kinds, every kind but other)",
         "cronofy admins": "/cronofy admins [add|remove @user]",
         "cronofy feedback": "/cronofy feedback [on|off]",
+        "cronofy api token": "/cronofy api token create <name> · /cronofy api token list · "
+        "/cronofy api token revoke <name>",
+        "cronofy audit": "/cronofy audit [n]   (the latest n entries, 1 to 50; 10 unless you say)",
         "cronofy reset": "/cronofy reset",
         "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
     }
@@ -140,7 +148,7 @@ def usage_lines_with_channels(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | reset",
+        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | reset",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
         "/cronofy alerts off [#channel]   (kinds: " + kinds + ", all)",
     }

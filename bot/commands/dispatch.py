@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bot import logs, org_state
 from bot.chat import Reply
-from bot.commands import CommandContext, agenda, facts, notes
+from bot.commands import CommandContext, agenda, api, facts, notes
 from bot.commands import parser as p
 from bot.cronofy import admins, connect, links, setup
 from bot.cronofy.urls import push_url
@@ -171,6 +171,10 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return await _admins(ctx, command)
         case p.FeedbackShow() | p.FeedbackSet():
             return _private(await notes.feedback_command(ctx, command))
+        case p.ApiTokenCreate() | p.ApiTokenList() | p.ApiTokenRevoke():
+            return _private(await api.token_command(ctx, command))
+        case p.AuditShow():
+            return _private(await api.audit_command(ctx, command))
         case p.Reset():
             org = await services.store.get_org(actor.org_id)
             if org is None or org.cronofy is None:

@@ -23,6 +23,7 @@ from bot.errors import CommandError
 from bot.lifecycle.agenda import DEFAULT_TIME as DEFAULT_AGENDA_TIME
 from bot.lifecycle.agenda import parse_hhmm
 from bot.store.records import ALERT_KINDS, BOOKING_KINDS
+from cards import api as api_texts
 from cards import help as texts
 from cards import reminders as reminder_texts
 
@@ -36,6 +37,8 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
 # a platform id after "@" (user) or "#" (channel): Slack U…/C…, Teams GUIDs and 19:…@thread…
+# an API token's name (bot.api.tokens.NAME)
+_TOKEN_NAME = re.compile(r"[a-z0-9_-]{1,40}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.@-]{1,127}")
 
 USAGE: dict[str, str] = texts.usage_lines(ALERT_KINDS)
@@ -203,6 +206,26 @@ class FeedbackSet:
     on: bool
 
 
+@dataclass(frozen=True)
+class ApiTokenCreate:
+    name: str
+
+
+@dataclass(frozen=True)
+class ApiTokenList:
+    pass
+
+
+@dataclass(frozen=True)
+class ApiTokenRevoke:
+    name: str
+
+
+@dataclass(frozen=True)
+class AuditShow:
+    count: int = api_texts.DEFAULT_AUDIT
+
+
 Command = (
     Help
     | Link
@@ -231,6 +254,10 @@ Command = (
     | Reset
     | FeedbackShow
     | FeedbackSet
+    | ApiTokenCreate
+    | ApiTokenList
+    | ApiTokenRevoke
+    | AuditShow
 )
 
 ADMIN_COMMANDS = (
@@ -244,6 +271,10 @@ ADMIN_COMMANDS = (
     Reset,
     FeedbackShow,
     FeedbackSet,
+    ApiTokenCreate,
+    ApiTokenList,
+    ApiTokenRevoke,
+    AuditShow,
 )
 
 
@@ -401,6 +432,10 @@ def _cronofy(words: list[str]) -> Command:
         if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
             raise UsageError("cronofy feedback", texts.SAY_ON_OR_OFF)
         return FeedbackSet(rest[0].lower() == "on")
+    if sub == "api":
+        return _api(rest)
+    if sub == "audit":
+        return _audit(rest)
     if sub == "admins":
         if not rest:
             return AdminsShow()
@@ -413,6 +448,37 @@ def _cronofy(words: list[str]) -> Command:
         _Words("cronofy admins", rest[2:]).none_left()
         return AdminsAdd(user_id) if action == "add" else AdminsRemove(user_id)
     raise UsageError("cronofy", texts.unknown_subcommand(words[0]))
+
+
+def _api(words: list[str]) -> Command:
+    key = "cronofy api token"
+    if not words or words[0].lower() != "token":
+        raise UsageError(key, api_texts.CREATE_LIST_OR_REVOKE)
+    rest = words[1:]
+    action = rest[0].lower() if rest else ""
+    if action == "list":
+        _Words(key, rest[1:]).none_left()
+        return ApiTokenList()
+    if action not in ("create", "revoke"):
+        raise UsageError(key, api_texts.CREATE_LIST_OR_REVOKE)
+    if len(rest) < 2:
+        raise UsageError(key, api_texts.WHICH_TOKEN)
+    name = rest[1]
+    if not _TOKEN_NAME.fullmatch(name):
+        raise UsageError(key, api_texts.TOKEN_NAME_RULE)
+    _Words(key, rest[2:]).none_left()
+    return ApiTokenCreate(name) if action == "create" else ApiTokenRevoke(name)
+
+
+def _audit(words: list[str]) -> Command:
+    key = "cronofy audit"
+    if not words:
+        return AuditShow()
+    word = words[0]
+    if not re.fullmatch(r"[0-9]{1,3}", word) or not 1 <= int(word) <= api_texts.MAX_AUDIT:
+        raise UsageError(key, api_texts.audit_count_rule(word))
+    _Words(key, words[1:]).none_left()
+    return AuditShow(int(word))
 
 
 def _alerts(words: list[str]) -> Command:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
+from bot.store.feeds import AuditPage, EventPage
 from bot.store.migrations import MigrationReport, SchemaStatus
 from bot.store.records import (
     AuditEntry,
@@ -131,6 +132,21 @@ class Store(Protocol):
     async def append_audit(self, entry: AuditEntry) -> None: ...
     async def list_audit(self, org_id: str, limit: int = 50) -> list[AuditEntry]:
         """Newest first."""
+
+    # feeds (`bot.store.feeds`): what the read API pages through ---------------
+    async def list_org_events(
+        self, org_id: str, after: str | None = None, limit: int = 100
+    ) -> EventPage:
+        """The org's timeline entries in the order they were written, after a position
+        (None: from the first); `limit` within 1..MAX_PAGE. BadPosition for a position this
+        store never gave out."""
+        ...
+
+    async def list_audit_after(
+        self, org_id: str, after: str | None = None, limit: int = 100
+    ) -> AuditPage:
+        """The org's audit entries oldest first, after a position (as list_org_events)."""
+        ...
 
     # generic namespaced documents (Slack installations, Teams conversation
     # references, ...): adapters keep their own shapes here ---------------

@@ -39,6 +39,7 @@ SECRET_SHAPES = (
     ("Cronofy refresh token", re.compile(r"\brt_[0-9a-f]{32}\b")),
     ("Bot Framework token", re.compile(r"\bfake-bf-[0-9a-f]{24}\b")),
     ("bearer token", re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]{16,}")),
+    ("Slotbot API token", re.compile(r"\bslotbot_[0-9a-f]{64}\b")),
     ("JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.")),
 )
 

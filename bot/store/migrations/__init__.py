@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # the next number to both stores' schema.STEPS (bot/store/sqlite/schema.py and
 # bot/store/redis/schema.py), raise this, and extend the version-1 fixture test
 # (tests/bot/store/test_fixture_v1.py) to check what it changed.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ kv namespaces and claim keys inside them follow the store's key style (`bot.stor
     <p>once:<claim key>            string  dedupe claim, SET NX PX ttl (claim key:
                                            "<namespace>:<id parts>", e.g. once:slack_event:Ev1)
     <p>message_refs:<org>|<booking> hash   target -> MessageRef JSON
+    <p>events:<org>                stream  the org's timeline entries in order, as references
+                                           only: c (candidate id), p (place in its timeline
+                                           list), a (the entry's `at`) (`feeds`, version 4)
     <p>audit:<org>                 list    AuditEntry JSON, newest first (LPUSH)
     <p>kv:<namespace>              hash    key -> JSON document (e.g. kv:teams_refs)
     <p>outbox                      stream  field job_id; consumer group "workers"
@@ -55,19 +58,21 @@ Where things are:
     events        accepted callbacks, in one script
     outbox        jobs, dead letters, claims (dedupe)
     housekeeping  audit, kv, OAuth states; export / import / count / clear for copies
+    feeds         an org's timeline events (through its event index) and audit log in pages
     transfer      copies and backups: every key under the prefix read, written, counted
 """
 
 from __future__ import annotations
 
 from bot.store.redis.events import EventsMixin
+from bot.store.redis.feeds import FeedsMixin
 from bot.store.redis.housekeeping import HousekeepingMixin
 from bot.store.redis.orgs import OrgsMixin
 from bot.store.redis.outbox import OutboxMixin
 from bot.store.redis.profiles import ProfilesMixin
 
 
-class RedisStore(OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin):
+class RedisStore(OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin, FeedsMixin):
     """The Store protocol (`bot.store.base`) on Redis, every key under one prefix."""
 
 

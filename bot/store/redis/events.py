@@ -25,8 +25,10 @@ class EventsMixin(ProfilesMixin, OutboxMixin):
         if write.candidate is not None:
             ops += self._candidate_ops(write.candidate)
             if write.timeline is not None:
-                key = self._timeline_key(write.candidate.org_id, write.candidate.candidate_id)
-                ops.append(["RPUSH", key, to_json(write.timeline)])
+                candidate = write.candidate
+                ops.append(
+                    self._timeline_op(candidate.org_id, candidate.candidate_id, write.timeline)
+                )
         if write.booking is not None:
             ops += self._booking_ops(write.booking)
         ops += [self._untimer_op(key) for key in write.cancel_timers]

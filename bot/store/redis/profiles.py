@@ -71,9 +71,20 @@ class ProfilesMixin(RedisBase):
     def _timeline_key(self, org_id: str, candidate_id: str) -> str:
         return self._key("timeline", f"{part(org_id)}|{part(candidate_id)}")
 
+    def _timeline_op(self, org_id: str, candidate_id: str, entry: TimelineEntry) -> list[Any]:
+        """Append the entry and its reference in the org's event index (`feeds`) at once."""
+        return [
+            "TIMELINE",
+            self._timeline_key(org_id, candidate_id),
+            self._key("events", org_id),
+            candidate_id,
+            to_json(entry),
+            repr(entry.at),
+        ]
+
     @writing
     async def append_timeline(self, org_id: str, candidate_id: str, entry: TimelineEntry) -> None:
-        await self._r.rpush(self._timeline_key(org_id, candidate_id), to_json(entry))
+        await self._run([self._timeline_op(org_id, candidate_id, entry)])
 
     @translating
     async def list_timeline(

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 
@@ -132,10 +134,49 @@ async def _v3(client: aioredis.Redis, prefix: str) -> None:
     del client, prefix
 
 
+_BACKFILL_PAGE = 1000  # timeline entries read per round trip
+
+
+async def _v4(client: aioredis.Redis, prefix: str) -> None:
+    """Version 4: each org's event index (`<p>events:<org>`, `bot.store.redis.feeds`), a
+    stream of references to its timeline entries in order, filled from the timelines already
+    stored, oldest `at` first (ties in candidate and list order).
+
+    Each org's index is rebuilt whole, in one MULTI: deleted, then written again. A run cut
+    short leaves each org indexed or not, and running the step again rebuilds the same index,
+    so it is safe to re-run. Processes of this version wait for the migration lock before
+    writing, and older ones write no index, so nothing is appended while it is rebuilt."""
+    start = prefix + "timeline:"
+    by_org: dict[str, list[str]] = {}
+    async for key in client.scan_iter(match=glob_escape(start) + "*", count=1000):
+        org_part = key[len(start) :].split("|", 1)[0]
+        keys = by_org.setdefault(unquote(org_part), [])
+        if key not in keys:  # SCAN may name a key twice
+            keys.append(key)
+    for org_id, keys in by_org.items():
+        refs: list[tuple[float, str, int, str]] = []
+        for key in keys:
+            candidate_id = unquote(key[len(start) :].split("|", 1)[1])
+            length = int(await client.llen(key))
+            for first in range(0, length, _BACKFILL_PAGE):
+                docs = await client.lrange(key, first, first + _BACKFILL_PAGE - 1)
+                for place, doc in enumerate(docs, start=first):
+                    at = float(json.loads(doc).get("at", 0.0))
+                    refs.append((at, candidate_id, place, repr(at)))
+        refs.sort(key=lambda ref: (ref[0], ref[1], ref[2]))
+        stream = f"{prefix}events:{org_id}"
+        pipe = client.pipeline(transaction=True)
+        pipe.delete(stream)
+        for _at, candidate_id, place, at_text in refs:
+            pipe.xadd(stream, {"c": candidate_id, "p": place, "a": at_text})
+        await pipe.execute()
+
+
 STEPS: tuple[RedisStep, ...] = (
     RedisStep(StepInfo(1, "the first release's keys"), _v1),
     RedisStep(StepInfo(2, "kv namespaces and claim keys in one style"), _v2),
     RedisStep(StepInfo(3, "timers: outbox jobs with a key"), _v3),
+    RedisStep(StepInfo(4, "timeline events of an org in order"), _v4),
 )
 check_numbering(tuple(step.info for step in STEPS))
 

@@ -13,6 +13,9 @@ dies mid-request cannot leave one behind. Registered on the client by `connectio
 #   {"ZINDEX", zset, rev_hash, id, member}    one lexicographic zset member per id
 #   {"UNTIMER", timers_hash, timer_key, job_prefix, stream, group, delayed, org_prefix, keep}
 #       remove the pending job of a timer key (unless it is `keep`) and forget the key
+#   {"TIMELINE", list, events, candidate_id, doc, at}
+#       append a timeline entry and its reference (candidate, place in the list, `at`) to the
+#       org's event index stream (`bot.store.redis.feeds`), in the same step
 APPLY = """
 local function index(fwd, rev, id, value)
   local old = redis.call('HGET', rev, id)
@@ -89,6 +92,9 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
     index(op[2], op[3], op[4], op[5])
   elseif op[1] == 'ZINDEX' then
     zindex(op[2], op[3], op[4], op[5])
+  elseif op[1] == 'TIMELINE' then
+    local n = redis.call('RPUSH', op[2], op[5])
+    redis.call('XADD', op[3], '*', 'c', op[4], 'p', n - 1, 'a', op[6])
   elseif op[1] == 'UNTIMER' then
     untimer(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
   else
@@ -278,4 +284,53 @@ if not id then
   return false
 end
 return redis.call('HGET', KEYS[2], id)
+"""
+
+# A page of an org's event index (`feeds`) with the entries it names, in one step and one
+# round trip. KEYS: the index stream. ARGV: the start ("-" or "(<id>"), how many, the prefix
+# of the org's timeline keys ("<p>timeline:<org>|"). Returns id, candidate, place, at, doc
+# (false when the entry is gone) for each reference, flat.
+# A reference names its entry by place and `at`. When the entry at that place has another
+# `at`, older entries were taken off the head of the list (a retention sweep), so the entry,
+# if still there, has moved toward the head: it is looked for there, by its `at`. An erased
+# timeline, or a re-created candidate's new one, has no entry of that `at`: false.
+FEED = """
+local function is_at(doc, at)
+  if string.find(doc, '{"at":' .. at .. ',', 1, true) == 1 then
+    return true
+  end
+  local ok, parsed = pcall(cjson.decode, doc)
+  return ok and type(parsed) == 'table' and parsed.at == tonumber(at)
+end
+
+local refs = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2])
+local out = {}
+for _, ref in ipairs(refs) do
+  local f = {}
+  for i = 1, #ref[2], 2 do
+    f[ref[2][i]] = ref[2][i + 1]
+  end
+  local part = string.gsub(string.gsub(f['c'], '%%', '%%25'), '|', '%%7C')
+  local key = ARGV[3] .. part
+  local place = tonumber(f['p'])
+  local doc = redis.call('LINDEX', key, place)
+  if not doc or not is_at(doc, f['a']) then
+    doc = false
+    if place > 0 then
+      local before = redis.call('LRANGE', key, 0, place - 1)
+      for i = #before, 1, -1 do
+        if is_at(before[i], f['a']) then
+          doc = before[i]
+          break
+        end
+      end
+    end
+  end
+  table.insert(out, ref[1])
+  table.insert(out, f['c'])
+  table.insert(out, f['p'])
+  table.insert(out, f['a'])
+  table.insert(out, doc)
+end
+return out
 """

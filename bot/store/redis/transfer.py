@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
+from bot.store.feeds import MAX_PAGE
 from bot.store.records import (
     AuditEntry,
     Booking,
@@ -74,7 +75,7 @@ async def _keys(store: RedisStore, name: str) -> AsyncIterator[tuple[str, str]]:
     """(key, the part after `<prefix><name>:`) of every key under that name; a list's key
     only once."""
     start = store._key(name, "")
-    seen: set[str] | None = set() if name in _LISTS else None
+    seen: set[str] | None = set() if name in _LISTS or name == "events" else None
     async for key in store._r.scan_iter(match=glob_escape(start) + "*", count=PAGE):
         if seen is not None:
             if key in seen:
@@ -123,13 +124,28 @@ async def _export_pages(store: RedisStore) -> AsyncIterator[list[Item]]:
         async for key, _org in _keys(store, name):
             async for items in _hash_records(store, key, cls):
                 yield items
+    # timelines in each org's order (its event index, `feeds`), so the store they land in
+    # keeps it; then any entry the index does not name (none, unless written by hand), so
+    # nothing is left behind
+    served: set[tuple[str, str, int]] = set()
+    async for _key, org_id in _keys(store, "events"):
+        after = None
+        while True:
+            rows, last = await store._indexed_events(org_id, after, min(PAGE, MAX_PAGE))
+            if last is None:
+                break
+            served.update((org_id, row.candidate_id, place) for row, place in rows)
+            yield [TimelineItem(org_id, row.candidate_id, row.entry) for row, _place in rows]
+            after = last
     async for key, suffix in _keys(store, "timeline"):
         org_id, candidate_id = _ids(suffix)
         length = int(await r.llen(key))
         for start in range(0, length, PAGE):
             docs = cast("list[str]", await r.lrange(key, start, start + PAGE - 1))
             yield [
-                TimelineItem(org_id, candidate_id, from_json(TimelineEntry, doc)) for doc in docs
+                TimelineItem(org_id, candidate_id, from_json(TimelineEntry, doc))
+                for place, doc in enumerate(docs, start=start)
+                if (org_id, candidate_id, place) not in served
             ]
     async for key, _org in _keys(store, "bookings"):
         async for items in _hash_records(store, key, Booking):
@@ -241,8 +257,8 @@ async def write_batch(store: RedisStore, items: list[Item]) -> None:
         elif isinstance(item, Candidate):
             ops += store._candidate_ops(item)
         elif isinstance(item, TimelineItem):
-            key = store._timeline_key(item.org_id, item.candidate_id)
-            ops.append(["RPUSH", key, to_json(item.entry)])
+            # the org's event index is rebuilt as the entries arrive, in the order they come
+            ops.append(store._timeline_op(item.org_id, item.candidate_id, item.entry))
         elif isinstance(item, Booking):
             ops += store._booking_ops(item)
         elif isinstance(item, TrackedLink):

@@ -21,6 +21,7 @@ Where things are:
     events        accepted callbacks, committed in groups
     outbox        jobs, dead letters, claims (dedupe)
     housekeeping  audit, kv, OAuth states; export / import / count / clear for copies
+    feeds         an org's timeline events and audit log in pages, by sequence number
     transfer      copies and backups: every table read a page at a time, written, counted
 """
 
@@ -28,13 +29,16 @@ from __future__ import annotations
 
 from bot.store.sqlite.connection import FILE_MODE, sidecar_files
 from bot.store.sqlite.events import EventsMixin
+from bot.store.sqlite.feeds import FeedsMixin
 from bot.store.sqlite.housekeeping import HousekeepingMixin
 from bot.store.sqlite.orgs import OrgsMixin
 from bot.store.sqlite.outbox import OutboxMixin
 from bot.store.sqlite.profiles import ProfilesMixin
 
 
-class SQLiteStore(OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin):
+class SQLiteStore(
+    OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin, FeedsMixin
+):
     """The Store protocol (`bot.store.base`) on one SQLite file."""
 
 

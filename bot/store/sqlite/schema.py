@@ -163,10 +163,18 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    """Version 4: the read API pages through an org's timeline events in order
+    (`bot.store.feeds`): an index on (org, seq) makes each page one range scan. The rows
+    already hold their order (seq), so nothing moves."""
+    db.execute("CREATE INDEX IF NOT EXISTS timeline_by_org ON timeline (org_id, seq)")
+
+
 STEPS: tuple[SQLiteStep, ...] = (
     SQLiteStep(StepInfo(1, "the first release's tables"), _V1),
     SQLiteStep(StepInfo(2, "kv namespaces and claim keys in one style"), _v2),
     SQLiteStep(StepInfo(3, "timers: outbox jobs with a key"), _v3),
+    SQLiteStep(StepInfo(4, "timeline events of an org in order"), _v4),
 )
 check_numbering(tuple(step.info for step in STEPS))
 

@@ -31,6 +31,7 @@ from adapters.slack.installations import BOTS, INSTALLATIONS, StoreInstallationS
 from adapters.slack.settings import SlackSettings
 from adapters.teams.refs import NAMESPACE as TEAMS_REFS
 from adapters.teams.refs import ConversationRefs
+from bot.api import tokens as api_tokens
 from bot.app import create_app
 from bot.config import Settings
 from bot.org_state import ACTIVITY, last_callback_at
@@ -42,11 +43,13 @@ from bot.store.copying import copy_store
 from bot.store.migrations.renames import v2_claim_key, v2_namespace
 from bot.store.records import Job
 from bot.store.redis import RedisStore
+from bot.store.redis import schema as redis_schema
 from bot.store.sqlite import SQLiteStore
 from bot.timers import reminder_key
 from tests.bot.alerts.payloads import time_chosen
 from tests.fakes.base import Recorded
 from tests.fakes.slack import FakeSlack
+from tests.scenarios.api_support import all_events
 from tests.support.redis_keys import load_keys
 from tests.support.secret_watch import register_secret
 
@@ -339,6 +342,69 @@ async def test_candidates_by_email_with_their_timelines_and_tracked_links(v1: V1
     for want in v1.expected["tracked_links"]:
         link = await store.get_tracked_link(want["correlation_id"])
         assert link is not None and picked(link, want) == want
+
+
+async def _org_events(store: Store, org_id: str) -> list[tuple[str, str, float]]:
+    """Every timeline event of the org through the feed, two at a time."""
+    seen: list[tuple[str, str, float]] = []
+    after = None
+    while True:
+        page = await store.list_org_events(org_id, after, limit=2)
+        if not page.rows:
+            return seen
+        seen += [(r.candidate_id, r.entry.kind, r.entry.at) for r in page.rows]
+        after = page.last
+
+
+async def test_the_timelines_of_version_1_are_an_orgs_events_in_order(v1: V1) -> None:
+    """Schema version 4: the read API's event feed serves what version 1 stored (on Redis,
+    each org's event index is backfilled by the migration)."""
+    store = v1.store
+    orgs = {c["org_id"] for c in v1.expected["candidates"]}
+    for org_id in orgs:
+        want = [
+            (c["candidate_id"], e["kind"], e["at"])
+            for c in v1.expected["candidates"]
+            if c["org_id"] == org_id
+            for e in c["timeline"]
+        ]
+        seen = await _org_events(store, org_id)
+        assert sorted(seen) == sorted(want)
+        # in the order written: by time, and each candidate's own order kept
+        assert [at for _, _, at in seen] == sorted(at for _, _, at in seen)
+        for c in v1.expected["candidates"]:
+            if c["org_id"] == org_id:
+                mine = [(k, at) for cid, k, at in seen if cid == c["candidate_id"]]
+                assert mine == [(e["kind"], e["at"]) for e in c["timeline"]]
+    assert sum(len(c["timeline"]) for c in v1.expected["candidates"]) >= 3
+    if isinstance(store, RedisStore):
+        # the backfill is safe to run again: the same index, nothing twice
+        before = {org_id: await _org_events(store, org_id) for org_id in orgs}
+        await redis_schema.STEPS[3].apply(store._r, store._prefix)
+        assert {org_id: await _org_events(store, org_id) for org_id in orgs} == before
+
+
+async def test_the_events_api_serves_the_timelines_of_version_1_in_order(
+    v1: V1, aiohttp_client: Any
+) -> None:
+    """Over HTTP, with a token made on the migrated store: every timeline event of each org,
+    a page at a time, each page checked against the OpenAPI document."""
+    settings = Settings.from_env({"BOT_PUBLIC_URL": "https://slotbot.test"})
+    app = create_app(settings, store=v1.store, secrets=BOX, run_worker=False, platforms=[])
+    client = await aiohttp_client(app)
+    for org_id in {c["org_id"] for c in v1.expected["candidates"]}:
+        token = await api_tokens.create(v1.store, org_id, "fixture", actor="U1", now=1.0)
+        served = await all_events(client, token, 2)
+        want = [
+            (c["candidate_id"], e["kind"], e["at"])
+            for c in v1.expected["candidates"]
+            if c["org_id"] == org_id
+            for e in c["timeline"]
+        ]
+        got = [(e["candidate_id"], e["kind"], e["at"]) for e in served]
+        assert sorted(got) == sorted(want)
+        assert got == await _org_events(v1.store, org_id)
+        assert [at for _, _, at in got] == sorted(at for _, _, at in got)
 
 
 async def test_bookings_upcoming_and_their_message_refs(v1: V1) -> None:
