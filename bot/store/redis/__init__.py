@@ -55,11 +55,13 @@ Where things are:
     events        accepted callbacks, in one script
     outbox        jobs, dead letters, claims (dedupe)
     housekeeping  audit, kv, OAuth states; export / import / count / clear for copies
+    erasure       a candidate erased, data past retention erased (one APPLY each)
     transfer      copies and backups: every key under the prefix read, written, counted
 """
 
 from __future__ import annotations
 
+from bot.store.redis.erasure import ErasureMixin
 from bot.store.redis.events import EventsMixin
 from bot.store.redis.housekeeping import HousekeepingMixin
 from bot.store.redis.orgs import OrgsMixin
@@ -67,7 +69,9 @@ from bot.store.redis.outbox import OutboxMixin
 from bot.store.redis.profiles import ProfilesMixin
 
 
-class RedisStore(OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin):
+class RedisStore(
+    ErasureMixin, OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin
+):
     """The Store protocol (`bot.store.base`) on Redis, every key under one prefix."""
 
 

@@ -21,12 +21,14 @@ Where things are:
     events        accepted callbacks, committed in groups
     outbox        jobs, dead letters, claims (dedupe)
     housekeeping  audit, kv, OAuth states; export / import / count / clear for copies
+    erasure       a candidate erased, data past retention erased
     transfer      copies and backups: every table read a page at a time, written, counted
 """
 
 from __future__ import annotations
 
 from bot.store.sqlite.connection import FILE_MODE, sidecar_files
+from bot.store.sqlite.erasure import ErasureMixin
 from bot.store.sqlite.events import EventsMixin
 from bot.store.sqlite.housekeeping import HousekeepingMixin
 from bot.store.sqlite.orgs import OrgsMixin
@@ -34,7 +36,9 @@ from bot.store.sqlite.outbox import OutboxMixin
 from bot.store.sqlite.profiles import ProfilesMixin
 
 
-class SQLiteStore(OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin):
+class SQLiteStore(
+    OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin, ErasureMixin
+):
     """The Store protocol (`bot.store.base`) on one SQLite file."""
 
 
