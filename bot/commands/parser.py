@@ -29,6 +29,7 @@ MAX_TEXT = 2000
 MAX_EMAIL = 254
 MAX_NAME = 100
 MAX_URL = 300
+MAX_RETENTION_DAYS = 3650
 
 _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -192,6 +193,26 @@ class FeedbackSet:
     on: bool
 
 
+@dataclass(frozen=True)
+class CandidateErase:
+    email: str  # lower-cased; asks first (bot.commands.privacy)
+
+
+@dataclass(frozen=True)
+class CandidateExport:
+    email: str
+
+
+@dataclass(frozen=True)
+class RetentionShow:
+    pass
+
+
+@dataclass(frozen=True)
+class RetentionSet:
+    days: int | None  # None: off
+
+
 Command = (
     Help
     | Link
@@ -218,6 +239,10 @@ Command = (
     | Reset
     | FeedbackShow
     | FeedbackSet
+    | CandidateErase
+    | CandidateExport
+    | RetentionShow
+    | RetentionSet
 )
 
 ADMIN_COMMANDS = (
@@ -231,7 +256,12 @@ ADMIN_COMMANDS = (
     Reset,
     FeedbackShow,
     FeedbackSet,
+    CandidateErase,
+    CandidateExport,
+    RetentionShow,
+    RetentionSet,
 )
+PRIVACY_COMMANDS = (CandidateErase, CandidateExport, RetentionShow, RetentionSet)
 
 
 @dataclass
@@ -366,6 +396,10 @@ def _cronofy(words: list[str]) -> Command:
         if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
             raise UsageError("cronofy feedback", texts.SAY_ON_OR_OFF)
         return FeedbackSet(rest[0].lower() == "on")
+    if sub == "candidate":
+        return _candidate(rest)
+    if sub == "retention":
+        return _retention(rest)
     if sub == "admins":
         if not rest:
             return AdminsShow()
@@ -378,6 +412,30 @@ def _cronofy(words: list[str]) -> Command:
         _Words("cronofy admins", rest[2:]).none_left()
         return AdminsAdd(user_id) if action == "add" else AdminsRemove(user_id)
     raise UsageError("cronofy", texts.unknown_subcommand(words[0]))
+
+
+def _candidate(words: list[str]) -> Command:
+    key = "cronofy candidate"
+    if not words or words[0].lower() not in ("erase", "export"):
+        raise UsageError(key, texts.ERASE_OR_EXPORT)
+    if len(words) < 2:
+        raise UsageError(key, texts.WHICH_CANDIDATE)
+    email = _email(key, words[1])
+    _Words(key, words[2:]).none_left()
+    return CandidateErase(email) if words[0].lower() == "erase" else CandidateExport(email)
+
+
+def _retention(words: list[str]) -> Command:
+    key = "cronofy retention"
+    if not words:
+        return RetentionShow()
+    _Words(key, words[1:]).none_left()
+    if words[0].lower() == "off":
+        return RetentionSet(None)
+    word = words[0].lower().removesuffix("d")
+    if not word.isascii() or not word.isdigit() or not 1 <= int(word) <= MAX_RETENTION_DAYS:
+        raise UsageError(key, texts.retention_days(words[0], MAX_RETENTION_DAYS))
+    return RetentionSet(int(word))
 
 
 def _alerts(words: list[str]) -> Command:

@@ -13,7 +13,15 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.outbox.jobs import JobKind
-from bot.outbox.kinds import agenda, alert, feedback, notice, profile_disconnected
+from bot.outbox.kinds import (
+    agenda,
+    alert,
+    alert_removed,
+    feedback,
+    notice,
+    profile_disconnected,
+    retention,
+)
 
 KINDS: tuple[JobKind[Any], ...] = (
     alert.KIND,
@@ -21,6 +29,8 @@ KINDS: tuple[JobKind[Any], ...] = (
     profile_disconnected.KIND,
     agenda.KIND,
     feedback.KIND,
+    alert_removed.KIND,
+    retention.KIND,
 )
 
 
