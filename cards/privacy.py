@@ -116,7 +116,8 @@ def retention_setting(days: int | None) -> Card:
     else:
         text = (
             f"{days} days: once a day, timeline entries recorded and bookings ended more than "
-            f"{days} days ago are erased. Turn it off with /cronofy retention off."
+            f"{days} days ago are erased, and candidates with nothing left on record. Turn it "
+            "off with /cronofy retention off."
         )
     return notice("Retention", text)
 

@@ -113,8 +113,9 @@ class Store(Protocol):
         ...
 
     async def erase_older_than(self, org_id: str, cutoff: float) -> ErasureCounts:
-        """Retention: remove the org's timeline entries recorded before `cutoff` and its
-        bookings that ended before it (with their message references)."""
+        """Retention: remove the org's timeline entries recorded before `cutoff`, its bookings
+        that ended before it (with their message references), and then the candidates first
+        seen before it who have nothing left on record (with their tracked links)."""
         ...
 
     # OAuth states ----------------------------------------------------------

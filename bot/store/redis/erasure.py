@@ -120,6 +120,7 @@ class ErasureMixin(ProfilesMixin, OutboxMixin):
     async def erase_older_than(self, org_id: str, cutoff: float) -> ErasureCounts:
         ops: list[list[Any]] = []
         entries = 0
+        trimmed: dict[str, int] = {}
         candidate_ids = cast("list[str]", await self._r.hkeys(self._key("candidates", org_id)))
         for candidate_id in candidate_ids:
             key = self._timeline_key(org_id, candidate_id)
@@ -131,14 +132,62 @@ class ErasureMixin(ProfilesMixin, OutboxMixin):
                 if from_json(TimelineEntry, text).at >= cutoff:
                     break
                 old += 1
+            # what the timeline will hold after the trim: 0 makes its candidate idle
+            trimmed[candidate_id] = len(docs) - old
             if old:
                 entries += old
                 ops.append(["LTRIM", key, old, -1])
-        expired = [b for b in await self._org_bookings(org_id) if booking_is_older(b, cutoff)]
+        bookings = await self._org_bookings(org_id)
+        expired = [b for b in bookings if booking_is_older(b, cutoff)]
         refs = 0
         for booking in expired:
             refs += int(await self._r.hlen(self._message_refs_key(org_id, booking.booking_id)))
             ops += self._drop_booking_ops(org_id, booking.booking_id)
+        # a candidate with nothing left on record, first seen before the cutoff, goes too
+        # (DROPIDLE checks again, in the script, that their timeline is still empty)
+        gone = {b.booking_id for b in expired}
+        booked = {b.candidate_id for b in bookings if b.booking_id not in gone}
+        docs = cast("dict[str, str]", await self._r.hgetall(self._key("candidates", org_id)))
+        idle = [
+            candidate_id
+            for candidate_id, text in docs.items()
+            if from_json(Candidate, text).created_at < cutoff
+            and candidate_id not in booked
+            and trimmed.get(candidate_id) == 0
+        ]
+        links = await self._links_of(org_id, set(idle))
+        for candidate_id in idle:
+            ops.append(
+                [
+                    "DROPIDLE",
+                    self._key("candidates", org_id),
+                    self._key("candidate_emails", org_id),
+                    self._key("candidate_email_of", org_id),
+                    self._timeline_key(org_id, candidate_id),
+                    candidate_id,
+                    self._key("links"),
+                    *links.get(candidate_id, []),
+                ]
+            )
         if ops:
             await self._run(ops)
-        return ErasureCounts(timeline=entries, bookings=len(expired), message_refs=refs)
+        return ErasureCounts(
+            candidates=len(idle),
+            timeline=entries,
+            bookings=len(expired),
+            message_refs=refs,
+            links=sum(len(found) for found in links.values()),
+        )
+
+    async def _links_of(self, org_id: str, candidate_ids: set[str]) -> dict[str, list[str]]:
+        """The tracked links of these candidates of the org, by candidate (one read of the
+        links hash, which every org shares)."""
+        found: dict[str, list[str]] = {}
+        if not candidate_ids:
+            return found
+        docs = cast("dict[str, str]", await self._r.hgetall(self._key("links")))
+        for correlation_id, text in docs.items():
+            link = from_json(TrackedLink, text)
+            if link.org_id == org_id and link.candidate_id in candidate_ids:
+                found.setdefault(link.candidate_id, []).append(correlation_id)
+        return found

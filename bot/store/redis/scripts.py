@@ -16,6 +16,9 @@ dies mid-request cannot leave one behind. Registered on the client by `connectio
 #   {"ZUNINDEX", zset, rev_hash, id}          drop an id's member (an erased booking)
 #   {"DROPJOB", job_prefix, id, stream, group, delayed, org_prefix, timers, dead}
 #       remove a job whatever its state (pending, in flight, dead): an erasure
+#   {"DROPIDLE", candidates, fwd_hash, rev_hash, timeline, id, links, link ids...}
+#       remove a candidate (index and links too) only while their timeline is empty: a
+#       callback recorded for them since (it appends to the timeline) keeps them
 APPLY = """
 local function index(fwd, rev, id, value)
   local old = redis.call('HGET', rev, id)
@@ -98,6 +101,17 @@ local function dropjob(jobs, id, stream, group, delayed, orgs, timers, dead)
   redis.call('DEL', key)
 end
 
+local function dropidle(op)
+  if redis.call('LLEN', op[5]) > 0 then
+    return
+  end
+  redis.call('HDEL', op[2], op[6])
+  index(op[3], op[4], op[6], '')
+  for i = 8, #op do
+    redis.call('HDEL', op[7], op[i])
+  end
+end
+
 -- compare-and-set (ARGV 4-6: bookings hash, booking id, expected version): -1 and nothing
 -- written when the stored booking moved on; a replay still answers 0 first
 if ARGV[4] then
@@ -127,6 +141,8 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
     untimer(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
   elseif op[1] == 'ZUNINDEX' then
     zunindex(op[2], op[3], op[4])
+  elseif op[1] == 'DROPIDLE' then
+    dropidle(op)
   elseif op[1] == 'DROPJOB' then
     dropjob(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
   else

@@ -116,4 +116,38 @@ class ErasureMixin(SQLiteBase):
             if booking_is_older(booking := from_json(Booking, doc), cutoff)
         ]
         n_bookings, refs = _drop_bookings(db, org_id, expired)
-        return ErasureCounts(timeline=len(old), bookings=n_bookings, message_refs=refs)
+        # a candidate with nothing left on record, first seen before the cutoff, goes too:
+        # their profile is all that would remain of them
+        booked = {
+            from_json(Booking, doc).candidate_id
+            for (doc,) in db.execute("SELECT doc FROM bookings WHERE org_id = ?", (org_id,))
+        }
+        idle = [
+            candidate.candidate_id
+            for (doc,) in db.execute("SELECT doc FROM candidates WHERE org_id = ?", (org_id,))
+            if (candidate := from_json(Candidate, doc)).created_at < cutoff
+            and candidate.candidate_id not in booked
+            and db.execute(
+                "SELECT 1 FROM timeline WHERE org_id = ? AND candidate_id = ? LIMIT 1",
+                (org_id, candidate.candidate_id),
+            ).fetchone()
+            is None
+        ]
+        links = 0
+        for candidate_id in idle:
+            links += db.execute(
+                "DELETE FROM tracked_links WHERE json_extract(doc, '$.org_id') = ? "
+                "AND json_extract(doc, '$.candidate_id') = ?",
+                (org_id, candidate_id),
+            ).rowcount
+            db.execute(
+                "DELETE FROM candidates WHERE org_id = ? AND candidate_id = ?",
+                (org_id, candidate_id),
+            )
+        return ErasureCounts(
+            candidates=len(idle),
+            timeline=len(old),
+            bookings=n_bookings,
+            message_refs=refs,
+            links=links,
+        )

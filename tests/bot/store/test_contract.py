@@ -619,17 +619,30 @@ async def test_erase_older_than_keeps_what_is_newer(store: Store) -> None:
         await store.put_booking(b)
         await store.put_message_ref(ORG, b.booking_id, "dm:U1", MessageRef("slack", "D1", "1"))
     await store.put_booking(dataclasses.replace(booking("elsewhere", None), org_id=OTHER_ORG))
+    # c2 has nothing on record but a link sent long ago: erased; c3 is new; c4 has a booking
+    for cid, created in (("c2", 100.0), ("c3", 260.0), ("c4", 100.0)):
+        await store.put_candidate(
+            Candidate(org_id=ORG, candidate_id=cid, email=f"{cid}@x.com", created_at=created)
+        )
+    await store.put_tracked_link(TrackedLink("corr-c2", ORG, "U1", "c2"))
+    await store.put_booking(
+        dataclasses.replace(booking("c4-next", "2030-01-01T00:00:00Z"), candidate_id="c4")
+    )
     counts = await store.erase_older_than(ORG, 250.0)
     assert counts.to_dict() == {
-        "candidates": 0,
+        "candidates": 1,
         "timeline": 2,
         "bookings": 1,
         "message_refs": 1,
-        "links": 0,
+        "links": 1,
         "jobs": 0,
     }
+    assert await store.find_candidate_by_email(ORG, "c2@x.com") is None
+    assert await store.get_tracked_link("corr-c2") is None
+    for kept in ("c1", "c3", "c4"):
+        assert await store.get_candidate(ORG, kept) is not None
     assert [e.at for e in await store.list_timeline(ORG, "c1")] == [300.0]
-    assert [b.booking_id for b in await store.list_bookings(ORG)] == ["new"]
+    assert [b.booking_id for b in await store.list_bookings(ORG)] == ["new", "c4-next"]
     assert await store.get_message_refs(ORG, "old") == {}
     assert await store.get_booking(OTHER_ORG, "elsewhere") is not None
     assert (await store.erase_older_than(ORG, 250.0)).total == 0
