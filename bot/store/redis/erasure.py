@@ -147,10 +147,10 @@ class ErasureMixin(ProfilesMixin, OutboxMixin):
         # (DROPIDLE checks again, in the script, that their timeline is still empty)
         gone = {b.booking_id for b in expired}
         booked = {b.candidate_id for b in bookings if b.booking_id not in gone}
-        docs = cast("dict[str, str]", await self._r.hgetall(self._key("candidates", org_id)))
+        profiles = cast("dict[str, str]", await self._r.hgetall(self._key("candidates", org_id)))
         idle = [
             candidate_id
-            for candidate_id, text in docs.items()
+            for candidate_id, text in profiles.items()
             if from_json(Candidate, text).created_at < cutoff
             and candidate_id not in booked
             and trimmed.get(candidate_id) == 0
