@@ -65,12 +65,18 @@ class Traces:
     def in_job(self, doc: str, timer_key: str = "") -> bool:
         """True when a job (its stored JSON text, its timer key) is about the candidate.
 
-        Ids and the name count as whole JSON strings (a name "Ann" does not match "Annual"),
-        the email anywhere in the text (it may sit inside a sentence or a link)."""
+        Ids and a one-word name count as whole JSON strings (a name "Ann" does not match
+        "Annual"); the email and a full name anywhere in the text (inside a sentence)."""
         # a timer key is "<kind>|<org>|<what it is about>..." (bot.timers)
         if timer_key and any(p in self.booking_ids for p in timer_key.split("|")[2:]):
             return True
-        if self.email and self.email in doc.lower():
+        lowered = doc.lower()
+        if self.email and self.email in lowered:
+            return True
+        # a full name ("Emmet Brown") is distinctive enough to count inside a sentence (a
+        # card's text); a single word ("Ann") only as a whole value
+        name = json.dumps(self.name)[1:-1].lower()
+        if " " in self.name and len(self.name) >= 6 and name in lowered:
             return True
         quoted = [self.candidate_id, *self.booking_ids]
         if self.name:

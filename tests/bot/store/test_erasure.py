@@ -22,6 +22,12 @@ def test_a_job_is_hers_by_email_id_booking_or_exact_name() -> None:
     assert TRACES.in_job("{}", timer_key="feedback|o|b1|U1")
 
 
+def test_a_full_name_counts_inside_a_sentence() -> None:
+    emmet = Traces.of(Candidate("o", "c2", "eb@example.com", "Emmet Brown"), [])
+    assert emmet.in_job(json.dumps({"card": {"text": "How did it go with EMMET BROWN?"}}))
+    assert not emmet.in_job(json.dumps({"card": {"text": "How did it go with Emmet?"}}))
+
+
 def test_a_name_inside_another_word_or_another_id_is_not_hers() -> None:
     assert not TRACES.in_job(json.dumps({"text": "Annual review", "booking_id": "b10"}))
     assert not TRACES.in_job(json.dumps({"candidate_id": "c11"}))
