@@ -55,12 +55,16 @@ class ErasureMixin(ProfilesMixin, OutboxMixin):
         ids = set(cast("set[str]", await self._r.smembers(self._org_jobs_prefix + org_id)))
         entries = cast("list[tuple[str, dict[str, str]]]", await self._r.xrange(self._dead))
         ids.update(fields["job_id"] for _, fields in entries if "job_id" in fields)
-        found: list[tuple[str, str, str]] = []
-        for job_id in sorted(ids):
-            row = cast("dict[str, str]", await self._r.hgetall(self._job_key(job_id)))
-            if row.get("org") == org_id and "doc" in row:
-                found.append((job_id, row.get("timer", ""), row["doc"]))
-        return found
+        ordered = sorted(ids)
+        pipe = self._r.pipeline(transaction=False)
+        for job_id in ordered:
+            pipe.hgetall(self._job_key(job_id))
+        rows = cast("list[dict[str, str]]", await pipe.execute())
+        return [
+            (job_id, row.get("timer", ""), row["doc"])
+            for job_id, row in zip(ordered, rows, strict=True)
+            if row.get("org") == org_id and "doc" in row
+        ]
 
     @writing
     async def erase_candidate(
