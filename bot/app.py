@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot import logs
 from bot.alerts import http as alerts_http
 from bot.api import http as api_http
+from bot.candidates import export as candidates_export
 from bot.config import Settings
 from bot.cronofy import http as cronofy_http
 from bot.errors import StoreError
@@ -121,8 +122,15 @@ Feature = Callable[[web.Application], None]  # adds its routes and lifecycle to 
 
 def default_features() -> list[Feature]:
     """The core's own features: the Cronofy OAuth redirect and pages, alerts, the read API,
-    and the outbox worker (after alerts: it stops first, finishing the job in hand)."""
-    return [cronofy_http.setup, alerts_http.setup, api_http.setup, outbox_lifecycle.setup]
+    candidate exports' download links, and the outbox worker (after alerts: it stops first,
+    finishing the job in hand)."""
+    return [
+        cronofy_http.setup,
+        alerts_http.setup,
+        api_http.setup,
+        candidates_export.setup,
+        outbox_lifecycle.setup,
+    ]
 
 
 def create_app(

@@ -175,6 +175,12 @@ def _deadletters(argv: list[str]) -> int:
     return deadletters_main(argv)
 
 
+def _export(argv: list[str]) -> int:
+    from bot.candidates.cli import export_main
+
+    return export_main(argv)
+
+
 def _store_command(name: str) -> Callable[[list[str]], int]:
     def run(argv: list[str]) -> int:
         from bot.store import cli as store_cli
@@ -197,6 +203,7 @@ COMMANDS: dict[str, Command] = {
     "store": _store_command("store"),
     "backup": _store_command("backup"),
     "restore": _store_command("restore"),
+    "export": _export,
 }
 
 HELP = (
@@ -204,7 +211,8 @@ HELP = (
     "store; genkey: print a new BOT_SECRET_KEYS key; cards: print the message cards; "
     "deadletters: list or replay failed deliveries; manifest: print or write a chat "
     "platform's app manifest; migrate: bring the store to this version's schema; store copy: "
-    "copy every record to another store; backup / restore: the store to a file and back"
+    "copy every record to another store; backup / restore: the store to a file and back; "
+    "export: an org's candidates and timelines as JSON lines or CSV"
 )
 
 

@@ -85,6 +85,15 @@ CRONOFY_REFRESHED = "cronofy: token of member %s of org %s refreshed"
 CRONOFY_REVOKE_FAILED = "cronofy: revoke for member %s of org %s failed: %s"
 COMMAND_FAILED = "command %r of %s in org %s failed"
 
+# a candidate's own data (bot.candidates): ids and counts only, never a name or an email
+CANDIDATE_ERASED = "privacy: candidate %s of org %s erased by %s: %s"
+RETENTION_SWEPT = "privacy: retention sweep of org %s (%d days): %s"
+RETENTION_STOPPED = "privacy: retention sweep of org %s: retention is off, no next sweep"
+EXPORT_LINK_MADE = "privacy: export link for candidate %s of org %s made by %s"
+EXPORT_SERVED = "privacy: export of candidate %s of org %s downloaded"
+EXPORT_REFUSED = "privacy: export download refused: %s"
+ORG_EXPORTED = "privacy: org %s exported: %d candidate(s), %d timeline entries"
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:

@@ -17,6 +17,9 @@ CONFIRM_CANCEL = "confirm.cancel"  # value: the action id that was not confirmed
 OPEN_SETUP = "setup.open"
 # "Add note" on the prompt after an interview; value: `note_target` (candidate and booking)
 ADD_NOTE = "feedback.add_note"
+# Erase on the confirmation of /cronofy candidate erase and on a data request; value: the
+# candidate's opaque id
+ERASE_CONFIRM = "candidate.erase.confirm"
 
 # ids that cards sent before the current ones; buttons already posted still carry them
 CANCEL_LEGACY = "cancel"

@@ -17,7 +17,7 @@ from cards._shared import MAX_REASON
 from cards._shared import name as _name
 from cards._shared import when as _when
 from cards._text import format_time, one_line, truncate
-from cards.errors import error_card, notice
+from cards.errors import error_card
 from cards.model import (
     Actions,
     Button,
@@ -239,13 +239,4 @@ def error_invite_bot(channel_name: str, platform: str = "") -> Card:
         f"Slotbot is not in {where}",
         "Slotbot can only post where it has been added.",
         how,
-    )
-
-
-def data_request() -> Card:
-    """Told to admins when Cronofy reports a GDPR data request."""
-    return notice(
-        "Cronofy data request",
-        "Cronofy reported a GDPR data request for a connected calendar account. "
-        "Review it in Cronofy and remove that person's data from your records as needed.",
     )

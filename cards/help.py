@@ -84,6 +84,15 @@ def help_card(platform: str = "") -> Card:
                 "Tokens for the read API (/api/v1/), shown once, privately",
             ),
             Fact(typed("/cronofy audit [n]"), "The latest entries of the audit log (up to 50)"),
+            Fact(
+                typed("/cronofy candidate erase|export <email>"),
+                "Erase everything Slotbot keeps about a candidate (asks first), or get it as "
+                "JSON through a private ten-minute link",
+            ),
+            Fact(
+                typed("/cronofy retention [<days>|off]"),
+                "Erase timelines and bookings older than that many days, daily (off by default)",
+            ),
         ]
     )
     return Card(
@@ -126,7 +135,8 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
         "schedule reminders": "/schedule reminders [<minutes>|off]   (minutes: 1 to 1440)",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | reset",
+        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | "
+        "candidate erase|export <email> | retention [<days>|off] | reset",
         "cronofy setup": "/cronofy setup",
         "cronofy status": "/cronofy status",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
@@ -138,6 +148,9 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "/cronofy api token revoke <name>",
         "cronofy audit": "/cronofy audit [n]   (the latest n entries, 1 to 50; 10 unless you say)",
         "cronofy reset": "/cronofy reset",
+        "cronofy candidate": "/cronofy candidate erase <email> · /cronofy candidate export <email>",
+        "cronofy retention": "/cronofy retention · /cronofy retention <days> · "
+        "/cronofy retention off   (days: 1 to 3650)",
         "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
     }
 
@@ -148,7 +161,8 @@ def usage_lines_with_channels(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | reset",
+        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | "
+        "candidate erase|export <email> | retention [<days>|off] | reset",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
         "/cronofy alerts off [#channel]   (kinds: " + kinds + ", all)",
     }
@@ -167,6 +181,11 @@ NAME_WITHOUT_BRACKETS = "The name cannot contain < or >."
 WHOM = "Whom? Mention the user."
 NAME_A_KIND = "Name at least one alert kind."
 LINK_TOO_LONG = "That link is too long."
+ERASE_OR_EXPORT = "Say erase or export, then the candidate's email."
+
+
+def retention_days(token: str, most: int) -> str:
+    return f"“{token[:20]}” is not a number of days: say 1 to {most}, or off."
 
 
 def not_understood(words: str) -> str:

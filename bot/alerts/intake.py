@@ -15,7 +15,7 @@ from bot.outbox.kinds.notice import notice_job
 from bot.outbox.kinds.profile_disconnected import profile_disconnected_job
 from bot.store.base import Store
 from bot.store.records import AuditEntry, EventWrite, Job, Org
-from cards import alerts
+from cards import privacy
 from cards.model import Card
 
 # Cronofy retries a failed delivery for up to a day; remember digests well beyond that
@@ -47,6 +47,17 @@ def admin_notices(org: Org, card: Card, *, now: float) -> list[Job]:
         )
         for admin in org.admins
     ]
+
+
+async def data_request_card(store: Store, org: Org, note: Notification) -> Card:
+    """Erase with one button when the request names (by email) a candidate of the org;
+    otherwise the card says to run /cronofy candidate erase. The card names nobody: it
+    stays in the admins' chats after the erasure."""
+    email = note.extra.get("email")
+    candidate = await store.find_candidate_by_email(org.org_id, email) if email else None
+    if candidate is None:
+        return privacy.data_request()
+    return privacy.data_request_for_candidate(candidate.candidate_id)
 
 
 async def build_write(
@@ -86,7 +97,7 @@ async def build_write(
         ]
     elif note.raw_type == "gdpr_requested":
         write.audit = _audit(org, note, "cronofy.gdpr_requested", now)
-        write.jobs = admin_notices(org, alerts.data_request(), now=now)
+        write.jobs = admin_notices(org, await data_request_card(store, org, note), now=now)
     elif note.raw_type != "change":
         # verification, initial sync, unknown types: recorded and acknowledged
         write.audit = _audit(org, note, f"cronofy.{note.family}_notification", now)

@@ -212,6 +212,13 @@ def _query_value(url: str | None, *names: str) -> str | None:
     return None
 
 
+def _named_email(notification: dict[str, Any]) -> dict[str, str]:
+    """{"email": …} when a notification names a person by email (a data request may: Cronofy's
+    documented `gdpr_requested` carries none, and then nothing is matched)."""
+    email = _text(notification.get("email"))
+    return {"email": email.lower()} if email and "@" in email else {}
+
+
 def parse_notification(payload: Any, *, callback: str | None = None) -> Notification:
     """Read one callback body (already a JSON value). `callback` is the push URL's
     `?callback=` value (e.g. "completed" or "no_times_suitable" for Real-Time Scheduling)."""
@@ -252,6 +259,7 @@ def parse_notification(payload: Any, *, callback: str | None = None) -> Notifica
             channel_id=_text(channel.get("channel_id")),
             changes_since=_text(notification.get("changes_since")),
             subject=_query_value(callback_url, "member", "sub", "user"),
+            extra=_named_email(notification),
         )
 
     rts_event = data.get("event")

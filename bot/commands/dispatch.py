@@ -8,12 +8,13 @@ the adapter except a bug.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from bot import logs, org_state
 from bot.chat import Reply
-from bot.commands import CommandContext, agenda, api, facts, notes
+from bot.commands import CommandContext, agenda, api, facts, notes, privacy
 from bot.commands import parser as p
 from bot.cronofy import admins, connect, links, setup
 from bot.cronofy.urls import push_url
@@ -36,6 +37,8 @@ from cards.text import to_text
 
 log = logging.getLogger(__name__)
 
+_EMAILS = re.compile(r"\S+@\S+")
+
 
 def _private(card: Card) -> list[Reply]:
     return [Reply(card=card, visibility="private")]
@@ -46,7 +49,8 @@ async def dispatch(ctx: CommandContext, text: str) -> list[Reply]:
         command = p.parse(text)
     except p.UsageError as exc:
         return _private(_usage_card(ctx, exc))
-    return await _guarded(ctx, lambda: _run(ctx, command), text)
+    # the text goes to the log when the command fails: no candidate's email with it
+    return await _guarded(ctx, lambda: _run(ctx, command), _EMAILS.sub("<email>", text))
 
 
 def _usage_card(ctx: CommandContext, exc: p.UsageError) -> Card:
@@ -175,6 +179,8 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return _private(await api.token_command(ctx, command))
         case p.AuditShow():
             return _private(await api.audit_command(ctx, command))
+        case p.CandidateErase() | p.CandidateExport() | p.RetentionShow() | p.RetentionSet():
+            return await privacy.run(ctx, command)
         case p.Reset():
             org = await services.store.get_org(actor.org_id)
             if org is None or org.cronofy is None:
@@ -525,6 +531,8 @@ async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply
         return await dispatch(ctx, "cronofy setup")
     if action_id == actions.ADD_NOTE:
         return await notes.open_note_form(ctx, value)
+    if action_id == actions.ERASE_CONFIRM:
+        return await privacy.erase_pressed(ctx, value)
     raise CommandError(errors.BUTTON_GONE)
 
 

@@ -37,6 +37,7 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
 # a platform id after "@" (user) or "#" (channel): Slack U…/C…, Teams GUIDs and 19:…@thread…
+MAX_RETENTION_DAYS = 3650
 # an API token's name (bot.api.tokens.NAME)
 _TOKEN_NAME = re.compile(r"[a-z0-9_-]{1,40}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_.@-]{1,127}")
@@ -226,6 +227,26 @@ class AuditShow:
     count: int = api_texts.DEFAULT_AUDIT
 
 
+@dataclass(frozen=True)
+class CandidateErase:
+    email: str  # lower-cased; asks first (bot.commands.privacy)
+
+
+@dataclass(frozen=True)
+class CandidateExport:
+    email: str
+
+
+@dataclass(frozen=True)
+class RetentionShow:
+    pass
+
+
+@dataclass(frozen=True)
+class RetentionSet:
+    days: int | None  # None: off
+
+
 Command = (
     Help
     | Link
@@ -258,6 +279,10 @@ Command = (
     | ApiTokenList
     | ApiTokenRevoke
     | AuditShow
+    | CandidateErase
+    | CandidateExport
+    | RetentionShow
+    | RetentionSet
 )
 
 ADMIN_COMMANDS = (
@@ -275,7 +300,12 @@ ADMIN_COMMANDS = (
     ApiTokenList,
     ApiTokenRevoke,
     AuditShow,
+    CandidateErase,
+    CandidateExport,
+    RetentionShow,
+    RetentionSet,
 )
+PRIVACY_COMMANDS = (CandidateErase, CandidateExport, RetentionShow, RetentionSet)
 
 
 @dataclass
@@ -436,6 +466,10 @@ def _cronofy(words: list[str]) -> Command:
         return _api(rest)
     if sub == "audit":
         return _audit(rest)
+    if sub == "candidate":
+        return _candidate(rest)
+    if sub == "retention":
+        return _retention(rest)
     if sub == "admins":
         if not rest:
             return AdminsShow()
@@ -479,6 +513,30 @@ def _audit(words: list[str]) -> Command:
         raise UsageError(key, api_texts.audit_count_rule(word))
     _Words(key, words[1:]).none_left()
     return AuditShow(int(word))
+
+
+def _candidate(words: list[str]) -> Command:
+    key = "cronofy candidate"
+    if not words or words[0].lower() not in ("erase", "export"):
+        raise UsageError(key, texts.ERASE_OR_EXPORT)
+    if len(words) < 2:
+        raise UsageError(key, texts.WHICH_CANDIDATE)
+    email = _email(key, words[1])
+    _Words(key, words[2:]).none_left()
+    return CandidateErase(email) if words[0].lower() == "erase" else CandidateExport(email)
+
+
+def _retention(words: list[str]) -> Command:
+    key = "cronofy retention"
+    if not words:
+        return RetentionShow()
+    _Words(key, words[1:]).none_left()
+    if words[0].lower() == "off":
+        return RetentionSet(None)
+    word = words[0].lower().removesuffix("d")
+    if not word.isascii() or not word.isdigit() or not 1 <= int(word) <= MAX_RETENTION_DAYS:
+        raise UsageError(key, texts.retention_days(words[0], MAX_RETENTION_DAYS))
+    return RetentionSet(int(word))
 
 
 def _alerts(words: list[str]) -> Command:

@@ -7,9 +7,10 @@ times are epoch seconds; `now` parameters exist so tests can drive the clock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
+from bot.store.erasure import ErasureCounts
 from bot.store.feeds import AuditPage, EventPage
 from bot.store.migrations import MigrationReport, SchemaStatus
 from bot.store.records import (
@@ -100,6 +101,23 @@ class Store(Protocol):
     # tracked links ---------------------------------------------------------
     async def put_tracked_link(self, link: TrackedLink) -> None: ...
     async def get_tracked_link(self, correlation_id: str) -> TrackedLink | None: ...
+
+    # erasure (`bot.store.erasure`) -----------------------------------------
+    async def erase_candidate(
+        self, org_id: str, candidate_id: str, *, jobs: Sequence[Job] = ()
+    ) -> ErasureCounts:
+        """Remove a candidate and all that holds their data, in one step: the profile and its
+        email index, the timeline, their bookings with the message references of each, the
+        tracked links handed to them, and every job of the org (pending, timer or dead
+        letter) whose payload names them or one of their bookings. `jobs` are queued in the
+        same step (the posted alerts changed to "removed"). Nothing found: all counts 0."""
+        ...
+
+    async def erase_older_than(self, org_id: str, cutoff: float) -> ErasureCounts:
+        """Retention: remove the org's timeline entries recorded before `cutoff`, its bookings
+        that ended before it (with their message references), and then the candidates first
+        seen before it who have nothing left on record (with their tracked links)."""
+        ...
 
     # OAuth states ----------------------------------------------------------
     async def put_oauth_state(self, state: OAuthState) -> None: ...

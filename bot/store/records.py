@@ -125,6 +125,9 @@ class Org:
     # this many minutes after its end
     feedback: bool = True
     feedback_delay_minutes: int = 15
+    # candidates' timelines and bookings older than this many days are erased by a daily
+    # sweep (`/cronofy retention <days>|off`, `bot.candidates.retention`); None: kept
+    retention_days: int | None = None
 
 
 @dataclass

@@ -13,7 +13,16 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.outbox.jobs import JobKind
-from bot.outbox.kinds import agenda, alert, feedback, notice, profile_disconnected, reminder
+from bot.outbox.kinds import (
+    agenda,
+    alert,
+    alert_removed,
+    feedback,
+    notice,
+    profile_disconnected,
+    reminder,
+    retention,
+)
 
 KINDS: tuple[JobKind[Any], ...] = (
     alert.KIND,
@@ -22,6 +31,8 @@ KINDS: tuple[JobKind[Any], ...] = (
     agenda.KIND,
     feedback.KIND,
     reminder.KIND,
+    alert_removed.KIND,
+    retention.KIND,
 )
 
 

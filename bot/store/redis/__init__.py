@@ -59,11 +59,13 @@ Where things are:
     outbox        jobs, dead letters, claims (dedupe)
     housekeeping  audit, kv, OAuth states; export / import / count / clear for copies
     feeds         an org's timeline events (through its event index) and audit log in pages
+    erasure       a candidate erased, data past retention erased (one APPLY each)
     transfer      copies and backups: every key under the prefix read, written, counted
 """
 
 from __future__ import annotations
 
+from bot.store.redis.erasure import ErasureMixin
 from bot.store.redis.events import EventsMixin
 from bot.store.redis.feeds import FeedsMixin
 from bot.store.redis.housekeeping import HousekeepingMixin
@@ -72,7 +74,9 @@ from bot.store.redis.outbox import OutboxMixin
 from bot.store.redis.profiles import ProfilesMixin
 
 
-class RedisStore(OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin, FeedsMixin):
+class RedisStore(
+    ErasureMixin, OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin, FeedsMixin
+):
     """The Store protocol (`bot.store.base`) on Redis, every key under one prefix."""
 
 

@@ -16,6 +16,12 @@ dies mid-request cannot leave one behind. Registered on the client by `connectio
 #   {"TIMELINE", list, events, candidate_id, doc, at}
 #       append a timeline entry and its reference (candidate, place in the list, `at`) to the
 #       org's event index stream (`bot.store.redis.feeds`), in the same step
+#   {"ZUNINDEX", zset, rev_hash, id}          drop an id's member (an erased booking)
+#   {"DROPJOB", job_prefix, id, stream, group, delayed, org_prefix, timers, dead}
+#       remove a job whatever its state (pending, in flight, dead): an erasure
+#   {"DROPIDLE", candidates, fwd_hash, rev_hash, timeline, id, links, link ids...}
+#       remove a candidate (index and links too) only while their timeline is empty: a
+#       callback recorded for them since (it appends to the timeline) keeps them
 APPLY = """
 local function index(fwd, rev, id, value)
   local old = redis.call('HGET', rev, id)
@@ -67,6 +73,48 @@ local function zindex(zset, rev, id, member)
   redis.call('HSET', rev, id, member)
 end
 
+local function zunindex(zset, rev, id)
+  local old = redis.call('HGET', rev, id)
+  if old then
+    redis.call('ZREM', zset, old)
+    redis.call('HDEL', rev, id)
+  end
+end
+
+local function dropjob(jobs, id, stream, group, delayed, orgs, timers, dead)
+  local key = jobs .. id
+  local entry = redis.call('HGET', key, 'entry')
+  if entry then
+    redis.call('XACK', stream, group, entry)
+    redis.call('XDEL', stream, entry)
+  end
+  local dead_entry = redis.call('HGET', key, 'dead_entry')
+  if dead_entry then
+    redis.call('XDEL', dead, dead_entry)
+  end
+  local timer = redis.call('HGET', key, 'timer')
+  if timer and redis.call('HGET', timers, timer) == id then
+    redis.call('HDEL', timers, timer)
+  end
+  local org = redis.call('HGET', key, 'org')
+  if org then
+    redis.call('SREM', orgs .. org, id)
+  end
+  redis.call('ZREM', delayed, id)
+  redis.call('DEL', key)
+end
+
+local function dropidle(op)
+  if redis.call('LLEN', op[5]) > 0 then
+    return
+  end
+  redis.call('HDEL', op[2], op[6])
+  index(op[3], op[4], op[6], '')
+  for i = 8, #op do
+    redis.call('HDEL', op[7], op[i])
+  end
+end
+
 -- compare-and-set (ARGV 4-6: bookings hash, booking id, expected version): -1 and nothing
 -- written when the stored booking moved on; a replay still answers 0 first
 if ARGV[4] then
@@ -97,6 +145,12 @@ for _, op in ipairs(cjson.decode(ARGV[3])) do
     redis.call('XADD', op[3], '*', 'c', op[4], 'p', n - 1, 'a', op[6])
   elseif op[1] == 'UNTIMER' then
     untimer(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
+  elseif op[1] == 'ZUNINDEX' then
+    zunindex(op[2], op[3], op[4])
+  elseif op[1] == 'DROPIDLE' then
+    dropidle(op)
+  elseif op[1] == 'DROPJOB' then
+    dropjob(op[2], op[3], op[4], op[5], op[6], op[7], op[8], op[9])
   else
     redis.call(unpack(op))
   end

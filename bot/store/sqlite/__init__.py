@@ -22,12 +22,14 @@ Where things are:
     outbox        jobs, dead letters, claims (dedupe)
     housekeeping  audit, kv, OAuth states; export / import / count / clear for copies
     feeds         an org's timeline events and audit log in pages, by sequence number
+    erasure       a candidate erased, data past retention erased
     transfer      copies and backups: every table read a page at a time, written, counted
 """
 
 from __future__ import annotations
 
 from bot.store.sqlite.connection import FILE_MODE, sidecar_files
+from bot.store.sqlite.erasure import ErasureMixin
 from bot.store.sqlite.events import EventsMixin
 from bot.store.sqlite.feeds import FeedsMixin
 from bot.store.sqlite.housekeeping import HousekeepingMixin
@@ -37,7 +39,13 @@ from bot.store.sqlite.profiles import ProfilesMixin
 
 
 class SQLiteStore(
-    OrgsMixin, EventsMixin, ProfilesMixin, OutboxMixin, HousekeepingMixin, FeedsMixin
+    OrgsMixin,
+    EventsMixin,
+    ProfilesMixin,
+    OutboxMixin,
+    HousekeepingMixin,
+    FeedsMixin,
+    ErasureMixin,
 ):
     """The Store protocol (`bot.store.base`) on one SQLite file."""
 

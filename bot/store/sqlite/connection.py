@@ -186,6 +186,8 @@ def _connect(path: str) -> sqlite3.Connection:
         db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+        # erased rows (`erasure`) are overwritten in the file, not left in its free pages
+        db.execute("PRAGMA secure_delete=ON")
     except sqlite3.Error as exc:
         db.close()
         raise StoreError(f"cannot open SQLite store {path}: {exc}") from None

@@ -56,6 +56,8 @@ def test_the_kinds_are_found_by_their_stored_names() -> None:
         "agenda",
         "feedback",
         "reminder",
+        "alert_removed",
+        "retention",
     }
     assert all(name == kind.name for name, kind in job_kinds().items())
 

@@ -531,3 +531,118 @@ async def test_booking_without_a_start_is_listed_last_and_never_after_a_date(sto
     assert [b.booking_id for b in after] == ["known"]
     await store.put_booking(booking("unknown", "2029-06-01T09:00:00Z"))
     assert [b.booking_id for b in await store.list_bookings(ORG)] == ["unknown", "known"]
+
+
+# erasure (bot.store.erasure) -----------------------------------------------------------
+def _timer(job_id: str, key: str, payload: dict[str, object]) -> Job:
+    return Job(
+        job_id=job_id,
+        org_id=ORG,
+        kind="feedback",
+        payload=payload,
+        not_before=1e12,
+        timer_key=key,
+    )
+
+
+async def _ann_with_everything(store: Store) -> None:
+    """Ann (c1, two bookings, a link, a timer, an alert, a dead letter) and Bob (c2)."""
+    ann = Candidate(org_id=ORG, candidate_id="c1", email="Ann@Example.com", name="Ann Lee")
+    bob = Candidate(org_id=ORG, candidate_id="c2", email="bob@example.com", name="Bob")
+    for c in (ann, bob):
+        await store.put_candidate(c)
+        await store.append_timeline(ORG, c.candidate_id, TimelineEntry(kind="booked", at=1.0))
+    for b, who in (("b1", "c1"), ("b2", "c1"), ("b3", "c2")):
+        await store.put_booking(
+            dataclasses.replace(booking(b, "2030-01-01T10:00:00Z"), candidate_id=who)
+        )
+        await store.put_message_ref(ORG, b, "channel:C1", MessageRef("slack", "C1", f"ts-{b}"))
+    await store.put_tracked_link(TrackedLink("corr-ann", ORG, "U1", "c1"))
+    await store.put_tracked_link(TrackedLink("corr-bob", ORG, "U1", "c2"))
+    await store.enqueue(
+        [
+            _timer("t-ann", f"feedback|{ORG}|b2|U1", {"n": 1}),
+            _timer("t-bob", f"feedback|{ORG}|b3|U1", {"n": 1}),
+            Job("alert-ann", ORG, "alert", {"facts": {"candidate_name": "Ann Lee"}}),
+            Job("alert-bob", ORG, "alert", {"facts": {"candidate_name": "Bob"}}),
+            Job("notice-ann", ORG, "notice", {"text": "about ann@example.com today"}),
+            Job("other-org", OTHER_ORG, "alert", {"booking_id": "b1"}),
+        ]
+    )
+    await store.enqueue([Job("dead-ann", ORG, "alert", {"booking_id": "b1"})])
+    await store.dead_letter_job(Job("dead-ann", ORG, "alert", {"booking_id": "b1"}), "gone")
+
+
+async def test_erase_candidate_removes_them_and_nothing_else(store: Store) -> None:
+    await _ann_with_everything(store)
+    removed = [Job("removed-1", ORG, "alert_removed", {"target": "x"})]
+    counts = await store.erase_candidate(ORG, "c1", jobs=removed)
+    assert counts.to_dict() == {
+        "candidates": 1,
+        "timeline": 1,
+        "bookings": 2,
+        "message_refs": 2,
+        "links": 1,
+        "jobs": 4,
+    }
+    assert await store.get_candidate(ORG, "c1") is None
+    assert await store.find_candidate_by_email(ORG, "ann@example.com") is None
+    assert await store.list_timeline(ORG, "c1") == []
+    assert await store.get_booking(ORG, "b1") is None and await store.get_booking(ORG, "b2") is None
+    assert await store.get_message_refs(ORG, "b1") == {}
+    assert await store.get_tracked_link("corr-ann") is None
+    assert await store.get_timer(f"feedback|{ORG}|b2|U1") is None
+    assert [b.booking_id for b in await store.list_bookings(ORG)] == ["b3"]
+    assert await store.list_dead_letters(ORG) == []
+    # Bob, his timer, his alert, the other org's job and the job queued with the erasure stay
+    assert await store.find_candidate_by_email(ORG, "bob@example.com") is not None
+    assert len(await store.list_timeline(ORG, "c2")) == 1
+    assert await store.get_tracked_link("corr-bob") is not None
+    assert await store.get_timer(f"feedback|{ORG}|b3|U1") is not None
+    claimed = await store.claim_jobs("w", limit=50, visibility_timeout=60, now=1e13)
+    assert sorted(j.job_id for j in claimed) == ["alert-bob", "other-org", "removed-1", "t-bob"]
+    # again: nothing left to remove
+    assert (await store.erase_candidate(ORG, "c1")).total == 0
+
+
+async def test_erase_older_than_keeps_what_is_newer(store: Store) -> None:
+    await store.put_candidate(Candidate(org_id=ORG, candidate_id="c1", email="a@example.com"))
+    for at in (100.0, 200.0, 300.0):
+        await store.append_timeline(ORG, "c1", TimelineEntry(kind="booked", at=at))
+    old = dataclasses.replace(
+        booking("old", "1970-01-01T00:02:00Z"), end="1970-01-01T00:02:30Z", candidate_id="c1"
+    )
+    new = dataclasses.replace(
+        booking("new", "1970-01-01T00:04:00Z"), end="1970-01-01T00:05:00Z", candidate_id="c1"
+    )
+    for b in (old, new):
+        await store.put_booking(b)
+        await store.put_message_ref(ORG, b.booking_id, "dm:U1", MessageRef("slack", "D1", "1"))
+    await store.put_booking(dataclasses.replace(booking("elsewhere", None), org_id=OTHER_ORG))
+    # c2 has nothing on record but a link sent long ago: erased; c3 is new; c4 has a booking
+    for cid, created in (("c2", 100.0), ("c3", 260.0), ("c4", 100.0)):
+        await store.put_candidate(
+            Candidate(org_id=ORG, candidate_id=cid, email=f"{cid}@x.com", created_at=created)
+        )
+    await store.put_tracked_link(TrackedLink("corr-c2", ORG, "U1", "c2"))
+    await store.put_booking(
+        dataclasses.replace(booking("c4-next", "2030-01-01T00:00:00Z"), candidate_id="c4")
+    )
+    counts = await store.erase_older_than(ORG, 250.0)
+    assert counts.to_dict() == {
+        "candidates": 1,
+        "timeline": 2,
+        "bookings": 1,
+        "message_refs": 1,
+        "links": 1,
+        "jobs": 0,
+    }
+    assert await store.find_candidate_by_email(ORG, "c2@x.com") is None
+    assert await store.get_tracked_link("corr-c2") is None
+    for kept in ("c1", "c3", "c4"):
+        assert await store.get_candidate(ORG, kept) is not None
+    assert [e.at for e in await store.list_timeline(ORG, "c1")] == [300.0]
+    assert [b.booking_id for b in await store.list_bookings(ORG)] == ["new", "c4-next"]
+    assert await store.get_message_refs(ORG, "old") == {}
+    assert await store.get_booking(OTHER_ORG, "elsewhere") is not None
+    assert (await store.erase_older_than(ORG, 250.0)).total == 0

@@ -324,6 +324,8 @@ NOT_CONFIRMED = {
     "list_dead_letters",
     "outbox_depth",
     "get_timer",
+    "list_org_events",
+    "list_audit_after",
     "due_lag",
     "claim_once",
 }
