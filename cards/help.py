@@ -74,6 +74,10 @@ def help_card(platform: str = "") -> Card:
                 typed("/cronofy feedback [on|off]"),
                 "Ask each interviewer for a note after their interview (on by default)",
             ),
+            Fact(
+                typed("/cronofy webhook add|list|remove|test <url>"),
+                "Send each booking, note and erasure, signed, to your own https endpoint",
+            ),
         ]
     )
     return Card(
@@ -115,7 +119,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule alerts": "/schedule alerts on|off",
         "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | reset",
+        "admins [add|remove @user] | feedback [on|off] | webhook | reset",
         "cronofy setup": "/cronofy setup",
         "cronofy status": "/cronofy status",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts off   (kinds: "
@@ -123,6 +127,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         + ", all; without kinds, every kind but other)",
         "cronofy admins": "/cronofy admins [add|remove @user]",
         "cronofy feedback": "/cronofy feedback [on|off]",
+        "cronofy webhook": "/cronofy webhook [list] · /cronofy webhook add|remove|test <https-url>",
         "cronofy reset": "/cronofy reset",
         "help": "/schedule link · /schedule connect · /schedule help · /cronofy setup · /cronofy help",
     }
@@ -134,7 +139,7 @@ def usage_lines_with_channels(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | reset",
+        "admins [add|remove @user] | feedback [on|off] | webhook | reset",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
         "/cronofy alerts off [#channel]   (kinds: " + kinds + ", all)",
     }
@@ -153,6 +158,7 @@ NAME_WITHOUT_BRACKETS = "The name cannot contain < or >."
 WHOM = "Whom? Mention the user."
 NAME_A_KIND = "Name at least one alert kind."
 LINK_TOO_LONG = "That link is too long."
+WHICH_WEBHOOK = "Which webhook? Give its https URL."
 
 
 def not_understood(words: str) -> str:

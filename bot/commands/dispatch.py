@@ -26,6 +26,7 @@ from bot.errors import (
     StoreError,
 )
 from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
+from bot.webhooks import commands as webhook_commands
 from cards import actions, admin, candidates, errors, scheduling
 from cards import setup as setup_cards
 from cards.help import channel_not_visible, help_card, user_not_here
@@ -150,6 +151,8 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return await _admins(ctx, command)
         case p.FeedbackShow() | p.FeedbackSet():
             return _private(await notes.feedback_command(ctx, command))
+        case p.WebhookList() | p.WebhookAdd() | p.WebhookRemove() | p.WebhookTest():
+            return _private(await webhook_commands.run(ctx, command))
         case p.Reset():
             org = await services.store.get_org(actor.org_id)
             if org is None or org.cronofy is None:

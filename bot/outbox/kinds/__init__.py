@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.outbox.jobs import JobKind
-from bot.outbox.kinds import agenda, alert, feedback, notice, profile_disconnected
+from bot.outbox.kinds import agenda, alert, feedback, notice, profile_disconnected, webhook
 
 KINDS: tuple[JobKind[Any], ...] = (
     alert.KIND,
@@ -21,6 +21,7 @@ KINDS: tuple[JobKind[Any], ...] = (
     profile_disconnected.KIND,
     agenda.KIND,
     feedback.KIND,
+    webhook.KIND,
 )
 
 
