@@ -126,15 +126,17 @@ def webhook_list(hooks: Sequence[WebhookView]) -> Card:
             "Webhooks",
             "None yet. /cronofy webhook add <https-url> sends every booking event to your URL.",
         )
-    facts = [
-        Fact(
-            _url(hook.url),
-            f"added {_date(hook.added_at)}; last: {result_text(hook.last_result)}"
-            + (f" ({_date(hook.last_at)})" if hook.last_at is not None else ""),
+    lines = [
+        Section(
+            [
+                Strong(_url(hook.url)),
+                f": added {_date(hook.added_at)}; last: {result_text(hook.last_result)}"
+                + (f" ({_date(hook.last_at)})" if hook.last_at is not None else ""),
+            ]
         )
         for hook in hooks
     ]
     return Card(
-        blocks=[Header("Webhooks"), Facts(facts)],
+        blocks=[Header("Webhooks"), *lines],
         fallback=f"Webhooks: {len(hooks)}",
     )

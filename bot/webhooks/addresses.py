@@ -113,10 +113,10 @@ def refusal(address: str, *, allow_loopback: bool = False) -> str | None:
         return "multicast"
     if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
         return "shared"
-    if ip.is_private:
-        return "private"
     if ip.is_reserved:
         return "reserved"
+    if ip.is_private:  # the private ranges, and what the module counts with them
+        return "private"
     if not ip.is_global:  # anything else set aside (documentation ranges, benchmarking, ...)
         return "reserved"
     return None
