@@ -49,7 +49,14 @@ TARGET_DICT = {
 
 
 def test_the_kinds_are_found_by_their_stored_names() -> None:
-    assert set(job_kinds()) == {"alert", "notice", "profile_disconnected", "agenda", "feedback"}
+    assert set(job_kinds()) == {
+        "alert",
+        "notice",
+        "profile_disconnected",
+        "agenda",
+        "feedback",
+        "webhook",
+    }
     assert all(name == kind.name for name, kind in job_kinds().items())
 
 
