@@ -85,6 +85,11 @@ def parse_url(url: str) -> Destination:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise AddressRefused("bad_url")
+    try:
+        # the name as DNS and the HTTP client know it (an international name in punycode)
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise AddressRefused("bad_url") from None
     return Destination(url=url, host=host, port=port or 443)
 
 

@@ -182,6 +182,26 @@ async def test_the_receiver_survives_its_own_500s_and_gets_each_event_once_in_or
     assert await store.list_dead_letters(ORG_ID) == []
 
 
+async def test_a_webhook_that_is_down_holds_back_only_its_own_events(
+    aiohttp_client: Any, store: Store, hook_receiver: Receiver
+) -> None:
+    p, _dns = await _pipeline(aiohttp_client, store, hook_receiver)
+    await _add(p, hook_receiver.url("/down"))
+    await _add(p, hook_receiver.url("/up"))
+    hook_receiver.down = {"/down"}
+    assert (await p.post(payloads.time_chosen())).status == 200
+    assert (await p.post(RESCHEDULED)).status == 200
+
+    accepted = await hook_receiver.wait_accepted(2)
+    assert [(r.path, _event(r)["type"]) for r in accepted] == [
+        ("/up", "booking.booked"),
+        ("/up", "booking.rescheduled"),
+    ]
+    # the one that is down was tried with its first event only: the second waits behind it
+    tried = {_event(r)["type"] for r in hook_receiver.requests if r.path == "/down"}
+    assert tried == {"booking.booked"}
+
+
 async def test_a_dns_answer_that_turns_private_is_refused_and_never_connected_to(
     aiohttp_client: Any, store: Store, hook_receiver: Receiver
 ) -> None:

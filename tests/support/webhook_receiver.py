@@ -68,6 +68,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered
+    path: str = ""
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Receiver:
     ca_bundle: Path
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in turn; then 200
+    down: set[str] = field(default_factory=set)  # paths that answer 503, always
 
     def url(self, path: str = "/hooks/slotbot", host: str = HOST) -> str:
         return f"https://{host}:{self.port}{path}"
@@ -102,8 +104,11 @@ async def receiver(directory: Path) -> AsyncIterator[Receiver]:
 
     async def hook(request: web.Request) -> web.Response:
         body = await request.read()
-        status = state.statuses.pop(0) if state.statuses else 200
-        state.requests.append(Received(dict(request.headers), body, status))
+        if request.path in state.down:
+            status = 503
+        else:
+            status = state.statuses.pop(0) if state.statuses else 200
+        state.requests.append(Received(dict(request.headers), body, status, request.path))
         return web.Response(status=status, text="ok" if status < 300 else "no")
 
     app = web.Application()

@@ -111,3 +111,8 @@ async def test_a_public_host_passes_with_its_addresses() -> None:
         dns, parse_url("https://hooks.example.com/h"), allow_loopback=False
     )
     assert got == ["93.184.216.34", "2606:2800:220:1::1"]
+
+
+def test_an_international_name_is_resolved_as_dns_knows_it() -> None:
+    assert parse_url("https://bücher.example/h").host == "xn--bcher-kva.example"
+    assert parse_url("https://Hooks.Example.com./h").host == "hooks.example.com"
