@@ -134,6 +134,27 @@ async def test_a_booked_callback_reaches_the_receiver_signed(
     assert org is not None and secret not in org.webhooks[0].secret_enc
 
 
+async def test_the_event_is_queued_in_the_callbacks_own_write_and_a_replay_adds_none(
+    aiohttp_client: Any, store: Store, hook_receiver: Receiver
+) -> None:
+    p, _dns = await _pipeline(aiohttp_client, store, hook_receiver, run_worker=False)
+    await _add(p, hook_receiver.url())
+    body = json.dumps(payloads.time_chosen()).encode()
+    assert (await p.post(body)).status == 200
+    assert (await p.post(body)).status == 200  # Cronofy delivering it again
+    jobs = await store.claim_jobs("t", limit=100, visibility_timeout=30, now=p.services.clock())
+    [job] = [j for j in jobs if j.kind == "webhook"]
+    assert job.payload["event"]["type"] == "booking.booked"
+    # an org without webhooks queues none
+    org = await store.get_org(ORG_ID)
+    assert org is not None
+    org.webhooks = []
+    await store.put_org(org)
+    assert (await p.post(RESCHEDULED)).status == 200
+    later = await store.claim_jobs("t", limit=100, visibility_timeout=30, now=p.services.clock())
+    assert later and not [j for j in later if j.kind == "webhook"]
+
+
 async def test_the_receiver_survives_its_own_500s_and_gets_each_event_once_in_order(
     aiohttp_client: Any, store: Store, hook_receiver: Receiver
 ) -> None:
