@@ -21,22 +21,32 @@ SIGNATURE_HINT = (
 )
 
 # why a URL is refused, by the code bot.webhooks.addresses gives
-_REFUSALS = {
+_URL_REFUSALS = {
     "bad_url": "That is not a URL Slotbot can use.",
     "not_https": "Webhooks must use https:// (their events hold candidate data).",
     "has_credentials": "Leave the user name and password out of the URL; the signature "
     "tells your receiver the request is Slotbot's.",
     "unresolvable": "That host name does not resolve.",
-    "loopback": "That address is this machine itself (loopback).",
-    "private": "That address is on a private network.",
-    "link_local": "That address is link-local.",
-    "shared": "That address is in the carrier-grade NAT range (100.64.0.0/10).",
-    "metadata": "That address is a cloud metadata endpoint.",
-    "multicast": "That address is multicast.",
-    "unspecified": "That address is unspecified (0.0.0.0 or ::).",
-    "reserved": "That address is reserved, not a public one.",
-    "bad_address": "That host's address is not one Slotbot understands.",
 }
+# ... and why an address the host resolves to is refused: "Its address, <a>, <why>."
+_ADDRESS_REFUSALS = {
+    "loopback": "is this machine itself (loopback)",
+    "private": "is on a private network",
+    "link_local": "is link-local",
+    "shared": "is in the carrier-grade NAT range (100.64.0.0/10)",
+    "metadata": "is a cloud metadata endpoint",
+    "multicast": "is multicast",
+    "unspecified": "is unspecified (0.0.0.0 or ::)",
+    "reserved": "is reserved, not a public one",
+    "bad_address": "is not one Slotbot understands",
+}
+_REFUSED_RESULT = "webhook_address_refused:"
+
+
+def why_refused(code: str, address: str = "") -> str:
+    if code in _ADDRESS_REFUSALS:
+        return f"Its address{f', {address},' if address else ''} {_ADDRESS_REFUSALS[code]}."
+    return _URL_REFUSALS.get(code, _URL_REFUSALS["bad_url"])
 
 
 @dataclass(frozen=True)
@@ -58,11 +68,9 @@ def _date(at: float) -> str:
 
 def refused(code: str, url: str, address: str = "") -> Card:
     """`webhook add` refused: what is wrong with the URL, and what Slotbot posts to."""
-    why = _REFUSALS.get(code, _REFUSALS["bad_url"])
-    where = f" ({address})" if address else ""
     return error(
-        f"{why}{where} Slotbot only posts to https URLs whose host resolves to public "
-        f"addresses. Not added: {_url(url)}",
+        f"{why_refused(code, address)} Slotbot only posts to https URLs whose host resolves "
+        f"to public addresses. Not added: {_url(url)}",
         title="Webhook not added",
     )
 
@@ -117,6 +125,12 @@ def result_text(result: str | None) -> str:
         return "nothing sent yet"
     if result.isdigit():
         return f"answered {result}"
+    if result.startswith("webhook_http_"):
+        return f"answered {result.removeprefix('webhook_http_')}"
+    if result.startswith(_REFUSED_RESULT):
+        code = result.removeprefix(_REFUSED_RESULT)
+        why = _ADDRESS_REFUSALS.get(code, _ADDRESS_REFUSALS["bad_address"])
+        return f"not sent: its address {why}"
     return result.removeprefix("webhook_").replace("_", " ")
 
 

@@ -242,7 +242,7 @@ async def test_a_dns_answer_that_turns_private_is_refused_and_never_connected_to
     assert "10.0.0.7" in (letter.last_error or "") and "private" in (letter.last_error or "")
     assert hook_receiver.requests == []  # never connected to
     listed = to_text(await _say(p, "cronofy webhook list"))
-    assert "address refused:private" in listed
+    assert "not sent: its address is on a private network" in listed
 
     # the DNS is fixed: the dead letter replayed goes out, as it was
     dns.answers[HOST] = ["127.0.0.1"]
