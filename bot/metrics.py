@@ -37,7 +37,8 @@ class Metrics:
         self.deliveries = Counter(
             "slotbot_deliveries_total",
             "Outbox deliveries by platform and result (delivered, retried, dead, late: a "
-            "timer that fired too late to be of use, dropped)",
+            "timer that fired too late to be of use, dropped; dropped: an event for a webhook "
+            "removed since)",
             ["platform", "result"],
             registry=self.registry,
         )

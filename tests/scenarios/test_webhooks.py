@@ -15,6 +15,7 @@ import pytest
 from bot.chat import Actor, Conversation, Turn
 from bot.commands import CommandContext, handle_turn
 from bot.store.base import Store
+from bot.webhooks.events import ping_event, webhook_jobs
 from bot.webhooks.signing import HEADER
 from cards import actions
 from cards.feedback import NoteTarget
@@ -313,6 +314,18 @@ async def test_list_test_remove_and_only_admins(
     await p.drain()
     assert len(hook_receiver.requests) == 1
 
+    # an event queued before the webhook was removed is dropped, not sent nor dead-lettered
+    await _add(p, url)
+    org = await store.get_org(ORG_ID)
+    assert org is not None
+    now = p.services.clock()
+    pending = webhook_jobs(org, ping_event(ORG_ID, url, now=now), now=now)
+    assert (await _say(p, f"cronofy webhook remove {url}")).title == "Webhook removed"
+    await store.enqueue(pending)
+    await p.drain()
+    assert len(hook_receiver.requests) == 1
+    assert await store.list_dead_letters(ORG_ID) == []
+
     actions_done = [
         (e.action, e.actor, e.detail.get("url"))
         for e in await store.list_audit(ORG_ID)
@@ -321,5 +334,7 @@ async def test_list_test_remove_and_only_admins(
     assert actions_done[::-1] == [  # newest first
         ("webhook.add", ADMIN, url),
         ("webhook.test", ADMIN, url),
+        ("webhook.remove", ADMIN, url),
+        ("webhook.add", ADMIN, url),
         ("webhook.remove", ADMIN, url),
     ]

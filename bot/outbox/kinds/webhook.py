@@ -5,7 +5,7 @@ Stored payload: {"target": <DeliveryTarget dict>, "webhook_id": ..., "url": ...,
 (platform "webhook", the webhook's id as its conversation): the worker sends the events of
 one webhook one at a time, in the order they were recorded, a failed one holding back those
 after it. The signing secret is read from the org at each try (never stored in the job);
-a webhook removed since is dead-lettered ("webhook_removed").
+the events of a webhook removed since are dropped.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.chat import DeliveryFailure, DeliveryTarget
+from bot.chat import DeliveryTarget
 from bot.errors import DeliveryError
 from bot.outbox.jobs import BadJob, Delivered, JobKind, parse_target, target_to_dict
 from bot.store.records import Job, WebhookConfig
@@ -74,8 +74,10 @@ async def send_event(attempt: Attempt, delivery: WebhookDelivery) -> Delivered:
         (h for h in (org.webhooks if org else []) if h.webhook_id == delivery.webhook_id), None
     )
     if hook is None:
-        raise DeliveryError(
-            "the webhook was removed", failure=DeliveryFailure.GONE, reason="webhook_removed"
+        # removed since the event was recorded: the admin wants no more events there, so
+        # its pending ones are dropped rather than left as dead letters to replay
+        return Delivered(
+            PLATFORM, f"webhook {delivery.webhook_id} removed: event dropped", result="dropped"
         )
     body = delivery.event.body()
     secret = services.secrets.decrypt(hook.secret_enc)
