@@ -108,7 +108,17 @@ async def _note_result(attempt: Attempt, delivery: WebhookDelivery, result: str)
     )
 
 
-KIND = JobKind(name="webhook", parse=WebhookDelivery.from_dict, deliver=send_event)
+# with the worker's backoff (doubling, at most 15 minutes apart, jittered) this is a few hours
+# of a receiver down or failing before its event is dead-lettered (and the events after it
+# go on without it)
+MAX_ATTEMPTS = 24
+
+KIND = JobKind(
+    name="webhook",
+    parse=WebhookDelivery.from_dict,
+    deliver=send_event,
+    max_attempts=MAX_ATTEMPTS,
+)
 
 
 def delivery_job(org_id: str, hook: WebhookConfig, event: WebhookEvent, *, now: float) -> Job:
