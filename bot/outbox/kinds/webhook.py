@@ -124,3 +124,21 @@ KIND = JobKind(
 def delivery_job(org_id: str, hook: WebhookConfig, event: WebhookEvent, *, now: float) -> Job:
     payload = WebhookDelivery(lane(org_id, hook.webhook_id), hook.webhook_id, hook.url, event)
     return KIND.job(org_id, payload, now=now)
+
+
+def carries_candidate(job: Job, candidate_id: str) -> bool:
+    """Whether `job` is a webhook event holding this candidate's data (email, name, notes):
+    what an erasure removes from the outbox and the dead letters along with the rest, before
+    queueing the `candidate.erased` event (which holds the id only)."""
+    if job.kind != KIND.name:
+        return False
+    try:
+        event = WebhookDelivery.from_dict(job.payload).event
+    except BadJob:
+        return False
+    candidate = event.data.get("candidate")
+    return (
+        event.type != "candidate.erased"
+        and isinstance(candidate, dict)
+        and candidate.get("id") == candidate_id
+    )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.outbox.jobs import BadJob
-from bot.outbox.kinds.webhook import PLATFORM, WebhookDelivery, delivery_job
+from bot.outbox.kinds.webhook import PLATFORM, WebhookDelivery, carries_candidate, delivery_job
 from bot.store.records import Booking, Candidate, Org, TimelineEntry, WebhookConfig
 from bot.webhooks.events import webhook_jobs
 from bot.webhooks.shape import WebhookEvent, booking_event, erased_event, note_event, ping_event
@@ -123,3 +123,21 @@ def test_a_bad_payload_is_a_bad_job(change: dict[str, object], problem: str) -> 
 def test_the_event_parses_from_its_dict() -> None:
     event = ping_event(ORG, "u", now=NOW)
     assert WebhookEvent.from_dict(event.to_dict()) == event
+
+
+def test_an_erasure_can_find_the_jobs_that_carry_the_candidates_data() -> None:
+    hook = _hooks(1)[0]
+    entry = TimelineEntry(kind="booked", at=NOW)
+    booked = booking_event(ORG, CANDIDATE, entry, None, now=NOW)
+    assert booked is not None
+    about = delivery_job(ORG, hook, booked, now=NOW)
+    other = delivery_job(
+        ORG,
+        hook,
+        note_event(ORG, Candidate(ORG, "cand_2", "b@example.com"), entry, now=NOW),
+        now=NOW,
+    )
+    erased = delivery_job(ORG, hook, erased_event(ORG, "cand_1", now=NOW), now=NOW)
+    assert carries_candidate(about, "cand_1")
+    assert not carries_candidate(other, "cand_1")
+    assert not carries_candidate(erased, "cand_1")  # the erasure's own event: the id only
