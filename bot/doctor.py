@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from bot.config import Settings
-from bot.errors import SlotbotError, StoreError
+from bot.errors import ConfigError, SlotbotError, StoreError
 from bot.platforms import Findings, Platform, installed_platforms
 from bot.secrets import check_keys
 from bot.store import open_store
 from bot.store.base import Store
+from bot.webhooks.settings import WebhookSettings
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -33,6 +34,7 @@ def check_settings(settings: Settings, platforms: Sequence[Platform] | None = No
             f"BOT_SECRET_KEYS is not set: secrets are encrypted with a development key in "
             f"{settings.data_dir}; set BOT_SECRET_KEYS (make one with `python -m bot genkey`)"
         )
+    found.add(_webhooks(settings))
     host = urlsplit(settings.public_url).hostname or ""
     if host in LOCAL_HOSTS:
         found.warnings.append(
@@ -42,6 +44,21 @@ def check_settings(settings: Settings, platforms: Sequence[Platform] | None = No
     elif not settings.public_url.startswith("https://"):
         found.problems.append(
             "BOT_PUBLIC_URL must be https:// for the chat platforms and Cronofy to call it"
+        )
+    return found
+
+
+def _webhooks(settings: Settings) -> Findings:
+    found = Findings()
+    try:
+        webhooks = WebhookSettings.of(settings)
+    except ConfigError as exc:
+        found.problems.append(str(exc))
+        return found
+    if webhooks.allow_loopback:
+        found.warnings.append(
+            "BOT_WEBHOOK_ALLOW_LOOPBACK is on: an admin's webhook may post to this machine "
+            "itself (fine for tests and a receiver on the same host, not otherwise)"
         )
     return found
 

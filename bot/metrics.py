@@ -37,8 +37,9 @@ class Metrics:
         self.deliveries = Counter(
             "slotbot_deliveries_total",
             "Outbox deliveries by platform and result (delivered, retried, dead, late: a "
-            "timer that fired too late to be of use, dropped; stale: a timer whose reason went away, "
-            "such as a moved or cancelled interview, dropped)",
+            "timer that fired too late to be of use, dropped; stale: a timer whose reason went "
+            "away, such as a moved or cancelled interview, dropped; dropped: an event for a "
+            "webhook removed since)",
             ["platform", "result"],
             registry=self.registry,
         )

@@ -16,6 +16,7 @@ from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
 from bot.secrets import SecretBox
 from bot.store.base import Store
+from bot.webhooks.addresses import HostResolver, system_resolve
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Services:
     # platform name -> adapter; filled by the enabled adapters at start-up
     delivery: dict[str, DeliveryAdapter] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    # how webhook hosts are resolved (checked before each send): tests answer for themselves
+    resolve_host: HostResolver = system_resolve
 
 
 SERVICES = web.AppKey("services", Services)

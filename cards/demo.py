@@ -29,6 +29,7 @@ from cards import (
     reminders,
     scheduling,
     setup,
+    webhooks,
 )
 from cards.help import help_card
 from cards.model import Card
@@ -185,6 +186,17 @@ def sample_cards() -> dict[str, Card]:
     cards["note_refused"] = feedback.note_refused(feedback.note_too_long(2417))
     cards["feedback_setting"] = feedback.feedback_setting(on=True, delay_minutes=15)
     cards["feedback_set_off"] = feedback.feedback_set(on=False, delay_minutes=15)
+    hook_url = "https://ats.example.com/hooks/slotbot"
+    cards["webhook_added"] = webhooks.added(hook_url, "whsec_Qm9vbGVhbiBzZWNyZXQgZXhhbXBsZQ")
+    cards["webhook_refused"] = webhooks.refused("private", "https://intranet.example/x", "10.0.0.7")
+    cards["webhook_list"] = webhooks.webhook_list(
+        [
+            webhooks.WebhookView(hook_url, _START.timestamp(), "U1", "200", _END.timestamp()),
+            webhooks.WebhookView(
+                "https://old.example.com/h", _START.timestamp(), "U1", "webhook_http_500", None
+            ),
+        ]
+    )
     cards["upcoming"] = candidates.upcoming(
         [
             candidates.UpcomingView(

@@ -93,6 +93,10 @@ def help_card(platform: str = "") -> Card:
                 typed("/cronofy retention [<days>|off]"),
                 "Erase timelines and bookings older than that many days, daily (off by default)",
             ),
+            Fact(
+                typed("/cronofy webhook add|list|remove|test <url>"),
+                "Send each booking, note and erasure, signed, to your own https endpoint",
+            ),
         ]
     )
     return Card(
@@ -135,7 +139,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "schedule agenda": "/schedule agenda · /schedule agenda on [HH:MM] · /schedule agenda off",
         "schedule reminders": "/schedule reminders [<minutes>|off]   (minutes: 1 to 1440)",
         "cronofy": "/cronofy setup | status | alerts here [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | "
+        "admins [add|remove @user] | feedback [on|off] | webhook | api token … | audit [n] | "
         "candidate erase|export <email> | retention [<days>|off] | reset",
         "cronofy setup": "/cronofy setup",
         "cronofy status": "/cronofy status",
@@ -147,6 +151,7 @@ def usage_lines(alert_kinds: Sequence[str]) -> dict[str, str]:
         "cronofy api token": "/cronofy api token create <name> · /cronofy api token list · "
         "/cronofy api token revoke <name>",
         "cronofy audit": "/cronofy audit [n]   (the latest n entries, 1 to 50; 10 unless you say)",
+        "cronofy webhook": "/cronofy webhook [list] · /cronofy webhook add|remove|test <https-url>",
         "cronofy reset": "/cronofy reset",
         "cronofy candidate": "/cronofy candidate erase <email> · /cronofy candidate export <email>",
         "cronofy retention": "/cronofy retention · /cronofy retention <days> · "
@@ -161,7 +166,7 @@ def usage_lines_with_channels(alert_kinds: Sequence[str]) -> dict[str, str]:
     kinds = ", ".join(alert_kinds)
     return {
         "cronofy": "/cronofy setup | status | alerts here|#channel [kinds] | alerts off | "
-        "admins [add|remove @user] | feedback [on|off] | api token … | audit [n] | "
+        "admins [add|remove @user] | feedback [on|off] | webhook | api token … | audit [n] | "
         "candidate erase|export <email> | retention [<days>|off] | reset",
         "cronofy alerts": "/cronofy alerts here [kinds] · /cronofy alerts #channel [kinds] · "
         "/cronofy alerts off [#channel]   (kinds: " + kinds + ", all)",
@@ -186,6 +191,9 @@ ERASE_OR_EXPORT = "Say erase or export, then the candidate's email."
 
 def retention_days(token: str, most: int) -> str:
     return f"“{token[:20]}” is not a number of days: say 1 to {most}, or off."
+
+
+WHICH_WEBHOOK = "Which webhook? Give its https URL."
 
 
 def not_understood(words: str) -> str:

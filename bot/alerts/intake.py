@@ -15,6 +15,7 @@ from bot.outbox.kinds.notice import notice_job
 from bot.outbox.kinds.profile_disconnected import profile_disconnected_job
 from bot.store.base import Store
 from bot.store.records import AuditEntry, EventWrite, Job, Org
+from bot.webhooks.events import booking_event, webhook_jobs
 from cards import privacy
 from cards.model import Card
 
@@ -87,6 +88,13 @@ async def build_write(
         timers = await plan_timers(store, org, resolution, now=now, interviewers=panel)
         write.jobs += timers.jobs
         write.cancel_timers = timers.cancel
+        if org.webhooks and write.candidate is not None and write.timeline is not None:
+            # told in the callback's own write: an event is sent if and only if it is recorded
+            event = booking_event(
+                org.org_id, write.candidate, write.timeline, resolution.current, now=now
+            )
+            if event is not None:
+                write.jobs += webhook_jobs(org, event, now=now)
         return write
     if note.raw_type == "profile_disconnected":
         write.audit = _audit(org, note, "cronofy.profile_disconnected", now)

@@ -22,6 +22,8 @@ from bot.outbox.kinds.alert_removed import removed_job
 from bot.runtime import Services
 from bot.store.erasure import ErasureCounts
 from bot.store.records import AuditEntry, Job, Org
+from bot.webhooks.events import webhook_jobs
+from bot.webhooks.shape import erased_event
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,11 @@ class Erasure:
 
 
 def erased_event_jobs(org: Org | None, candidate_id: str, *, now: float) -> list[Job]:
-    """SEAM (webhooks): the jobs announcing `erased` for `candidate_id` to the org's webhooks,
-    e.g. `webhook_jobs(org, <erased event with the candidate id>, now)`. None until wired."""
-    return []
+    """The jobs telling the org's webhooks that `candidate_id` was erased: the id alone, which
+    the receiver knows them by (`bot.webhooks.shape.erased_event`)."""
+    if org is None:
+        return []
+    return webhook_jobs(org, erased_event(org.org_id, candidate_id, now=now), now=now)
 
 
 async def erase(

@@ -28,6 +28,7 @@ from bot.errors import (
 )
 from bot.lifecycle import panel, reminders
 from bot.store.records import ALERT_KINDS, AlertRoute, Candidate, Member, Org
+from bot.webhooks import commands as webhook_commands
 from cards import actions, admin, candidates, errors, scheduling
 from cards import reminders as reminder_cards
 from cards import setup as setup_cards
@@ -181,6 +182,8 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             return _private(await api.audit_command(ctx, command))
         case p.CandidateErase() | p.CandidateExport() | p.RetentionShow() | p.RetentionSet():
             return await privacy.run(ctx, command)
+        case p.WebhookList() | p.WebhookAdd() | p.WebhookRemove() | p.WebhookTest():
+            return _private(await webhook_commands.run(ctx, command))
         case p.Reset():
             org = await services.store.get_org(actor.org_id)
             if org is None or org.cronofy is None:

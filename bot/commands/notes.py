@@ -18,6 +18,7 @@ from bot.errors import CommandError
 from bot.lifecycle import panel
 from bot.org_state import get_or_new_org
 from bot.store.records import AuditEntry, Candidate, TimelineEntry
+from bot.webhooks.events import note_event, webhook_jobs
 from cards import actions
 from cards import feedback as cards
 from cards.feedback import NoteTarget
@@ -127,5 +128,10 @@ async def submit_note(ctx: CommandContext, value: str, values: Mapping[str, str]
         recruiter_id=ctx.actor.user_id,
         note=text,
     )
-    await ctx.services.store.append_timeline(ctx.actor.org_id, candidate.candidate_id, entry)
+    store = ctx.services.store
+    await store.append_timeline(ctx.actor.org_id, candidate.candidate_id, entry)
+    org = await store.get_org(ctx.actor.org_id)
+    if org is not None and org.webhooks:
+        event = note_event(org.org_id, candidate, entry, now=entry.at)
+        await store.enqueue(webhook_jobs(org, event, now=entry.at))
     return Reply(card=cards.note_saved(candidate.name or candidate.email), visibility="update")

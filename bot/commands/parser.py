@@ -208,6 +208,26 @@ class FeedbackSet:
 
 
 @dataclass(frozen=True)
+class WebhookList:
+    pass
+
+
+@dataclass(frozen=True)
+class WebhookAdd:
+    url: str  # as typed: checked (https, public addresses) by bot.webhooks.commands
+
+
+@dataclass(frozen=True)
+class WebhookRemove:
+    url: str
+
+
+@dataclass(frozen=True)
+class WebhookTest:
+    url: str
+
+
+@dataclass(frozen=True)
 class ApiTokenCreate:
     name: str
 
@@ -275,6 +295,10 @@ Command = (
     | Reset
     | FeedbackShow
     | FeedbackSet
+    | WebhookList
+    | WebhookAdd
+    | WebhookRemove
+    | WebhookTest
     | ApiTokenCreate
     | ApiTokenList
     | ApiTokenRevoke
@@ -296,6 +320,10 @@ ADMIN_COMMANDS = (
     Reset,
     FeedbackShow,
     FeedbackSet,
+    WebhookList,
+    WebhookAdd,
+    WebhookRemove,
+    WebhookTest,
     ApiTokenCreate,
     ApiTokenList,
     ApiTokenRevoke,
@@ -462,6 +490,8 @@ def _cronofy(words: list[str]) -> Command:
         if len(rest) != 1 or rest[0].lower() not in ("on", "off"):
             raise UsageError("cronofy feedback", texts.SAY_ON_OR_OFF)
         return FeedbackSet(rest[0].lower() == "on")
+    if sub == "webhook":
+        return _webhook(rest)
     if sub == "api":
         return _api(rest)
     if sub == "audit":
@@ -482,6 +512,24 @@ def _cronofy(words: list[str]) -> Command:
         _Words("cronofy admins", rest[2:]).none_left()
         return AdminsAdd(user_id) if action == "add" else AdminsRemove(user_id)
     raise UsageError("cronofy", texts.unknown_subcommand(words[0]))
+
+
+def _webhook(words: list[str]) -> Command:
+    key = "cronofy webhook"
+    if not words or words[0].lower() == "list":
+        _Words(key, words[1:]).none_left()
+        return WebhookList()
+    action = words[0].lower()
+    if action not in ("add", "remove", "test"):
+        raise UsageError(key, texts.unknown_subcommand(words[0]))
+    if len(words) < 2:
+        raise UsageError(key, texts.WHICH_WEBHOOK)
+    _Words(key, words[2:]).none_left()
+    # a platform may wrap a link in <...> (and add |label): the URL is what is inside
+    url = words[1].strip("<>").split("|", 1)[0]
+    if action == "add":
+        return WebhookAdd(url)
+    return WebhookRemove(url) if action == "remove" else WebhookTest(url)
 
 
 def _api(words: list[str]) -> Command:

@@ -134,6 +134,9 @@ class JobKind(Generic[P]):
     finish_sent: Callable[[Attempt, P, SentMarker], Awaitable[Delivered]] | None = None
     # the job was just dead-lettered for a failure that trying again cannot fix
     undeliverable: Callable[[Attempt, P, DeliveryError], Awaitable[None]] | None = None
+    # tries before a job that keeps failing is dead-lettered (None: the worker's own limit);
+    # a kind whose far end may be down for hours (a webhook receiver) waits longer
+    max_attempts: int | None = None
 
     def timer(self, org_id: str, payload: P, *, key: str, due: float, now: float) -> Job:
         """A job of this kind due at `due`, replacing the pending job of `key` (`bot.timers`)."""

@@ -263,17 +263,21 @@ class OutboxWorker:
             await self._dead(job, platform, f"bad job: {exc}")
         except DeliveryError as exc:
             if not exc.permanent:
-                return await self._retry(job, platform, exc.reason, exc.retry_after)
+                return await self._retry(
+                    job, platform, exc.reason, exc.retry_after, kind.max_attempts
+                )
             job.last_error = str(exc)  # the reason is a code; the message says what to do
             await self._dead(job, platform, exc.reason)
             if kind.undeliverable is not None:
                 await kind.undeliverable(attempt, payload, exc)
         except SlotbotError as exc:
-            return await self._retry(job, platform, type(exc).__name__ + ": " + str(exc), None)
+            return await self._retry(
+                job, platform, type(exc).__name__ + ": " + str(exc), None, kind.max_attempts
+            )
         except Exception as exc:
             # a bug must not lose the job: keep it for another try, and say where it failed
             log.exception(logs.JOB_CRASHED, job.job_id)
-            return await self._retry(job, platform, type(exc).__name__, None)
+            return await self._retry(job, platform, type(exc).__name__, None, kind.max_attempts)
         else:
             await self.services.store.ack_job(job.job_id)
             await self.services.store.kv_delete(SENT_NAMESPACE, job.job_id)
@@ -351,16 +355,23 @@ class OutboxWorker:
         return delay
 
     async def _retry(
-        self, job: Job, platform: str, error: str, retry_after: float | None
+        self,
+        job: Job,
+        platform: str,
+        error: str,
+        retry_after: float | None,
+        max_attempts: int | None = None,
     ) -> float | None:
-        """Schedule the next try; returns its time, or None when the job was dead-lettered."""
+        """Schedule the next try; returns its time, or None when the job was dead-lettered.
+        `max_attempts`: the kind's own limit, when it has one (else the worker's)."""
         # tries spent waiting for an older job of the same conversation are not attempts
         free = _free_tries(job)
         attempts = job.attempts - free
         delay = self.backoff(attempts, retry_after)
         at = self.services.clock() + delay
+        limit = max_attempts if max_attempts is not None else self.max_attempts
         retried = await self.services.store.retry_job(
-            job, at=at, error=error, max_attempts=self.max_attempts + free
+            job, at=at, error=error, max_attempts=limit + free
         )
         if retried:
             self._observe(platform, "retried")

@@ -104,6 +104,18 @@ class AlertRoute:
 
 
 @dataclass
+class WebhookConfig:
+    """An https endpoint told of each new timeline event (`bot.webhooks`). `webhook_id` is
+    random and names its delivery lane; the signing secret is kept encrypted."""
+
+    webhook_id: str
+    url: str
+    secret_enc: str
+    added_by: str = ""  # user id
+    added_at: float = 0.0
+
+
+@dataclass
 class Org:
     """A Slack workspace or a Teams tenant. `org_id` is `slack:T123` or `teams:<tenant id>`."""
 
@@ -128,6 +140,8 @@ class Org:
     # candidates' timelines and bookings older than this many days are erased by a daily
     # sweep (`/cronofy retention <days>|off`, `bot.candidates.retention`); None: kept
     retention_days: int | None = None
+    # signed outbound webhooks (`/cronofy webhook add`), in the order they were added
+    webhooks: list[WebhookConfig] = field(default_factory=list)
 
 
 @dataclass
@@ -303,7 +317,11 @@ class EventWrite:
 
 # Fields holding other records, and how to rebuild each from its stored dict.
 _NESTED: dict[type[Any], dict[str, Callable[[Any], Any]]] = {
-    Org: {"cronofy": _optional(CronofyConfig), "routes": _list_of(AlertRoute)},
+    Org: {
+        "cronofy": _optional(CronofyConfig),
+        "routes": _list_of(AlertRoute),
+        "webhooks": _list_of(WebhookConfig),
+    },
     EventWrite: {
         "candidate": _optional(Candidate),
         "timeline": _optional(TimelineEntry),

@@ -22,6 +22,7 @@ from bot.outbox.kinds import (
     profile_disconnected,
     reminder,
     retention,
+    webhook,
 )
 
 KINDS: tuple[JobKind[Any], ...] = (
@@ -33,6 +34,7 @@ KINDS: tuple[JobKind[Any], ...] = (
     reminder.KIND,
     alert_removed.KIND,
     retention.KIND,
+    webhook.KIND,
 )
 
 

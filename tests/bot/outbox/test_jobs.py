@@ -5,6 +5,7 @@ bad job with its reason, and the worker runs a kind it knows nothing about."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import shutil
 import sqlite3
@@ -58,6 +59,7 @@ def test_the_kinds_are_found_by_their_stored_names() -> None:
         "reminder",
         "alert_removed",
         "retention",
+        "webhook",
     }
     assert all(name == kind.name for name, kind in job_kinds().items())
 
@@ -280,3 +282,35 @@ async def test_the_pending_jobs_of_the_first_release_still_deliver(v1_store: Sto
     assert len(pending) == len(EXPECTED["shared"]["pending_jobs"]) - 1
     sent = [s.target.key for a in adapters for s in a.sent]
     assert sorted(sent) == sorted(j["target"] for j in pending)
+
+
+async def test_a_kind_may_wait_longer_than_the_worker_before_a_dead_letter(store: Store) -> None:
+    now = [1_800_000_000.0]
+    services = Services(
+        settings=Settings.from_env({}),
+        store=store,
+        secrets=SecretBox([Fernet.generate_key().decode()]),
+        clock=lambda: now[0],
+    )
+    adapter = RecordingAdapter("slack")
+    services.delivery["slack"] = adapter
+    patient = dataclasses.replace(PING, name="patient", max_attempts=5)
+    worker = OutboxWorker(
+        services, consumer="t", kinds={"ping": PING, "patient": patient}, max_attempts=2
+    )
+    other = DeliveryTarget("slack", ORG_ID, "dm", user_id="U2")
+    await store.enqueue(
+        [
+            PING.job(ORG_ID, Ping(DM, "ping"), now=now[0]),
+            patient.job(ORG_ID, Ping(other, "patient"), now=now[0]),
+        ]
+    )
+    adapter.fail_for(DM.key, *[DeliveryError("down")] * 10)
+    adapter.fail_for(other.key, *[DeliveryError("down")] * 10)
+    tries = 0
+    while await store.outbox_depth() and tries < 20:
+        await worker.run_once()
+        now[0] += 3600  # past any backoff
+        tries += 1
+    dead = sorted((j.kind, j.attempts) for j in await store.list_dead_letters())
+    assert dead == [("patient", 5), ("ping", 2)]

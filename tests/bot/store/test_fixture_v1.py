@@ -303,6 +303,7 @@ async def test_orgs_with_their_keys_admins_and_routes(v1: V1) -> None:
         # written before the note after each interview existed: it is on, 15 minutes after
         assert (org.feedback, org.feedback_delay_minutes) == (True, 15)
         assert org.retention_days is None  # retention off until an admin sets it
+        assert org.webhooks == []  # v1 knew no webhooks: none are told of anything
 
 
 async def test_members_and_their_tokens(v1: V1) -> None:
