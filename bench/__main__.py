@@ -1,7 +1,8 @@
-"""`python -m bench [--quick] [--store S] [--count N] [name ...]`: run every benchmark module
-(or the named ones), print one table, write bench/results.json. Each bench/<name>.py has
-`async def run(quick: bool) -> list[dict]`; one that also takes `store` or `count` (timers)
-gets `--store` / `--count` when given. Figures only: nothing here passes or fails on time."""
+"""`python -m bench [--quick] [--store S] [--count N] [--workers N] [name ...]`: run every
+benchmark module (or the named ones), print one table, write bench/results.json. Each
+bench/<name>.py has `async def run(quick: bool) -> list[dict]`; one that also takes `store`,
+`count` or `workers` (timers) gets those options when given. Figures only: nothing here passes
+or fails on time."""
 
 from __future__ import annotations
 
@@ -65,11 +66,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--count", type=int, help="how many timers to fire, for benchmarks that take it (timers)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="extra `python -m bot worker` processes, for benchmarks that take it (timers)",
+    )
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {modules()})")
     args = parser.parse_args(argv)
     if args.count is not None and args.count < 1:
         parser.error("--count must be at least 1")
-    options = {k: v for k, v in (("store", args.store), ("count", args.count)) if v is not None}
+    if args.workers is not None and args.workers < 0:
+        parser.error("--workers cannot be negative")
+    options = {
+        k: v
+        for k, v in (("store", args.store), ("count", args.count), ("workers", args.workers))
+        if v is not None
+    }
     names = args.names or modules()
     rows: list[dict[str, Any]] = []
     failed = 0

@@ -27,18 +27,22 @@ in 30 days written into it: the process's resident set (VmRSS, peak VmHWM) and i
 store holds them in (redis-server's used_memory, or the SQLite files). Idle CPU is read in
 clock ticks (10 ms): over IDLE_SECONDS one tick is 3.3 ms/s.
 
-`python -m bench timers [--quick] [--store sqlite|redis|both] [--count N]`: `--count` sets
-COUNT (at the same RATE, so it sets the spread too); `--quick` is 2,000 timers over 12 s and
-20,000 pending. The full run on both stores takes about 3.5 minutes, one store under 2.
+`python -m bench timers [--quick] [--store sqlite|redis|both] [--count N] [--workers N]`:
+`--count` sets COUNT (at the same RATE, so it sets the spread too); `--workers` runs that many
+`python -m bot worker` processes beside `serve` for the firing (their CPU counted with its);
+`--quick` is 2,000 timers over 12 s and 20,000 pending. The full run on both stores takes about 3.5 minutes, one store under 2.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +51,10 @@ import aiohttp
 
 from bench._pushload import arrivals, bench_orgs, bot_env, fake_slack, forget_requests, seed
 from bench.common import (
+    REPO,
     BotProcess,
     RedisProcess,
+    cpu_seconds,
     percentile,
     proc_memory_mb,
     redis_used_mb,
@@ -76,6 +82,7 @@ SETTLE = 1.0  # after start-up: the first worker poll, the store's connections
 DRAIN_TIMEOUT = 60.0  # after the last due time, for deliveries still on their way
 STALL_TIMEOUT = 10.0  # ... given up earlier once the outbox has not shrunk for this long
 BEHIND = 1.0  # s: the last timers' lag past two idle polls means the worker fell behind
+Rows = list[dict[str, Any]]
 # the card's title names (run, i), so an arrival at the fake Slack can be matched to its timer
 TOKEN = re.compile(r"Tmr([0-9a-z]+)x(\d+)z")
 
@@ -90,6 +97,46 @@ class Target:
     make: Callable[[], Store]
     redis_url: str | None = None
     db_path: Path | None = None
+
+
+@dataclass
+class Fleet:
+    """The serving process and the extra `python -m bot worker` processes beside it: the CPU
+    they spend between them."""
+
+    bot: BotProcess
+    workers: list[subprocess.Popen[bytes]]
+
+    def cpu_seconds(self) -> float | None:
+        assert self.bot.process is not None
+        figures = [cpu_seconds(p.pid) for p in (self.bot.process, *self.workers)]
+        return None if None in figures else sum(f for f in figures if f is not None)
+
+
+@contextlib.asynccontextmanager
+async def fleet(env: dict[str, str], workers: int) -> AsyncIterator[Fleet]:
+    async with BotProcess(env) as bot:
+        extra = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"],
+                env=bot.env,
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        try:
+            yield Fleet(bot, extra)
+        finally:
+            for worker in extra:
+                worker.terminate()
+            for worker in extra:
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
 
 
 def member_id(m: int) -> str:
@@ -157,6 +204,10 @@ async def drain(store: Store) -> bool:
     return False
 
 
+def processes(workers: int) -> str:
+    return f", serve + {workers} worker{'s' if workers > 1 else ''}" if workers else ""
+
+
 def cpu_ms(before: float | None, after: float | None, jobs: int) -> float | None:
     if before is None or after is None or jobs == 0:
         return None
@@ -182,7 +233,7 @@ def store_mb(target: Target) -> dict[str, Any]:
     return {"db_file_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1)}
 
 
-async def _firing(target: Target, count: int, fake_url: str) -> list[dict[str, Any]]:
+async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Rows:
     orgs = bench_orgs(1, routed=False)
     org_id = orgs[0].org_id
     key = generate_key()
@@ -194,7 +245,7 @@ async def _firing(target: Target, count: int, fake_url: str) -> list[dict[str, A
     try:
         await seed_members(store, box, org_id)
         async with (
-            BotProcess(bot_env(target.url, key, fake_url)) as bot,
+            fleet(bot_env(target.url, key, fake_url), workers) as bot,
             aiohttp.ClientSession() as session,
         ):
             await asyncio.sleep(SETTLE)
@@ -204,7 +255,8 @@ async def _firing(target: Target, count: int, fake_url: str) -> list[dict[str, A
             await write_jobs(store, warm)
             await drain(store)
             await forget_requests(session, fake_url)
-            rows.append(await _baseline(target.name, store, bot, session, fake_url, count, org_id))
+            baseline = await _baseline(target.name, store, bot, session, fake_url, count, org_id)
+            rows.append(baseline)
             run = f"t{target.name[0]}"
             spread = count / RATE
             first = time.time() + LEAD
@@ -239,7 +291,7 @@ async def _firing(target: Target, count: int, fake_url: str) -> list[dict[str, A
     rows.append(
         {
             "bench": "timers",
-            "target": f"{count:,} timers due over {spread:.0f}s",
+            "target": f"{count:,} timers due over {spread:.0f}s{processes(workers)}",
             "store": target.name,
             "requests": count,
             "delivered": len(got),
@@ -261,7 +313,7 @@ async def _firing(target: Target, count: int, fake_url: str) -> list[dict[str, A
 async def _baseline(
     store_name: str,
     store: Store,
-    bot: BotProcess,
+    bot: Fleet,
     session: aiohttp.ClientSession,
     fake_url: str,
     count: int,
@@ -283,13 +335,13 @@ async def _baseline(
     span = max(got.values(), default=started) - started
     return {
         "bench": "timers",
-        "target": f"{jobs:,} notices due now (baseline)",
+        "target": f"{jobs:,} notices due now (baseline){processes(len(bot.workers))}",
         "store": store_name,
         "requests": jobs,
         "delivered": len(got),
         "rps": round(len(got) / span, 1) if span > 0 else None,  # delivered per second
         "cpu_ms_per_job": cpu_ms(cpu_before, cpu_after, len(got)),
-        "note": "as fast as one worker goes" + ("" if drained else "; did not drain"),
+        "note": "as fast as the worker(s) go" + ("" if drained else "; did not drain"),
     }
 
 
@@ -346,9 +398,6 @@ async def _memory(target: Target, pending: int, fake_url: str) -> list[dict[str,
     return rows
 
 
-Rows = list[dict[str, Any]]
-
-
 async def _on(name: str, folder: Path, work: Callable[[Target], Awaitable[Rows]]) -> Rows:
     """`work` on a fresh store of kind `name` (SQLite file in `folder`, or a private Redis)."""
     from bot.store.redis import RedisStore
@@ -365,7 +414,7 @@ async def _on(name: str, folder: Path, work: Callable[[Target], Awaitable[Rows]]
         return await work(Target("redis", url, lambda: RedisStore(url), url))
 
 
-async def run(quick: bool, store: str = "both", count: int | None = None) -> list[dict[str, Any]]:
+async def run(quick: bool, store: str = "both", count: int | None = None, workers: int = 0) -> Rows:
     firing = count or (QUICK_COUNT if quick else COUNT)
     pending = QUICK_PENDING if quick else PENDING
     names = ("sqlite", "redis") if store == "both" else (store,)
@@ -373,6 +422,6 @@ async def run(quick: bool, store: str = "both", count: int | None = None) -> lis
     with tempfile.TemporaryDirectory(prefix="slotbot-bench-timers-") as tmp, fake_slack() as fake:
         folder = Path(tmp)
         for name in names:
-            rows += await _on(name, folder, lambda t: _firing(t, firing, fake))
+            rows += await _on(name, folder, lambda t: _firing(t, firing, workers, fake))
             rows += await _on(name, folder, lambda t: _memory(t, pending, fake))
     return rows
