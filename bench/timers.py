@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import subprocess
 import sys
@@ -264,10 +265,12 @@ async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Ro
             seeded_s = await write_jobs(store, timers(org_id, run, dues, time.time()))
             late_seed = time.time() > first
             await asyncio.sleep(max(0.0, first - time.time()))
+            load_before = os.getloadavg()[0]
             cpu_before = bot.cpu_seconds()
             await asyncio.sleep(max(0.0, dues[-1] - time.time()))
             drained = await drain(store)
             cpu_after = bot.cpu_seconds()
+            load_after = os.getloadavg()[0]
             got = await arrivals(session, fake_url, run, TOKEN)
             await forget_requests(session, fake_url)
     finally:
@@ -282,6 +285,8 @@ async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Ro
     notes = [
         "keeps up" if keeps_up else f"behind: {rate:.0f}/s delivered, {count / spread:.0f}/s due",
         f"written in {seeded_s:.1f}s ({count / seeded_s:,.0f}/s)",
+        # the lag moves with whatever else runs on the machine; the CPU per timer much less
+        f"load average {load_before:.1f} → {load_after:.1f}",
     ]
     if late_seed:
         notes.append(f"writing them took longer than the {LEAD:.0f}s lead: lags are high")
