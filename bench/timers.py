@@ -12,14 +12,14 @@ rate they were delivered at (first due time to last arrival); "behind" in the no
 last timers were more than BEHIND late, so the worker could not keep up and the lag grew
 through the run. `cpu_ms_per_job`: the serving process's CPU
 (/proc/<pid>/stat, user + system) from the first due time to the last delivery, polls
-included, per timer fired.
+included, per timer fired; on Redis, `redis_cpu_ms_per_job` is redis-server's.
 
-The baseline, in the same process just before: BASELINE plain notice jobs due at once, the
-same messages to the same members, delivered as fast as the worker goes: the CPU of a delivery
-with no due time to wait for. `cpu_vs_bare` is a timer's CPU over that: above 1 is what
-waiting for due times costs (the polls, and timers that come due a few at a time are claimed
-in smaller batches than a backlog is). Both come after a warm-up (one notice to each member:
-Slack's DM channels opened, connections made).
+The baseline, in the same process just before: BASELINE plain notice jobs (no key) all due at
+one moment, the same messages to the same members, delivered as fast as the worker goes: the
+CPU of a delivery with no due time to wait for. `cpu_vs_bare` is a timer's CPU over that:
+above 1 is what waiting for due times costs (the polls, and timers that come due a few at a
+time are claimed in smaller batches than a backlog is). Both come after a warm-up (one notice
+to each member: Slack's DM channels opened, connections made).
 
 Memory (`timers_memory`). A fresh serving process on an empty store, then PENDING timers due
 in 30 days written into it: the process's resident set (VmRSS, peak VmHWM) and its idle CPU
@@ -72,7 +72,8 @@ COUNT = 10_000
 QUICK_COUNT = 2_000
 RATE = COUNT / 60.0  # timers due per second: 10,000 over a minute
 LEAD = 10.0  # seconds from writing the timers to the first one's due time
-BASELINE = 1_000  # due-now notices of the baseline (fewer when COUNT is smaller)
+BASELINE = 1_000  # notices of the baseline, all due at once (fewer when COUNT is smaller)
+BASELINE_LEAD = 2.0  # seconds from writing them to their due time
 PENDING = 100_000
 QUICK_PENDING = 20_000
 FAR = 30 * 86_400.0  # pending timers are due this far ahead: none fires during the run
@@ -98,6 +99,10 @@ class Target:
     make: Callable[[], Store]
     redis_url: str | None = None
     db_path: Path | None = None
+    redis_pid: int | None = None  # redis-server's CPU is part of a delivery's cost
+
+    def redis_cpu(self) -> float | None:
+        return None if self.redis_pid is None else cpu_seconds(self.redis_pid)
 
 
 @dataclass
@@ -205,6 +210,15 @@ async def drain(store: Store) -> bool:
     return False
 
 
+def redis_cpu(
+    target: Target, before: float | None, after: float | None, jobs: int
+) -> dict[str, Any]:
+    """redis-server's CPU per job, for a row of a Redis store."""
+    if target.redis_pid is None:
+        return {}
+    return {"redis_cpu_ms_per_job": cpu_ms(before, after, jobs)}
+
+
 def processes(workers: int) -> str:
     return f", serve + {workers} worker{'s' if workers > 1 else ''}" if workers else ""
 
@@ -256,7 +270,7 @@ async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Ro
             await write_jobs(store, warm)
             await drain(store)
             await forget_requests(session, fake_url)
-            baseline = await _baseline(target.name, store, bot, session, fake_url, count, org_id)
+            baseline = await _baseline(target, store, bot, session, fake_url, count, org_id)
             rows.append(baseline)
             run = f"t{target.name[0]}"
             spread = count / RATE
@@ -266,10 +280,10 @@ async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Ro
             late_seed = time.time() > first
             await asyncio.sleep(max(0.0, first - time.time()))
             load_before = os.getloadavg()[0]
-            cpu_before = bot.cpu_seconds()
+            cpu_before, redis_before = bot.cpu_seconds(), target.redis_cpu()
             await asyncio.sleep(max(0.0, dues[-1] - time.time()))
             drained = await drain(store)
-            cpu_after = bot.cpu_seconds()
+            cpu_after, redis_after = bot.cpu_seconds(), target.redis_cpu()
             load_after = os.getloadavg()[0]
             got = await arrivals(session, fake_url, run, TOKEN)
             await forget_requests(session, fake_url)
@@ -309,6 +323,7 @@ async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Ro
             ),  # fired before their due time: none expected
             "cpu_ms_per_job": cpu,
             "cpu_vs_bare": f"{cpu / bare_cpu:.2f}x" if bare_cpu and cpu else None,
+            **redis_cpu(target, redis_before, redis_after, len(got)),
             "note": "; ".join(notes),
         }
     )
@@ -316,7 +331,7 @@ async def _firing(target: Target, count: int, workers: int, fake_url: str) -> Ro
 
 
 async def _baseline(
-    store_name: str,
+    target: Target,
     store: Store,
     bot: Fleet,
     session: aiohttp.ClientSession,
@@ -324,28 +339,37 @@ async def _baseline(
     count: int,
     org_id: str,
 ) -> dict[str, Any]:
-    """The same notices due at once: a delivery's CPU with no due time to wait for."""
+    """The same notices all due at one moment (a backlog, as after an outage): a delivery's CPU
+    with no due time to wait for. Written ahead of that moment, as the timers are, so neither
+    window holds the writing."""
     jobs = min(count, BASELINE)
-    run = f"b{store_name[0]}"
+    run = f"b{target.name[0]}"
     now = time.time()
-    cpu_before = bot.cpu_seconds()
-    started = time.time()
-    await write_jobs(
-        store, (KIND.job(org_id, notice(org_id, run, i), now=now) for i in range(jobs))
-    )
+    release = now + BASELINE_LEAD
+
+    def backlog() -> Iterator[Job]:
+        for i in range(jobs):
+            job = KIND.job(org_id, notice(org_id, run, i), now=now)
+            job.not_before = release
+            yield job
+
+    await write_jobs(store, backlog())
+    await asyncio.sleep(max(0.0, release - time.time()))
+    cpu_before, redis_before = bot.cpu_seconds(), target.redis_cpu()
     drained = await drain(store)
-    cpu_after = bot.cpu_seconds()
+    cpu_after, redis_after = bot.cpu_seconds(), target.redis_cpu()
     got = await arrivals(session, fake_url, run, TOKEN)
     await forget_requests(session, fake_url)
-    span = max(got.values(), default=started) - started
+    span = max(got.values(), default=release) - release
     return {
         "bench": "timers",
-        "target": f"{jobs:,} notices due now (baseline){processes(len(bot.workers))}",
-        "store": store_name,
+        "target": f"{jobs:,} notices due at once (baseline){processes(len(bot.workers))}",
+        "store": target.name,
         "requests": jobs,
         "delivered": len(got),
         "rps": round(len(got) / span, 1) if span > 0 else None,  # delivered per second
         "cpu_ms_per_job": cpu_ms(cpu_before, cpu_after, len(got)),
+        **redis_cpu(target, redis_before, redis_after, len(got)),
         "note": "as fast as the worker(s) go" + ("" if drained else "; did not drain"),
     }
 
@@ -416,7 +440,8 @@ async def _on(name: str, folder: Path, work: Callable[[Target], Awaitable[Rows]]
         return [{"bench": "timers", "store": "redis", "skipped": "no redis-server"}]
     async with RedisProcess() as redis:
         url = redis.url
-        return await work(Target("redis", url, lambda: RedisStore(url), url))
+        pid = redis.process.pid if redis.process is not None else None
+        return await work(Target("redis", url, lambda: RedisStore(url), url, redis_pid=pid))
 
 
 async def run(quick: bool, store: str = "both", count: int | None = None, workers: int = 0) -> Rows:
