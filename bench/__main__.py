@@ -1,12 +1,15 @@
-"""`python -m bench [--quick] [name ...]`: run every benchmark module (or the named ones),
-print one table, write bench/results.json. Each bench/<name>.py has
-`async def run(quick: bool) -> list[dict]`. Figures only: nothing here passes or fails on time."""
+"""`python -m bench [--quick] [--store S] [--count N] [--workers N] [name ...]`: run every
+benchmark module (or the named ones), print one table, write bench/results.json. Each
+bench/<name>.py has `async def run(quick: bool) -> list[dict]`; one that also takes `store`,
+`count` or `workers` (timers) gets those options when given. Figures only: nothing here passes
+or fails on time."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import importlib
+import inspect
 import json
 import pkgutil
 import platform
@@ -55,8 +58,30 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "redis", "both"],
+        help="the store(s) to measure, for benchmarks that take it (timers; default both)",
+    )
+    parser.add_argument(
+        "--count", type=int, help="how many timers to fire, for benchmarks that take it (timers)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="extra `python -m bot worker` processes, for benchmarks that take it (timers)",
+    )
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {modules()})")
     args = parser.parse_args(argv)
+    if args.count is not None and args.count < 1:
+        parser.error("--count must be at least 1")
+    if args.workers is not None and args.workers < 0:
+        parser.error("--workers cannot be negative")
+    options = {
+        k: v
+        for k, v in (("store", args.store), ("count", args.count), ("workers", args.workers))
+        if v is not None
+    }
     names = args.names or modules()
     rows: list[dict[str, Any]] = []
     failed = 0
@@ -64,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running bench.{name} ...", file=sys.stderr, flush=True)
         try:
             module = importlib.import_module(f"bench.{name}")
-            rows += asyncio.run(module.run(args.quick))
+            takes = inspect.signature(module.run).parameters
+            ignored = sorted(set(options) - set(takes))
+            if ignored:
+                flags = ", ".join(f"--{option}" for option in ignored)
+                print(f"bench.{name} takes no {flags}: ignored", file=sys.stderr)
+            given = {k: v for k, v in options.items() if k in takes}
+            rows += asyncio.run(module.run(args.quick, **given))
         except Exception:
             failed += 1
             traceback.print_exc()

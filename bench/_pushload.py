@@ -146,15 +146,18 @@ def fake_slack() -> Iterator[str]:
         fake.wait(timeout=20)
 
 
-async def arrivals(session: aiohttp.ClientSession, fake_url: str, run: str) -> dict[int, float]:
-    """When the fake Slack first received a post for each candidate i of `run` (epoch s)."""
+async def arrivals(
+    session: aiohttp.ClientSession, fake_url: str, run: str, token: re.Pattern[str] = _TOKEN
+) -> dict[int, float]:
+    """When the fake Slack first received a post for each candidate i of `run` (epoch s);
+    `token` finds (run, i) in a post (by default the candidate's name `callback` gives)."""
     async with session.get(f"{fake_url}/_fake/requests") as response:
         data = await response.json()
     first: dict[int, float] = {}
     for record in data:
         if record.get("name") != "chat.postMessage" or record.get("status") != 200:
             continue
-        found = _TOKEN.search(json.dumps(record.get("json") or record.get("form") or {}))
+        found = token.search(json.dumps(record.get("json") or record.get("form") or {}))
         if found is None or found.group(1) != run:
             continue
         i = int(found.group(2))

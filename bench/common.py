@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import aiohttp
 from aiohttp import web
@@ -57,6 +58,31 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of a process in MiB; empty where /proc is not there."""
+    figures: dict[str, float] = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    figures[name] = int(value.split()[0]) / 1024  # kB
+    except OSError:
+        pass
+    return figures
+
+
+async def redis_used_mb(url: str) -> float | None:
+    import redis.asyncio as aioredis  # here: the bare baseline process never loads redis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        info = await client.info("memory")
+        return round(int(info["used_memory"]) / 2**20, 1)
+    finally:
+        await client.aclose()
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -196,7 +222,7 @@ class _Process:
                 self.process.wait()
         self.process = None
 
-    async def __aenter__(self) -> _Process:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

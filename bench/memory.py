@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._pushload import bench_orgs, bot_env, callbacks, fake_slack, seed
-from bench.common import BotProcess, RedisProcess, load
+from bench.common import BotProcess, RedisProcess, load, proc_memory_mb, redis_used_mb
 from bot.secrets import SecretBox, generate_key
 from bot.store.base import Store
 
@@ -26,31 +26,6 @@ EVENTS = 100_000
 QUICK_EVENTS = 10_000
 LOAD_LIMIT = 60.0  # seconds
 CONNECTIONS = 32
-
-
-def proc_memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of a process in MiB; empty where /proc is not there."""
-    figures: dict[str, float] = {}
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                name, _, value = line.partition(":")
-                if name in ("VmRSS", "VmHWM"):
-                    figures[name] = int(value.split()[0]) / 1024  # kB
-    except OSError:
-        pass
-    return figures
-
-
-async def redis_used_mb(url: str) -> float | None:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(url)
-    try:
-        info = await client.info("memory")
-        return round(int(info["used_memory"]) / 2**20, 1)
-    finally:
-        await client.aclose()
 
 
 def _row(store: str, state: str, pid: int, **extra: Any) -> dict[str, Any]:
