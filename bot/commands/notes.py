@@ -8,6 +8,7 @@ is written. Notes go on the candidate's timeline and nowhere else: every answer 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 
 from bot.chat import Reply
@@ -17,12 +18,15 @@ from bot.cronofy import admins
 from bot.errors import CommandError
 from bot.lifecycle import panel
 from bot.org_state import get_or_new_org
-from bot.store.records import AuditEntry, Candidate, TimelineEntry
+from bot.store.records import AuditEntry, Candidate, EventWrite, TimelineEntry
 from bot.webhooks.events import note_event, webhook_jobs
 from cards import actions
 from cards import feedback as cards
 from cards.feedback import NoteTarget
 from cards.model import Card
+
+# a note is written once per submission: its claim only has to outlive the write
+NOTE_CLAIM_TTL = 60.0
 
 
 async def feedback_command(ctx: CommandContext, command: p.FeedbackShow | p.FeedbackSet) -> Card:
@@ -129,9 +133,21 @@ async def submit_note(ctx: CommandContext, value: str, values: Mapping[str, str]
         note=text,
     )
     store = ctx.services.store
-    await store.append_timeline(ctx.actor.org_id, candidate.candidate_id, entry)
     org = await store.get_org(ctx.actor.org_id)
-    if org is not None and org.webhooks:
-        event = note_event(org.org_id, candidate, entry, now=entry.at)
-        await store.enqueue(webhook_jobs(org, event, now=entry.at))
+    jobs = (
+        webhook_jobs(org, note_event(org.org_id, candidate, entry, now=entry.at), now=entry.at)
+        if org is not None and org.webhooks
+        else []
+    )
+    # the note and its webhook events in one write: "saved" never leaves a webhook untold
+    await store.commit_event(
+        EventWrite(
+            dedupe_key=f"note:{uuid.uuid4().hex}",
+            dedupe_ttl=NOTE_CLAIM_TTL,
+            org_id=ctx.actor.org_id,
+            candidate=candidate,
+            timeline=entry,
+            jobs=jobs,
+        )
+    )
     return Reply(card=cards.note_saved(candidate.name or candidate.email), visibility="update")

@@ -30,7 +30,7 @@ from tests.bot.alerts.pipeline import (
     Pipeline,
     start_pipeline,
 )
-from tests.bot.commands.turns import run_command
+from tests.bot.commands.turns import run_action, run_command
 from tests.support.secret_watch import register_secret
 from tests.support.webhook_receiver import HOST, FakeDNS, Receiver, expected_signature, receiver
 
@@ -338,3 +338,25 @@ async def test_list_test_remove_and_only_admins(
         ("webhook.add", ADMIN, url),
         ("webhook.remove", ADMIN, url),
     ]
+
+
+async def test_an_erase_tells_each_webhook_the_candidate_id_and_nothing_else(
+    aiohttp_client: Any, store: Store, hook_receiver: Receiver
+) -> None:
+    p, _ = await _pipeline(aiohttp_client, store, hook_receiver)
+    secret = await _add(p, hook_receiver.url())
+    assert (await p.post(payloads.time_chosen())).status == 200
+    await hook_receiver.wait_accepted(1)
+
+    asked = await _say(p, "cronofy candidate erase eb@example.com")
+    assert "eb@example.com" not in json.dumps([e.detail for e in await store.list_audit(ORG_ID)])
+    assert asked.title, to_text(asked)
+    await run_action(_ctx(p), actions.ERASE_CONFIRM, CANDIDATE_ID)
+    [_, erased] = await hook_receiver.wait_accepted(2)
+
+    _check_signed(secret, erased)
+    event = _event(erased)
+    assert event["type"] == "candidate.erased"
+    assert event["data"] == {"candidate": {"id": CANDIDATE_ID}}
+    assert b"eb@example.com" not in erased.body and b"Emmet" not in erased.body
+    assert await store.find_candidate_by_email(ORG_ID, "eb@example.com") is None
