@@ -203,19 +203,41 @@ class OutboxWorker:
         # sent, since another worker may reclaim it (and send it) once the claim expires,
         # while this one is still on its way to it
         fence = started + self.visibility_timeout * CLAIM_FENCE
-        for index, job in enumerate(jobs):
-            if self._stopping:
-                break  # the rest are reclaimed by the next worker after the timeout
-            if self._monotonic() >= fence:
-                rest = jobs[index:]
-                now = self.services.clock()
-                for offset, late in enumerate(rest):
-                    # due at once, a step apart, so they are claimed again in their order
-                    await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
-                log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
-                break
-            await self.handle(job)
+        held = {job.job_id for job in jobs}
+        keeper = asyncio.create_task(self._keep_claims(held)) if jobs else None
+        try:
+            for index, job in enumerate(jobs):
+                if self._stopping:
+                    break  # the rest are reclaimed by the next worker after the timeout
+                if self._monotonic() >= fence:
+                    rest = jobs[index:]
+                    now = self.services.clock()
+                    for offset, late in enumerate(rest):
+                        # due at once, a step apart, so they are claimed again in their order
+                        await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
+                    log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
+                    break
+                await self.handle(job)
+                held.discard(job.job_id)
+        finally:
+            if keeper is not None:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
         return len(jobs)
+
+    async def _keep_claims(self, held: set[str]) -> None:
+        """While the batch is being handled, start its claims' visibility timeout again every
+        third of it: a send that takes long (a slow platform, a loaded machine) never lets
+        another worker reclaim the job and send it a second time."""
+        while held:
+            await asyncio.sleep(self.visibility_timeout / 3)
+            try:
+                await self.services.store.extend_claims(
+                    self.consumer, sorted(held), now=self.services.clock()
+                )
+            except Exception as exc:  # the fence and the visibility timeout still hold
+                log.warning(logs.WORKER_STORE_ERROR, self.consumer, exc)
 
     # one job -----------------------------------------------------------------------------
 

@@ -199,6 +199,11 @@ class Store(Protocol):
         whose holder has not acked within `visibility_timeout` (a crashed worker).
         Each returned job's `attempts` is already incremented for this try."""
 
+    async def extend_claims(self, consumer: str, job_ids: list[str], *, now: float) -> None:
+        """The consumer is still working on these jobs: their visibility timeout starts again
+        from `now`. A job another consumer has claimed since is left to it."""
+        ...
+
     async def ack_job(self, job_id: str) -> None: ...
     async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
         """Schedule another try at `at`; once job.attempts >= max_attempts the job is

@@ -293,6 +293,7 @@ class RedisBase:
         self._apply = client.register_script(scripts.APPLY)
         self._claim = client.register_script(scripts.CLAIM)
         self._ack = client.register_script(scripts.ACK)
+        self._extend = client.register_script(scripts.EXTEND)
         self._retry = client.register_script(scripts.RETRY)
         self._dead_script = client.register_script(scripts.DEAD)
         self._requeue = client.register_script(scripts.REQUEUE)

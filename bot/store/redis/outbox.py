@@ -135,6 +135,17 @@ class OutboxMixin(RedisBase):
             claimed.append(job)
         return claimed
 
+    # Not `writing`, like claim_jobs: a reset lost in a crash of Redis only lets the job be
+    # handed out again, which at-least-once allows.
+    @translating
+    async def extend_claims(self, consumer: str, job_ids: list[str], *, now: float) -> None:
+        if not job_ids:
+            return
+        self._r  # noqa: B018 - raises StoreUnavailable when closed
+        await self._extend(
+            keys=[self._stream], args=[CONSUMER_GROUP, consumer, self._job_prefix, *job_ids]
+        )
+
     @writing
     async def ack_job(self, job_id: str) -> None:
         self._r  # noqa: B018 - raises StoreUnavailable when closed

@@ -213,6 +213,23 @@ end
 return got
 """
 
+# Extend claims: a worker still busy with its jobs resets their idle time, so no other worker
+# reclaims them; an entry another consumer holds now is left alone.
+# KEYS: stream. ARGV: group, consumer, job key prefix, job ids...
+EXTEND = """
+local stream, group, consumer, jobs = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+for i = 4, #ARGV do
+  local entry = redis.call('HGET', jobs .. ARGV[i], 'entry')
+  if entry then
+    local pending = redis.call('XPENDING', stream, group, entry, entry, 1)
+    if pending[1] and pending[1][2] == consumer then
+      redis.call('XCLAIM', stream, group, consumer, 0, entry, 'JUSTID')
+    end
+  end
+end
+return 1
+"""
+
 # Ack: forget the job (and its timer key, when it still names this job).
 # KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix, timers hash.
 ACK = """

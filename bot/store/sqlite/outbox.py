@@ -82,6 +82,17 @@ class OutboxMixin(SQLiteBase):
         return await self._write(work)
 
     @translating
+    async def extend_claims(self, consumer: str, job_ids: list[str], *, now: float) -> None:
+        if not job_ids:
+            return
+        await self._write(
+            lambda db: db.executemany(
+                "UPDATE outbox SET claimed_at = ? WHERE job_id = ? AND claimed_by = ? AND dead = 0",
+                [(now, job_id, consumer) for job_id in job_ids],
+            )
+        )
+
+    @translating
     async def ack_job(self, job_id: str) -> None:
         await self._execute("DELETE FROM outbox WHERE job_id = ? AND dead = 0", (job_id,))
 

@@ -1,3 +1,5 @@
+import asyncio
+import time
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -182,3 +184,25 @@ async def test_a_batch_whose_claim_is_half_gone_is_given_back_not_sent(store: St
     assert await worker.run_once() == 1
     assert [s.card.title for s in adapter.sent] == ["Hi 0", "Hi 1", "Hi 2"]
     assert await store.outbox_depth() == 0 and await store.list_dead_letters() == []
+
+
+async def test_a_send_longer_than_the_claim_keeps_it_from_other_workers(store: Store) -> None:
+    """A worker still sending keeps its claim alive: another worker polling meanwhile, past
+    the visibility timeout, finds nothing to reclaim, and the message goes out once."""
+    services, adapter = _services(store)
+    services.clock = time.time
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue([notice_job("teams:tenant", dm, notice("Hi", "-"), now=time.time() - 1)])
+    adapter.hold_sends()
+    slow = OutboxWorker(services, consumer="slow", visibility_timeout=0.6)
+    other = OutboxWorker(services, consumer="other", visibility_timeout=0.6)
+    sending = asyncio.create_task(slow.run_once())
+    await adapter.send_started.wait()
+    for _ in range(4):  # 1.6 s: well past the 0.6 s the claim had
+        await asyncio.sleep(0.4)
+        # (a reclaimed job would wait on the held send: the time limit makes that a failure)
+        assert await asyncio.wait_for(other.run_once(), 2.0) == 0
+    adapter.release()
+    assert await sending == 1
+    assert [s.card.title for s in adapter.sent] == ["Hi"]
+    assert await store.outbox_depth() == 0

@@ -324,6 +324,7 @@ NOT_CONFIRMED = {
     "list_dead_letters",
     "outbox_depth",
     "get_timer",
+    "extend_claims",
     "list_org_events",
     "list_audit_after",
     "due_lag",

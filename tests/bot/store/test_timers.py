@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 
 from bot.store.base import Store
 from bot.store.records import Candidate, EventWrite, Job
@@ -121,3 +123,17 @@ async def test_timers_survive_a_reopen(store: Store) -> None:
     await store.open()
     found = await store.get_timer(KEY)
     assert found is not None and found.not_before == NOW + 900
+
+
+async def test_a_claim_extended_by_its_holder_is_not_handed_to_another(store: Store) -> None:
+    await store.enqueue([timer("t1", time.time() - 5)])
+    start = time.time()
+    [held] = await store.claim_jobs("w1", limit=10, visibility_timeout=1.0, now=start)
+    await asyncio.sleep(0.6)
+    await store.extend_claims("w1", [held.job_id], now=time.time())
+    await store.extend_claims("w9", [held.job_id], now=time.time() + 100)  # not its claim
+    await asyncio.sleep(0.6)  # past the first claim's timeout, not the extended one's
+    assert await store.claim_jobs("w2", limit=10, visibility_timeout=1.0, now=time.time()) == []
+    await asyncio.sleep(0.6)  # nobody extends it any more: the next worker gets it
+    [again] = await store.claim_jobs("w2", limit=10, visibility_timeout=1.0, now=time.time())
+    assert again.job_id == "t1"
