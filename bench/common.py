@@ -183,6 +183,29 @@ async def wait_http(
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
+# BENCH_PYSPY=<folder>: every measured process is sampled by py-spy (on PATH or in the venv)
+# while it runs, one flame graph per process (<folder>/<argv>-<pid>.svg; BENCH_PYSPY_FORMAT
+# raw|speedscope for the others). For finding where the time goes; the figures of such a run
+# carry the sampler's cost.
+PYSPY_ENV = "BENCH_PYSPY"
+
+
+def _profile(pid: int) -> subprocess.Popen[bytes] | None:
+    folder = os.environ.get(PYSPY_ENV)
+    if not folder:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    fmt = os.environ.get("BENCH_PYSPY_FORMAT", "flamegraph")
+    suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}.get(fmt, fmt)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    out = Path(folder) / f"{pid}.{suffix}"
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--rate", "250", "--format", fmt, "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 class _Process:
     argv: list[str]
     env: dict[str, str]
@@ -191,6 +214,7 @@ class _Process:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._profiler: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()
 
     @property
@@ -204,6 +228,7 @@ class _Process:
         self.process = subprocess.Popen(
             self.argv, env=self.env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT
         )
+        self._profiler = _profile(self.process.pid)
         try:
             await wait_http(self.url + self.health_path, self.process)
         except RuntimeError:
@@ -213,6 +238,10 @@ class _Process:
             raise
 
     def stop(self) -> None:
+        if self._profiler is not None:  # writes its file on SIGINT
+            self._profiler.send_signal(signal.SIGINT)
+            self._profiler.wait(timeout=30)
+            self._profiler = None
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

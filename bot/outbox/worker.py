@@ -56,7 +56,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot import logs
@@ -135,6 +135,7 @@ class OutboxWorker:
         visibility_timeout: float = 60.0,
         poll_interval: float = 0.5,
         batch_size: int = 10,
+        lanes: int = 1,
         on_delivery: DeliveryObserver | None = None,
         rng: Callable[[], float] = random.random,
         kinds: Mapping[str, JobKind[Any]] | None = None,
@@ -148,6 +149,7 @@ class OutboxWorker:
         self.visibility_timeout = visibility_timeout
         self.poll_interval = poll_interval
         self.batch_size = batch_size
+        self.lanes = lanes  # conversations a batch is handled in at once
         self.on_delivery = on_delivery
         self.kinds = job_kinds() if kinds is None else kinds
         self._rng = rng
@@ -190,7 +192,12 @@ class OutboxWorker:
             log.info(logs.WORKER_STOPPED, self.consumer)
 
     async def run_once(self) -> int:
-        """Claim one batch and handle each job; returns how many were claimed."""
+        """Claim one batch and handle each job; returns how many were claimed.
+
+        The batch's jobs are grouped by conversation (their lane): each group is handled one
+        job at a time, in the order claimed, and up to `lanes` groups at once, so a slow
+        conversation (or a store write waiting for the disk) does not hold up the others.
+        `lanes=1` handles the whole batch one job at a time."""
         started = self._monotonic()
         jobs = await self.services.store.claim_jobs(
             self.consumer,
@@ -198,30 +205,61 @@ class OutboxWorker:
             visibility_timeout=self.visibility_timeout,
             now=self.services.clock(),
         )
-        # a batch is handled one job at a time; a job still waiting when half its claim has
-        # run out (in real time, which is what claims expire by) is given back rather than
-        # sent, since another worker may reclaim it (and send it) once the claim expires,
-        # while this one is still on its way to it
+        # a batch is handled one job at a time (per conversation); a job still waiting when
+        # half its claim has run out (in real time, which is what claims expire by) is given
+        # back rather than sent, since another worker may reclaim it (and send it) once the
+        # claim expires, while this one is still on its way to it
         fence = started + self.visibility_timeout * CLAIM_FENCE
-        for index, job in enumerate(jobs):
+        if self.lanes <= 1 or len(jobs) <= 1:
+            await self._handle_in_turn([(job, None) for job in jobs], fence)
+            return len(jobs)
+        groups: dict[str, list[tuple[Job, _Parsed | BadJob]]] = {}
+        for job in jobs:
+            try:
+                parsed: _Parsed | BadJob = self._parse(job)
+            except BadJob as exc:
+                parsed = exc
+            target = parsed.payload.target if isinstance(parsed, _Parsed) else None
+            lane = job.job_id if target is None else _lane_key(job, target)
+            groups.setdefault(lane, []).append((job, parsed))
+        if len(groups) == 1:
+            await self._handle_in_turn(next(iter(groups.values())), fence)
+            return len(jobs)
+        room = asyncio.Semaphore(self.lanes)
+
+        async def one_lane(group: list[tuple[Job, _Parsed | BadJob]]) -> None:
+            async with room:
+                await self._handle_in_turn(group, fence)
+
+        await asyncio.gather(*(one_lane(group) for group in groups.values()))
+        return len(jobs)
+
+    async def _handle_in_turn(
+        self, jobs: Sequence[tuple[Job, _Parsed | BadJob | None]], fence: float
+    ) -> None:
+        """Handle `jobs` one after the other; past the fence, give the rest back."""
+        for index, (job, parsed) in enumerate(jobs):
             if self._stopping:
                 break  # the rest are reclaimed by the next worker after the timeout
             if self._monotonic() >= fence:
                 rest = jobs[index:]
                 now = self.services.clock()
-                for offset, late in enumerate(rest):
+                for offset, (late, _parsed) in enumerate(rest):
                     # due at once, a step apart, so they are claimed again in their order
                     await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
                 log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
                 break
-            await self.handle(job)
-        return len(jobs)
+            await self.handle(job, parsed)
 
     # one job -----------------------------------------------------------------------------
 
-    async def handle(self, job: Job) -> None:
+    async def handle(self, job: Job, parsed: _Parsed | BadJob | None = None) -> None:
+        """Do one job (`parsed`: its payload, when the batch parsed it already)."""
         try:
-            parsed = self._parse(job)
+            if isinstance(parsed, BadJob):
+                raise parsed
+            if parsed is None:
+                parsed = self._parse(job)
         except BadJob as exc:
             await self._dead(job, "-", f"bad job: {exc}")
             return
@@ -229,7 +267,7 @@ class OutboxWorker:
         if target is None:  # posts nowhere itself: no conversation to keep in order
             await self._handle(job, parsed)
             return
-        held = await self._enter_lane(f"{job.org_id}|{target.key}", job, parsed.payload)
+        held = await self._enter_lane(_lane_key(job, target), job, parsed.payload)
         if held is None:
             return  # postponed: an older job for the conversation goes first
         next_try: float | None = None
@@ -250,7 +288,8 @@ class OutboxWorker:
         platform = payload.target.platform if payload.target is not None else "-"
         attempt = Attempt(self, job)
         try:
-            marker = await self._sent_marker(job)
+            # a job claimed for the first time was never tried: no marker to look for
+            marker = await self._sent_marker(job) if _tried_before(job) else None
             if marker is None:
                 delivered = await kind.deliver(attempt, payload)
             elif kind.finish_sent is not None:
@@ -413,7 +452,7 @@ class _JobDelivery:
         self._finds: FindsSentMessages = adapter
         self._job = job
         # every claim counts an attempt: more than one, and an earlier claim may have posted
-        self._tried_before = job.attempts > 1
+        self._tried_before = _tried_before(job)
 
     def _label(self, step: str) -> str:
         return f"{self._job.job_id}/{step}"
@@ -439,6 +478,16 @@ class _JobDelivery:
                 log.info(logs.JOB_FOUND_SENT, self._job.job_id, ref.conversation_id)
                 return found
         return await self._finds.reply_labelled(ref, card, label)
+
+
+def _tried_before(job: Job) -> bool:
+    """Whether an earlier claim of the job may have done it: every claim counts an attempt
+    (the first makes it 1), and a dead letter replayed (its count reset) keeps its error."""
+    return job.attempts > 1 or bool(job.last_error)
+
+
+def _lane_key(job: Job, target: DeliveryTarget) -> str:
+    return f"{job.org_id}|{target.key}"
 
 
 def _already_done(kind: JobKind[Any], payload: Payload) -> Delivered:
