@@ -272,9 +272,10 @@ class OutboxWorker:
             return  # postponed: an older job for the conversation goes first
         next_try: float | None = None
         try:
-            next_try = await self._handle(job, parsed)
+            next_try = await self._handle(job, parsed, held)
         finally:
-            await self._leave_lane(held, job, parsed.payload, next_try)
+            if not held.left:  # (a job done hands the lease on with its ack)
+                await self._leave_lane(held, job, parsed.payload, next_try)
 
     def _parse(self, job: Job) -> _Parsed:
         kind = self.kinds.get(job.kind)
@@ -282,8 +283,12 @@ class OutboxWorker:
             raise BadJob(f"unknown job kind {job.kind!r}")
         return _Parsed(kind, kind.parse(job.payload))
 
-    async def _handle(self, job: Job, parsed: _Parsed) -> float | None:
-        """Do, retry or dead-letter one job; returns when it is tried next (None: done)."""
+    async def _handle(
+        self, job: Job, parsed: _Parsed, held: _HeldLane | None = None
+    ) -> float | None:
+        """Do, retry or dead-letter one job; returns when it is tried next (None: done).
+        A job done is acked, its sent marker dropped and the conversation's lease (`held`)
+        handed on, in one store write."""
         kind, payload = parsed.kind, parsed.payload
         platform = payload.target.platform if payload.target is not None else "-"
         attempt = Attempt(self, job)
@@ -318,8 +323,12 @@ class OutboxWorker:
             log.exception(logs.JOB_CRASHED, job.job_id)
             return await self._retry(job, platform, type(exc).__name__, None, kind.max_attempts)
         else:
-            await self.services.store.ack_job(job.job_id)
-            await self.services.store.kv_delete(SENT_NAMESPACE, job.job_id)
+            lane = [] if held is None else [self._lane_doc(held, job, payload, None)]
+            await self.services.store.ack_job(
+                job.job_id, kv_deletes=[(SENT_NAMESPACE, job.job_id)], kv_puts=lane
+            )
+            if held is not None:
+                held.left = True
             self._observe(delivered.platform, delivered.result)
             log.info(logs.JOB_DELIVERED, job.job_id, delivered.detail)
         return None
@@ -365,12 +374,18 @@ class OutboxWorker:
         self, held: _HeldLane, job: Job, payload: Payload, next_try: float | None
     ) -> None:
         """Hand the lease on (next generation), listing the job if it is to be tried again."""
+        await self.services.store.kv_put(*self._lane_doc(held, job, payload, next_try))
+        held.left = True
+
+    @staticmethod
+    def _lane_doc(
+        held: _HeldLane, job: Job, payload: Payload, next_try: float | None
+    ) -> tuple[str, str, dict[str, object]]:
+        """The lane as the lease holder leaves it: (namespace, key, document)."""
         pending = dict(held.pending)
         if next_try is not None:
             pending[job.job_id] = {"order": list(_order(job, payload)), "until": next_try}
-        await self.services.store.kv_put(
-            LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
-        )
+        return LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
 
     async def _postpone(self, job: Job, at: float) -> None:
         """Try again at `at`; counted as a free try, so waiting never dead-letters a job."""
@@ -502,6 +517,7 @@ class _HeldLane:
     lane: str
     gen: int
     pending: dict[str, dict[str, Any]]  # job id -> {"order": [...], "until": epoch}
+    left: bool = False  # the lease was handed on
 
 
 def _order(job: Job, payload: Payload) -> tuple[float, int, str]:
