@@ -60,6 +60,15 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (Linux); none where /proc does not list them."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            return [int(child) for child in listed.read().split()]
+    except OSError:
+        return []
+
+
 def proc_memory_mb(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM of a process in MiB; empty where /proc is not there."""
     figures: dict[str, float] = {}
@@ -222,7 +231,16 @@ class _Process:
         return f"http://{LOCALHOST}:{self.port}"
 
     def cpu_seconds(self) -> float | None:
-        return None if self.process is None else cpu_seconds(self.process.pid)
+        """The process's CPU, and its children's (`serve --processes N`) while they run."""
+        if self.process is None:
+            return None
+        pid = self.process.pid
+        total = cpu_seconds(pid)
+        if total is None:
+            return None
+        for child in children(pid):
+            total += cpu_seconds(child) or 0.0
+        return total
 
     async def start(self) -> None:
         self.process = subprocess.Popen(
@@ -262,7 +280,7 @@ class _Process:
 class BotProcess(_Process):
     """`python -m bot serve` on 127.0.0.1 with `env` added to a clean environment."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, *, processes: int = 1) -> None:
         super().__init__(port)
         base = {
             k: v
@@ -277,6 +295,8 @@ class BotProcess(_Process):
             **env,
         }
         self.argv = [sys.executable, "-m", "bot", "serve"]
+        if processes > 1:
+            self.argv += ["--processes", str(processes)]
 
 
 class BareProcess(_Process):
