@@ -211,7 +211,7 @@ class OutboxWorker:
         # claim expires, while this one is still on its way to it
         fence = started + self.visibility_timeout * CLAIM_FENCE
         if self.lanes <= 1 or len(jobs) <= 1:
-            await self._handle_in_turn([(job, None) for job in jobs], fence)
+            await self._handle_in_turn([(job, None) for job in jobs], fence, one_lane=False)
             return len(jobs)
         groups: dict[str, list[tuple[Job, _Parsed | BadJob]]] = {}
         for job in jobs:
@@ -235,9 +235,15 @@ class OutboxWorker:
         return len(jobs)
 
     async def _handle_in_turn(
-        self, jobs: Sequence[tuple[Job, _Parsed | BadJob | None]], fence: float
+        self,
+        jobs: Sequence[tuple[Job, _Parsed | BadJob | None]],
+        fence: float,
+        *,
+        one_lane: bool = True,
     ) -> None:
-        """Handle `jobs` one after the other; past the fence, give the rest back."""
+        """Handle `jobs` one after the other; past the fence, give the rest back. When they
+        are all for one conversation (`one_lane`) and another worker turns out to be sending
+        to it, the rest wait behind the first, in their order, without asking again."""
         for index, (job, parsed) in enumerate(jobs):
             if self._stopping:
                 break  # the rest are reclaimed by the next worker after the timeout
@@ -249,12 +255,17 @@ class OutboxWorker:
                     await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
                 log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
                 break
-            await self.handle(job, parsed)
+            busy_until = await self.handle(job, parsed)
+            if busy_until is not None and one_lane:
+                for offset, (later, _parsed) in enumerate(jobs[index + 1 :], start=1):
+                    await self._postpone(later, busy_until + offset * GIVEN_BACK_STEP)
+                break
 
     # one job -----------------------------------------------------------------------------
 
-    async def handle(self, job: Job, parsed: _Parsed | BadJob | None = None) -> None:
-        """Do one job (`parsed`: its payload, when the batch parsed it already)."""
+    async def handle(self, job: Job, parsed: _Parsed | BadJob | None = None) -> float | None:
+        """Do one job (`parsed`: its payload, when the batch parsed it already). Returns when
+        it is tried again if another worker was sending to its conversation (else None)."""
         try:
             if isinstance(parsed, BadJob):
                 raise parsed
@@ -262,20 +273,23 @@ class OutboxWorker:
                 parsed = self._parse(job)
         except BadJob as exc:
             await self._dead(job, "-", f"bad job: {exc}")
-            return
+            return None
         target = parsed.payload.target
         if target is None:  # posts nowhere itself: no conversation to keep in order
             await self._handle(job, parsed)
-            return
+            return None
         held = await self._enter_lane(_lane_key(job, target), job, parsed.payload)
+        if isinstance(held, float):
+            return held  # postponed: another worker is sending to the conversation
         if held is None:
-            return  # postponed: an older job for the conversation goes first
+            return None  # postponed: an older job for the conversation goes first
         next_try: float | None = None
         try:
             next_try = await self._handle(job, parsed, held)
         finally:
             if not held.left:  # (a job done hands the lease on with its ack)
                 await self._leave_lane(held, job, parsed.payload, next_try)
+        return None
 
     def _parse(self, job: Job) -> _Parsed:
         kind = self.kinds.get(job.kind)
@@ -335,9 +349,10 @@ class OutboxWorker:
 
     # order per conversation --------------------------------------------------------------
 
-    async def _enter_lane(self, lane: str, job: Job, payload: Payload) -> _HeldLane | None:
+    async def _enter_lane(self, lane: str, job: Job, payload: Payload) -> _HeldLane | float | None:
         """The conversation's lease, when no older job for it is waiting; else None, and the
-        job is postponed (without using up an attempt)."""
+        job is postponed (without using up an attempt); when another worker holds the lease,
+        the time the job was postponed to."""
         store = self.services.store
         now = self.services.clock()
         doc = await store.kv_get(LANE_NAMESPACE, lane) or {}
@@ -345,8 +360,9 @@ class OutboxWorker:
         gen = generation if isinstance(generation, int) else 0
         if not await store.claim_once(f"{LANE_NAMESPACE}:{lane}:{gen}", self.visibility_timeout):
             # another worker is sending to this conversation right now
-            await self._postpone(job, now + max(self.poll_interval, LANE_STEP))
-            return None
+            at = now + max(self.poll_interval, LANE_STEP)
+            await self._postpone(job, at)
+            return at
         # the live entries, as the lease holder before us left them
         stale_before = now - self.visibility_timeout - LANE_GRACE
         pending: dict[str, dict[str, Any]] = {}

@@ -249,3 +249,30 @@ async def test_a_first_claim_reads_no_sent_marker_a_replayed_dead_letter_does(
     reads.clear()
     assert await worker.run_once() == 1
     assert [s.card.title for s in adapter.sent] == ["New"] and SENT_NAMESPACE not in reads
+
+
+async def test_a_conversation_held_elsewhere_is_asked_once_per_batch(store: Store) -> None:
+    """Its other jobs in the batch wait behind the first, in order, without asking again."""
+    services, adapter = _services(store)
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
+    await store.enqueue(
+        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
+        + [notice_job("teams:tenant", other, notice("Other", "-"), now=5.0)]
+    )
+    assert await store.claim_once(f"{LANE_NAMESPACE}:teams:tenant|{dm.key}:0", 60.0)
+    asked: list[str] = []
+    claim_once = store.claim_once
+
+    async def counting_claim(key: str, ttl: float) -> bool:
+        asked.append(key)
+        return await claim_once(key, ttl)
+
+    store.claim_once = counting_claim  # type: ignore[method-assign]
+    worker = OutboxWorker(services, consumer="t", lanes=4, max_attempts=1)
+    assert await worker.run_once() == 4
+    assert [s.card.title for s in adapter.sent] == ["Other"]
+    assert sum(dm.key in key for key in asked) == 1
+    assert await store.outbox_depth() == 3 and await store.list_dead_letters() == []
+    waiting = await store.claim_jobs("t2", limit=10, visibility_timeout=60, now=2e9)
+    assert [j.payload["card"]["blocks"][0]["text"] for j in waiting] == ["Hi 0", "Hi 1", "Hi 2"]
