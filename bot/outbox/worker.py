@@ -40,7 +40,10 @@ across every process), and the lane lists the jobs for it that were tried and fa
 held back. A job is not sent while an older job (created earlier) for the same conversation is
 listed there: it is postponed to just after that job's next try, without using up one of its
 attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
-order their callbacks were accepted. What is not promised: two jobs for one conversation that
+order their callbacks were accepted. A worker handles a batch's jobs for up to `lanes`
+conversations at once (OUTBOX_LANES), each conversation's one at a time in the order claimed;
+a job done is acked, its sent marker dropped and the lease handed on in one store write
+(`Store.ack_job`). What is not promised: two jobs for one conversation that
 are both tried for the first time at the same moment by two workers go out one after the
 other, but in either order; a job whose worker died holds its place only once it has been
 reclaimed; and a worker that dies mid-send holds its conversation's lease until the lease
