@@ -269,7 +269,8 @@ class OutboxMixin(RedisBase):
     # claimed work wrote was confirmed by its own writes); it never loses anything.
     @translating
     async def claim_once(self, key: str, ttl: float) -> bool:
-        claimed = await self._r.set(self._key("once", key), "1", nx=True, px=ms(ttl))
+        # sent with the commands of the same turn of the event loop (`_send`)
+        claimed = await self._send("SET", self._key("once", key), "1", "NX", "PX", ms(ttl))
         return bool(claimed)
 
     @writing
