@@ -1,8 +1,8 @@
-"""`python -m bench [--quick] [--store S] [--count N] [--workers N] [name ...]`: run every
-benchmark module (or the named ones), print one table, write bench/results.json. Each
-bench/<name>.py has `async def run(quick: bool) -> list[dict]`; one that also takes `store`,
-`count` or `workers` (timers) gets those options when given. Figures only: nothing here passes
-or fails on time."""
+"""`python -m bench [--quick] [--store S] [--count N] [--workers N] [--processes N]
+[name ...]`: run every benchmark module (or the named ones), print one table, write
+bench/results.json. Each bench/<name>.py has `async def run(quick: bool) -> list[dict]`; one
+that also takes `store`, `count`, `workers` (timers) or `processes` (intake) gets those
+options when given. Figures only: nothing here passes or fails on time."""
 
 from __future__ import annotations
 
@@ -71,15 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="extra `python -m bot worker` processes, for benchmarks that take it (timers)",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="also measure `serve --processes N` beside one process, for benchmarks that "
+        "take it (intake)",
+    )
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {modules()})")
     args = parser.parse_args(argv)
     if args.count is not None and args.count < 1:
         parser.error("--count must be at least 1")
     if args.workers is not None and args.workers < 0:
         parser.error("--workers cannot be negative")
+    if args.processes is not None and args.processes < 1:
+        parser.error("--processes must be at least 1")
     options = {
         k: v
-        for k, v in (("store", args.store), ("count", args.count), ("workers", args.workers))
+        for k, v in (
+            ("store", args.store),
+            ("count", args.count),
+            ("workers", args.workers),
+            ("processes", args.processes),
+        )
         if v is not None
     }
     names = args.names or modules()

@@ -60,6 +60,15 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (Linux); none where /proc does not list them."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            return [int(child) for child in listed.read().split()]
+    except OSError:
+        return []
+
+
 def proc_memory_mb(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM of a process in MiB; empty where /proc is not there."""
     figures: dict[str, float] = {}
@@ -183,6 +192,29 @@ async def wait_http(
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
+# BENCH_PYSPY=<folder>: every measured process is sampled by py-spy (on PATH or in the venv)
+# while it runs, one flame graph per process (<folder>/<argv>-<pid>.svg; BENCH_PYSPY_FORMAT
+# raw|speedscope for the others). For finding where the time goes; the figures of such a run
+# carry the sampler's cost.
+PYSPY_ENV = "BENCH_PYSPY"
+
+
+def _profile(pid: int) -> subprocess.Popen[bytes] | None:
+    folder = os.environ.get(PYSPY_ENV)
+    if not folder:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    fmt = os.environ.get("BENCH_PYSPY_FORMAT", "flamegraph")
+    suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}.get(fmt, fmt)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    out = Path(folder) / f"{pid}.{suffix}"
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--rate", "250", "--format", fmt, "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 class _Process:
     argv: list[str]
     env: dict[str, str]
@@ -191,6 +223,7 @@ class _Process:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._profiler: subprocess.Popen[bytes] | None = None
         self._log = tempfile.TemporaryFile()
 
     @property
@@ -198,12 +231,22 @@ class _Process:
         return f"http://{LOCALHOST}:{self.port}"
 
     def cpu_seconds(self) -> float | None:
-        return None if self.process is None else cpu_seconds(self.process.pid)
+        """The process's CPU, and its children's (`serve --processes N`) while they run."""
+        if self.process is None:
+            return None
+        pid = self.process.pid
+        total = cpu_seconds(pid)
+        if total is None:
+            return None
+        for child in children(pid):
+            total += cpu_seconds(child) or 0.0
+        return total
 
     async def start(self) -> None:
         self.process = subprocess.Popen(
             self.argv, env=self.env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT
         )
+        self._profiler = _profile(self.process.pid)
         try:
             await wait_http(self.url + self.health_path, self.process)
         except RuntimeError:
@@ -213,6 +256,10 @@ class _Process:
             raise
 
     def stop(self) -> None:
+        if self._profiler is not None:  # writes its file on SIGINT
+            self._profiler.send_signal(signal.SIGINT)
+            self._profiler.wait(timeout=30)
+            self._profiler = None
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -233,7 +280,7 @@ class _Process:
 class BotProcess(_Process):
     """`python -m bot serve` on 127.0.0.1 with `env` added to a clean environment."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, *, processes: int = 1) -> None:
         super().__init__(port)
         base = {
             k: v
@@ -248,6 +295,8 @@ class BotProcess(_Process):
             **env,
         }
         self.argv = [sys.executable, "-m", "bot", "serve"]
+        if processes > 1:
+            self.argv += ["--processes", str(processes)]
 
 
 class BareProcess(_Process):

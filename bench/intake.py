@@ -129,6 +129,7 @@ async def _measure_store(
     fake_url: str,
     quick: bool,
     bare_rps: float,
+    processes: int = 1,
 ) -> list[dict[str, Any]]:
     key = generate_key()
     await seed(make_store(), SecretBox([key]))
@@ -140,19 +141,22 @@ async def _measure_store(
         "SLACK_API_URL": fake_url + "/api/",
     }
     rows: list[dict[str, Any]] = []
-    async with BotProcess(env) as bot:
-        samples = 30 if quick else 100
-        e2e = await end_to_end(bot.url, fake_url, samples)
-        rows.append(
-            {
-                "bench": "intake_e2e",
-                "target": "slotbot",
-                "store": store_name,
-                "requests": len(e2e),
-                "p50_ms": round(percentile(e2e, 50) * 1000, 2),
-                "p99_ms": round(percentile(e2e, 99) * 1000, 2),
-            }
-        )
+    async with BotProcess(env, processes=processes) as bot:
+        if processes == 1:
+            samples = 30 if quick else 100
+            e2e = await end_to_end(bot.url, fake_url, samples)
+            rows.append(
+                {
+                    "bench": "intake_e2e",
+                    "target": "slotbot",
+                    "store": store_name,
+                    "requests": len(e2e),
+                    "p50_ms": round(percentile(e2e, 50) * 1000, 2),
+                    "p99_ms": round(percentile(e2e, 99) * 1000, 2),
+                }
+            )
+        else:
+            await asyncio.sleep(1.0)  # every child listening, not only the first
         duration = 3.0 if quick else 10.0
         cpu_before = bot.cpu_seconds()
         result = await load(
@@ -163,13 +167,16 @@ async def _measure_store(
             total=40_000,
             warmup=WARMUP,
         )
-        row = _row("slotbot", store_name, result, (cpu_before, bot.cpu_seconds()))
+        target = "slotbot" if processes == 1 else f"slotbot serve --processes {processes}"
+        row = _row(target, store_name, result, (cpu_before, bot.cpu_seconds()))
         row["vs_bare"] = round(result.rps / bare_rps, 2) if bare_rps else None
         rows.append(row)
     return rows
 
 
-async def run(quick: bool) -> list[dict[str, Any]]:
+async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
+    """`processes` > 1: each store is also measured under `serve --processes N`, on a store
+    of its own, right after one process (`vs_1_process`)."""
     from bot.store.redis import RedisStore
     from bot.store.sqlite import SQLiteStore
 
@@ -190,30 +197,45 @@ async def run(quick: bool) -> list[dict[str, Any]]:
 
     # each store gets a fake Slack of its own: one that still held every post of an earlier
     # run answered its request log slowly, and held up the next run's end-to-end figures
-    with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
-        path = Path(folder) / "slotbot.db"
-        with _fake_slack() as fake_url:
-            rows += await _measure_store(
-                "sqlite",
-                f"sqlite:///{path}",
-                lambda: SQLiteStore(str(path)),
-                fake_url,
-                quick,
-                baseline.rps,
-            )
-    if RedisProcess.available():
-        async with RedisProcess() as redis:
+    counts = (1,) if processes <= 1 else (1, processes)
+    for count in counts:
+        with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
+            path = Path(folder) / "slotbot.db"
             with _fake_slack() as fake_url:
                 rows += await _measure_store(
-                    "redis",
-                    redis.url,
-                    lambda: RedisStore(redis.url),
+                    "sqlite",
+                    f"sqlite:///{path}",
+                    lambda path=path: SQLiteStore(str(path)),
                     fake_url,
                     quick,
                     baseline.rps,
+                    count,
                 )
+    if RedisProcess.available():
+        for count in counts:
+            async with RedisProcess() as redis:
+                with _fake_slack() as fake_url:
+                    rows += await _measure_store(
+                        "redis",
+                        redis.url,
+                        lambda: RedisStore(redis.url),
+                        fake_url,
+                        quick,
+                        baseline.rps,
+                        count,
+                    )
     else:
         rows.append({"bench": "intake", "store": "redis", "skipped": "no redis-server"})
+    if processes > 1:
+        single = {
+            r["store"]: r["rps"]
+            for r in rows
+            if r.get("bench") == "intake" and r.get("target") == "slotbot"
+        }
+        for row in rows:
+            if row.get("bench") == "intake" and row.get("store") in single:
+                one = single[row["store"]]
+                row["vs_1_process"] = round(row["rps"] / one, 2) if one else None
     return rows
 
 

@@ -22,6 +22,8 @@ from bot.secrets import generate_key
 
 log = logging.getLogger("bot")
 
+MAX_PROCESSES = 64
+
 
 def settings_or_exit() -> Settings:
     """The settings, or exit 2 naming the variable that is wrong."""
@@ -40,7 +42,9 @@ def _platforms_or_exit(settings: Settings) -> list[Platform]:
         raise SystemExit(2) from None
 
 
-async def _serve(settings: Settings, platforms: list[Platform]) -> None:
+async def _serve(
+    settings: Settings, platforms: list[Platform], *, reuse_port: bool = False
+) -> None:
     app = create_app(settings, platforms=enabled(platforms))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     log.info(logs.STARTING, settings.describe()["store_url"], settings.public_url)
@@ -54,7 +58,9 @@ async def _serve(settings: Settings, platforms: list[Platform]) -> None:
         path = info.get("path") or info.get("formatter") or ""
         methods = sorted({r.method for r in resource if r.method != "HEAD"})
         log.info(logs.ROUTE, ",".join(methods), settings.public_url, path)
-    site = web.TCPSite(runner, settings.host, settings.port)
+    # one of several `serve --processes N` children: each binds the port itself
+    # (SO_REUSEPORT) and the kernel spreads the connections over them
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
     await site.start()
     log.info(logs.LISTENING, settings.host, settings.port)
     stop = asyncio.Event()
@@ -76,17 +82,33 @@ def _no_arguments(command: str, description: str, argv: list[str]) -> None:
 
 
 def serve_main(argv: list[str]) -> int:
-    _no_arguments(
-        "serve",
-        "Serve every route of Slotbot (and deliver alerts) with the settings of the "
+    parser = argparse.ArgumentParser(
+        prog="python -m bot serve",
+        description="Serve every route of Slotbot (and deliver alerts) with the settings of the "
         "environment; Ctrl-C stops it cleanly.",
-        argv,
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes on the one port (SO_REUSEPORT, Linux), each with its own "
+        "outbox worker, under a parent that stops them on SIGTERM or Ctrl-C (default 1)",
+    )
+    # how the parent starts each of its children
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not 1 <= args.processes <= MAX_PROCESSES:
+        parser.error(f"--processes must be between 1 and {MAX_PROCESSES}")
     settings = settings_or_exit()
     platforms = _platforms_or_exit(settings)
     logs.configure(settings.log_level, settings.log_format)
+    if args.processes > 1:
+        from bot.prefork import serve_processes
+
+        return serve_processes(settings, args.processes)
     try:
-        asyncio.run(_serve(settings, platforms))
+        asyncio.run(_serve(settings, platforms, reuse_port=args.reuse_port))
     except (StoreError, ConfigError) as exc:
         log.error("cannot start: %s", exc)
         return 1

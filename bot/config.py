@@ -153,6 +153,9 @@ class Settings:
     # how long a claimed outbox job waits for its worker's ack before another worker takes it
     # over (a worker that died mid-delivery); longer than the slowest delivery
     outbox_visibility_timeout: float = 60.0
+    # conversations a worker sends to at once (each one's messages still one at a time, in
+    # order); 1: one job at a time
+    outbox_lanes: int = 16
     max_body_bytes: int = 1024 * 1024
     # requests per minute per client address on the routes anyone can reach without
     # credentials (OAuth callback, booked page, install pages); 0: no limit
@@ -195,6 +198,13 @@ class Settings:
             cronofy_timeout=_seconds("CRONOFY_TIMEOUT", get("CRONOFY_TIMEOUT") or "10"),
             outbox_visibility_timeout=_seconds(
                 "OUTBOX_VISIBILITY_TIMEOUT", get("OUTBOX_VISIBILITY_TIMEOUT") or "60"
+            ),
+            outbox_lanes=_whole(
+                "OUTBOX_LANES",
+                get("OUTBOX_LANES") or "16",
+                1,
+                256,
+                "a number of conversations a worker sends to at once",
             ),
             page_rate_limit=_whole(
                 "BOT_PAGE_RATE_LIMIT",

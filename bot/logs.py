@@ -24,6 +24,12 @@ ROUTE = "route %s %s%s"
 LISTENING = "listening on http://%s:%s"
 STOPPING = "Slotbot stopping: finishing in-flight work"
 STOPPED = "Slotbot stopped"
+# `serve --processes N`
+PREFORK_STARTED = "serving from %d processes on port %s (pids %s)"
+PREFORK_CHILD_FAILED = "serving process %d exited with %s while starting: stopping the others"
+PREFORK_CHILD_DIED = "serving process %d exited with %s: starting another"
+PREFORK_STOPPING = "stopping %d serving processes"
+PREFORK_KILLED = "serving process %d did not stop within %.0fs: killed"
 DEV_SECRET_KEY = (
     "BOT_SECRET_KEYS is not set: using a development key kept in the data folder. "
     "Set BOT_SECRET_KEYS in production."

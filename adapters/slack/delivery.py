@@ -47,6 +47,8 @@ CALL_TIMEOUT = 30.0
 CLIENT_TIMEOUT = 10
 # members whose direct-message channel is remembered (the least recently used are dropped)
 DM_CHANNEL_CACHE = 1024
+# channels whose workspace this process wrote or read (CHANNEL_TEAMS) and remembers
+CHANNEL_TEAM_CACHE = 4096
 # the message metadata a job's posts carry (Slack shows it to apps, never to people)
 JOB_METADATA_TYPE = "slotbot_job"
 # how many of the newest messages since the job was made are read when looking for it
@@ -116,6 +118,10 @@ class SlackDelivery:
         self._reach = reach
         self._clients: dict[str, AsyncWebClient] = {}
         self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # channel -> org, as stored in CHANNEL_TEAMS: a channel belongs to one workspace for
+        # good and nothing else writes or removes these documents, so what this process wrote
+        # or read once needs no second write (one store write less per post) or read
+        self._channel_orgs: OrderedDict[str, str] = OrderedDict()
         # the app's shared connection pool while it runs (None: one session per call)
         self.session: aiohttp.ClientSession | None = None
 
@@ -161,13 +167,31 @@ class SlackDelivery:
         data = response.data
         return data if isinstance(data, dict) else {}
 
+    def _known_org(self, channel: str) -> str | None:
+        org_id = self._channel_orgs.get(channel)
+        if org_id is not None:
+            self._channel_orgs.move_to_end(channel)
+        return org_id
+
+    def _learn_org(self, channel: str, org_id: str) -> None:
+        self._channel_orgs[channel] = org_id
+        self._channel_orgs.move_to_end(channel)
+        while len(self._channel_orgs) > CHANNEL_TEAM_CACHE:
+            self._channel_orgs.popitem(last=False)
+
     async def _remember_team(self, channel: str, org_id: str) -> None:
+        if self._known_org(channel) == org_id:
+            return  # stored already
         try:
             await self._services.store.kv_put(CHANNEL_TEAMS, channel, {"org_id": org_id})
         except StoreError:
-            pass  # only needed for multi-workspace updates; the post itself succeeded
+            return  # only needed for multi-workspace updates; the post itself succeeded
+        self._learn_org(channel, org_id)
 
     async def _org_for_channel(self, channel: str) -> str:
+        known = self._known_org(channel)
+        if known is not None:
+            return known
         doc = await self._services.store.kv_get(CHANNEL_TEAMS, channel)
         if doc is None or not isinstance(doc.get("org_id"), str):
             # no way to reach the message any more: as good as deleted, so a new one is posted
@@ -177,6 +201,7 @@ class SlackDelivery:
                 failure=DeliveryFailure.GONE,
                 reason="message_not_found",
             )
+        self._learn_org(channel, str(doc["org_id"]))
         return str(doc["org_id"])
 
     async def _dm_channel(self, client: AsyncWebClient, org_id: str, user_id: str) -> str:

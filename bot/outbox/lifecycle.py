@@ -51,10 +51,14 @@ def make_worker(app: web.Application, **options: Any) -> OutboxWorker:
     def observe(platform: str, result: str) -> None:
         metrics.deliveries.labels(platform, result).inc()
 
+    config = app[SERVICES].settings
     settings = {
         "consumer": consumer_name(),
         "on_delivery": observe,
-        "visibility_timeout": app[SERVICES].settings.outbox_visibility_timeout,
+        "visibility_timeout": config.outbox_visibility_timeout,
+        "lanes": config.outbox_lanes,
+        # enough jobs per claim to keep every lane busy
+        "batch_size": max(10, 2 * config.outbox_lanes),
         **options,
     }
     return OutboxWorker(app[SERVICES], **settings)

@@ -40,7 +40,10 @@ across every process), and the lane lists the jobs for it that were tried and fa
 held back. A job is not sent while an older job (created earlier) for the same conversation is
 listed there: it is postponed to just after that job's next try, without using up one of its
 attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
-order their callbacks were accepted. What is not promised: two jobs for one conversation that
+order their callbacks were accepted. A worker handles a batch's jobs for up to `lanes`
+conversations at once (OUTBOX_LANES), each conversation's one at a time in the order claimed;
+a job done is acked, its sent marker dropped and the lease handed on in one store write
+(`Store.ack_job`). What is not promised: two jobs for one conversation that
 are both tried for the first time at the same moment by two workers go out one after the
 other, but in either order; a job whose worker died holds its place only once it has been
 reclaimed; and a worker that dies mid-send holds its conversation's lease until the lease
@@ -56,7 +59,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot import logs
@@ -135,6 +138,7 @@ class OutboxWorker:
         visibility_timeout: float = 60.0,
         poll_interval: float = 0.5,
         batch_size: int = 10,
+        lanes: int = 1,
         on_delivery: DeliveryObserver | None = None,
         rng: Callable[[], float] = random.random,
         kinds: Mapping[str, JobKind[Any]] | None = None,
@@ -148,6 +152,7 @@ class OutboxWorker:
         self.visibility_timeout = visibility_timeout
         self.poll_interval = poll_interval
         self.batch_size = batch_size
+        self.lanes = lanes  # conversations a batch is handled in at once
         self.on_delivery = on_delivery
         self.kinds = job_kinds() if kinds is None else kinds
         self._rng = rng
@@ -190,7 +195,12 @@ class OutboxWorker:
             log.info(logs.WORKER_STOPPED, self.consumer)
 
     async def run_once(self) -> int:
-        """Claim one batch and handle each job; returns how many were claimed."""
+        """Claim one batch and handle each job; returns how many were claimed.
+
+        The batch's jobs are grouped by conversation (their lane): each group is handled one
+        job at a time, in the order claimed, and up to `lanes` groups at once, so a slow
+        conversation (or a store write waiting for the disk) does not hold up the others.
+        `lanes=1` handles the whole batch one job at a time."""
         started = self._monotonic()
         jobs = await self.services.store.claim_jobs(
             self.consumer,
@@ -198,33 +208,73 @@ class OutboxWorker:
             visibility_timeout=self.visibility_timeout,
             now=self.services.clock(),
         )
-        # a batch is handled one job at a time; a job still waiting when half its claim has
-        # run out (in real time, which is what claims expire by) is given back rather than
-        # sent, since another worker may reclaim it (and send it) once the claim expires,
-        # while this one is still on its way to it
+        # a batch is handled one job at a time (per conversation); a job still waiting when
+        # half its claim has run out (in real time, which is what claims expire by) is given
+        # back rather than sent, since another worker may reclaim it (and send it) once the
+        # claim expires, while this one is still on its way to it
         fence = started + self.visibility_timeout * CLAIM_FENCE
         held = {job.job_id for job in jobs}
         keeper = asyncio.create_task(self._keep_claims(held)) if jobs else None
         try:
-            for index, job in enumerate(jobs):
-                if self._stopping:
-                    break  # the rest are reclaimed by the next worker after the timeout
-                if self._monotonic() >= fence:
-                    rest = jobs[index:]
-                    now = self.services.clock()
-                    for offset, late in enumerate(rest):
-                        # due at once, a step apart, so they are claimed again in their order
-                        await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
-                    log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
-                    break
-                await self.handle(job)
-                held.discard(job.job_id)
+            if self.lanes <= 1 or len(jobs) <= 1:
+                await self._handle_in_turn(
+                    held, [(job, None) for job in jobs], fence, one_lane=False
+                )
+                return len(jobs)
+            groups: dict[str, list[tuple[Job, _Parsed | BadJob]]] = {}
+            for job in jobs:
+                try:
+                    parsed: _Parsed | BadJob = self._parse(job)
+                except BadJob as exc:
+                    parsed = exc
+                target = parsed.payload.target if isinstance(parsed, _Parsed) else None
+                lane = job.job_id if target is None else _lane_key(job, target)
+                groups.setdefault(lane, []).append((job, parsed))
+            if len(groups) == 1:
+                await self._handle_in_turn(held, next(iter(groups.values())), fence)
+                return len(jobs)
+            room = asyncio.Semaphore(self.lanes)
+
+            async def one_lane(group: list[tuple[Job, _Parsed | BadJob]]) -> None:
+                async with room:
+                    await self._handle_in_turn(held, group, fence)
+
+            await asyncio.gather(*(one_lane(group) for group in groups.values()))
+            return len(jobs)
         finally:
             if keeper is not None:
                 keeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
-        return len(jobs)
+
+    async def _handle_in_turn(
+        self,
+        held: set[str],
+        jobs: Sequence[tuple[Job, _Parsed | BadJob | None]],
+        fence: float,
+        *,
+        one_lane: bool = True,
+    ) -> None:
+        """Handle `jobs` one after the other; past the fence, give the rest back. When they
+        are all for one conversation (`one_lane`) and another worker turns out to be sending
+        to it, the rest wait behind the first, in their order, without asking again."""
+        for index, (job, parsed) in enumerate(jobs):
+            if self._stopping:
+                break  # the rest are reclaimed by the next worker after the timeout
+            if self._monotonic() >= fence:
+                rest = jobs[index:]
+                now = self.services.clock()
+                for offset, (late, _parsed) in enumerate(rest):
+                    # due at once, a step apart, so they are claimed again in their order
+                    await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
+                log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
+                break
+            busy_until = await self.handle(job, parsed)
+            held.discard(job.job_id)
+            if busy_until is not None and one_lane:
+                for offset, (later, _parsed) in enumerate(jobs[index + 1 :], start=1):
+                    await self._postpone(later, busy_until + offset * GIVEN_BACK_STEP)
+                break
 
     async def _keep_claims(self, held: set[str]) -> None:
         """While the batch is being handled, start its claims' visibility timeout again every
@@ -241,24 +291,33 @@ class OutboxWorker:
 
     # one job -----------------------------------------------------------------------------
 
-    async def handle(self, job: Job) -> None:
+    async def handle(self, job: Job, parsed: _Parsed | BadJob | None = None) -> float | None:
+        """Do one job (`parsed`: its payload, when the batch parsed it already). Returns when
+        it is tried again if another worker was sending to its conversation (else None)."""
         try:
-            parsed = self._parse(job)
+            if isinstance(parsed, BadJob):
+                raise parsed
+            if parsed is None:
+                parsed = self._parse(job)
         except BadJob as exc:
             await self._dead(job, "-", f"bad job: {exc}")
-            return
+            return None
         target = parsed.payload.target
         if target is None:  # posts nowhere itself: no conversation to keep in order
             await self._handle(job, parsed)
-            return
-        held = await self._enter_lane(f"{job.org_id}|{target.key}", job, parsed.payload)
+            return None
+        held = await self._enter_lane(_lane_key(job, target), job, parsed.payload)
+        if isinstance(held, float):
+            return held  # postponed: another worker is sending to the conversation
         if held is None:
-            return  # postponed: an older job for the conversation goes first
+            return None  # postponed: an older job for the conversation goes first
         next_try: float | None = None
         try:
-            next_try = await self._handle(job, parsed)
+            next_try = await self._handle(job, parsed, held)
         finally:
-            await self._leave_lane(held, job, parsed.payload, next_try)
+            if not held.left:  # (a job done hands the lease on with its ack)
+                await self._leave_lane(held, job, parsed.payload, next_try)
+        return None
 
     def _parse(self, job: Job) -> _Parsed:
         kind = self.kinds.get(job.kind)
@@ -266,13 +325,18 @@ class OutboxWorker:
             raise BadJob(f"unknown job kind {job.kind!r}")
         return _Parsed(kind, kind.parse(job.payload))
 
-    async def _handle(self, job: Job, parsed: _Parsed) -> float | None:
-        """Do, retry or dead-letter one job; returns when it is tried next (None: done)."""
+    async def _handle(
+        self, job: Job, parsed: _Parsed, held: _HeldLane | None = None
+    ) -> float | None:
+        """Do, retry or dead-letter one job; returns when it is tried next (None: done).
+        A job done is acked, its sent marker dropped and the conversation's lease (`held`)
+        handed on, in one store write."""
         kind, payload = parsed.kind, parsed.payload
         platform = payload.target.platform if payload.target is not None else "-"
         attempt = Attempt(self, job)
         try:
-            marker = await self._sent_marker(job)
+            # a job claimed for the first time was never tried: no marker to look for
+            marker = await self._sent_marker(job) if _tried_before(job) else None
             if marker is None:
                 delivered = await kind.deliver(attempt, payload)
             elif kind.finish_sent is not None:
@@ -301,17 +365,22 @@ class OutboxWorker:
             log.exception(logs.JOB_CRASHED, job.job_id)
             return await self._retry(job, platform, type(exc).__name__, None, kind.max_attempts)
         else:
-            await self.services.store.ack_job(job.job_id)
-            await self.services.store.kv_delete(SENT_NAMESPACE, job.job_id)
+            lane = [] if held is None else [self._lane_doc(held, job, payload, None)]
+            await self.services.store.ack_job(
+                job.job_id, kv_deletes=[(SENT_NAMESPACE, job.job_id)], kv_puts=lane
+            )
+            if held is not None:
+                held.left = True
             self._observe(delivered.platform, delivered.result)
             log.info(logs.JOB_DELIVERED, job.job_id, delivered.detail)
         return None
 
     # order per conversation --------------------------------------------------------------
 
-    async def _enter_lane(self, lane: str, job: Job, payload: Payload) -> _HeldLane | None:
+    async def _enter_lane(self, lane: str, job: Job, payload: Payload) -> _HeldLane | float | None:
         """The conversation's lease, when no older job for it is waiting; else None, and the
-        job is postponed (without using up an attempt)."""
+        job is postponed (without using up an attempt); when another worker holds the lease,
+        the time the job was postponed to."""
         store = self.services.store
         now = self.services.clock()
         doc = await store.kv_get(LANE_NAMESPACE, lane) or {}
@@ -319,8 +388,9 @@ class OutboxWorker:
         gen = generation if isinstance(generation, int) else 0
         if not await store.claim_once(f"{LANE_NAMESPACE}:{lane}:{gen}", self.visibility_timeout):
             # another worker is sending to this conversation right now
-            await self._postpone(job, now + max(self.poll_interval, LANE_STEP))
-            return None
+            at = now + max(self.poll_interval, LANE_STEP)
+            await self._postpone(job, at)
+            return at
         # the live entries, as the lease holder before us left them
         stale_before = now - self.visibility_timeout - LANE_GRACE
         pending: dict[str, dict[str, Any]] = {}
@@ -348,12 +418,18 @@ class OutboxWorker:
         self, held: _HeldLane, job: Job, payload: Payload, next_try: float | None
     ) -> None:
         """Hand the lease on (next generation), listing the job if it is to be tried again."""
+        await self.services.store.kv_put(*self._lane_doc(held, job, payload, next_try))
+        held.left = True
+
+    @staticmethod
+    def _lane_doc(
+        held: _HeldLane, job: Job, payload: Payload, next_try: float | None
+    ) -> tuple[str, str, dict[str, object]]:
+        """The lane as the lease holder leaves it: (namespace, key, document)."""
         pending = dict(held.pending)
         if next_try is not None:
             pending[job.job_id] = {"order": list(_order(job, payload)), "until": next_try}
-        await self.services.store.kv_put(
-            LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
-        )
+        return LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
 
     async def _postpone(self, job: Job, at: float) -> None:
         """Try again at `at`; counted as a free try, so waiting never dead-letters a job."""
@@ -435,7 +511,7 @@ class _JobDelivery:
         self._finds: FindsSentMessages = adapter
         self._job = job
         # every claim counts an attempt: more than one, and an earlier claim may have posted
-        self._tried_before = job.attempts > 1
+        self._tried_before = _tried_before(job)
 
     def _label(self, step: str) -> str:
         return f"{self._job.job_id}/{step}"
@@ -463,6 +539,16 @@ class _JobDelivery:
         return await self._finds.reply_labelled(ref, card, label)
 
 
+def _tried_before(job: Job) -> bool:
+    """Whether an earlier claim of the job may have done it: every claim counts an attempt
+    (the first makes it 1), and a dead letter replayed (its count reset) keeps its error."""
+    return job.attempts > 1 or bool(job.last_error)
+
+
+def _lane_key(job: Job, target: DeliveryTarget) -> str:
+    return f"{job.org_id}|{target.key}"
+
+
 def _already_done(kind: JobKind[Any], payload: Payload) -> Delivered:
     target = payload.target
     if target is None:
@@ -475,6 +561,7 @@ class _HeldLane:
     lane: str
     gen: int
     pending: dict[str, dict[str, Any]]  # job id -> {"order": [...], "until": epoch}
+    left: bool = False  # the lease was handed on
 
 
 def _order(job: Job, payload: Payload) -> tuple[float, int, str]:

@@ -204,7 +204,17 @@ class Store(Protocol):
         from `now`. A job another consumer has claimed since is left to it."""
         ...
 
-    async def ack_job(self, job_id: str) -> None: ...
+    async def ack_job(
+        self,
+        job_id: str,
+        *,
+        kv_deletes: Sequence[tuple[str, str]] = (),
+        kv_puts: Sequence[tuple[str, str, dict[str, object]]] = (),
+    ) -> None:
+        """Forget a job that was done; in the same write (one transaction, one script), delete
+        the kv documents `kv_deletes` (namespace, key) and put `kv_puts` (namespace, key,
+        value), whether or not the job was still there to forget."""
+
     async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
         """Schedule another try at `at`; once job.attempts >= max_attempts the job is
         dead-lettered instead. True when it was retried, False when dead-lettered."""

@@ -47,11 +47,11 @@ class HousekeepingMixin(RedisBase):
     @writing
     async def kv_put(self, namespace: str, key: str, value: dict[str, object]) -> None:
         doc = json.dumps(value, separators=(",", ":"), sort_keys=True)
-        await self._r.hset(self._key("kv", namespace), key, doc)
+        await self._send("HSET", self._key("kv", namespace), key, doc)
 
     @writing
     async def kv_delete(self, namespace: str, key: str) -> None:
-        await self._r.hdel(self._key("kv", namespace), key)
+        await self._send("HDEL", self._key("kv", namespace), key)
 
     @translating
     async def kv_list(self, namespace: str, prefix: str = "") -> dict[str, dict[str, object]]:

@@ -5,7 +5,9 @@ a key per claim, SET NX with a time to live)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 from bot.store.records import Job, from_json, to_json
@@ -147,16 +149,30 @@ class OutboxMixin(RedisBase):
         )
 
     @writing
-    async def ack_job(self, job_id: str) -> None:
+    async def ack_job(
+        self,
+        job_id: str,
+        *,
+        kv_deletes: Sequence[tuple[str, str]] = (),
+        kv_puts: Sequence[tuple[str, str, dict[str, object]]] = (),
+    ) -> None:
         self._r  # noqa: B018 - raises StoreUnavailable when closed
-        await self._ack(
-            keys=[self._stream, self._delayed],
-            args=[
+        also: list[Any] = []
+        for namespace, key in kv_deletes:
+            also += ["DEL", self._key("kv", namespace), key]
+        for namespace, key, value in kv_puts:
+            doc = json.dumps(value, separators=(",", ":"), sort_keys=True)
+            also += ["PUT", self._key("kv", namespace), key, doc]
+        await self._eval(
+            self._ack,
+            [self._stream, self._delayed],
+            [
                 CONSUMER_GROUP,
                 self._job_key(job_id),
                 job_id,
                 self._org_jobs_prefix,
                 self._timers,
+                *also,
             ],
         )
 
@@ -264,7 +280,8 @@ class OutboxMixin(RedisBase):
     # claimed work wrote was confirmed by its own writes); it never loses anything.
     @translating
     async def claim_once(self, key: str, ttl: float) -> bool:
-        claimed = await self._r.set(self._key("once", key), "1", nx=True, px=ms(ttl))
+        # sent with the commands of the same turn of the event loop (`_send`)
+        claimed = await self._send("SET", self._key("once", key), "1", "NX", "PX", ms(ttl))
         return bool(claimed)
 
     @writing

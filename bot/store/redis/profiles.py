@@ -160,11 +160,12 @@ class ProfilesMixin(RedisBase):
     async def put_message_ref(
         self, org_id: str, booking_id: str, target: str, ref: MessageRef
     ) -> None:
-        await self._r.hset(self._message_refs_key(org_id, booking_id), target, to_json(ref))
+        await self._send("HSET", self._message_refs_key(org_id, booking_id), target, to_json(ref))
 
     @translating
     async def get_message_refs(self, org_id: str, booking_id: str) -> dict[str, MessageRef]:
         docs = cast(
-            "dict[str, str]", await self._r.hgetall(self._message_refs_key(org_id, booking_id))
+            "dict[str, str]",
+            await self._send("HGETALL", self._message_refs_key(org_id, booking_id)),
         )
         return {target: from_json(MessageRef, docs[target]) for target in sorted(docs)}

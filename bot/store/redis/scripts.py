@@ -230,9 +230,21 @@ end
 return 1
 """
 
-# Ack: forget the job (and its timer key, when it still names this job).
-# KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix, timers hash.
+# Ack: forget the job (and its timer key, when it still names this job); first, whatever the
+# job's state, the kv changes that go with it: ARGV from 6 on, "DEL", hash, field or "PUT",
+# hash, field, doc.
+# KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix, timers hash, kv ops.
 ACK = """
+local i = 6
+while i <= #ARGV do
+  if ARGV[i] == 'DEL' then
+    redis.call('HDEL', ARGV[i + 1], ARGV[i + 2])
+    i = i + 3
+  else
+    redis.call('HSET', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
+  end
+end
 local key = ARGV[2]
 local state = redis.call('HGET', key, 'state')
 if not state or state == 'dead' then

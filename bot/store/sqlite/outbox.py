@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
+from collections.abc import Sequence
 
 from bot.store.records import Job, from_json, to_json
 from bot.store.sqlite import rows as stmt
@@ -93,8 +94,27 @@ class OutboxMixin(SQLiteBase):
         )
 
     @translating
-    async def ack_job(self, job_id: str) -> None:
-        await self._execute("DELETE FROM outbox WHERE job_id = ? AND dead = 0", (job_id,))
+    async def ack_job(
+        self,
+        job_id: str,
+        *,
+        kv_deletes: Sequence[tuple[str, str]] = (),
+        kv_puts: Sequence[tuple[str, str, dict[str, object]]] = (),
+    ) -> None:
+        if not kv_deletes and not kv_puts:
+            await self._execute("DELETE FROM outbox WHERE job_id = ? AND dead = 0", (job_id,))
+            return
+        deletes = list(kv_deletes)
+        puts = [(namespace, key, stmt.kv_doc(value)) for namespace, key, value in kv_puts]
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM outbox WHERE job_id = ? AND dead = 0", (job_id,))
+            if deletes:
+                db.executemany("DELETE FROM kv WHERE namespace = ? AND key = ?", deletes)
+            if puts:
+                db.executemany(stmt.INSERT_KV, puts)
+
+        await self._write(work)
 
     @translating
     async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:

@@ -378,3 +378,27 @@ async def test_an_alert_killed_after_its_thread_reply_replies_once(
     assert len(messages) == 2, [m.get("thread_ts") for m in messages]  # the post, one reply
     assert messages[1]["thread_ts"] == messages[0]["ts"]
     assert await services.store.outbox_depth() == 0
+
+
+async def test_a_channels_workspace_is_stored_once_and_found_again(
+    services: Services, fake_slack: FakeSlack
+) -> None:
+    """Which workspace a channel is in is stored with its first post (for later updates in
+    multi-workspace installs); further posts to it do not write it again."""
+    delivery = delivery_for(services)
+    writes: list[str] = []
+    kv_put = services.store.kv_put
+
+    async def counting_put(namespace: str, key: str, value: dict[str, object]) -> None:
+        writes.append(f"{namespace}/{key}")
+        await kv_put(namespace, key, value)
+
+    services.store.kv_put = counting_put  # type: ignore[method-assign]
+    first = await delivery.send(channel("C7"), CARD)
+    await delivery.send(channel("C7"), CARD)
+    await delivery.send(channel("C8"), CARD)
+    assert writes == [f"{delivery_module.CHANNEL_TEAMS}/C7", f"{delivery_module.CHANNEL_TEAMS}/C8"]
+    assert await services.store.kv_get(delivery_module.CHANNEL_TEAMS, "C7") == {"org_id": ORG}
+    # another process (a fresh adapter) finds it in the store
+    await delivery_for(services).update(first, Card(blocks=[Header("Interview moved")]))
+    assert "Interview moved" in fake_slack.updates("C7")[0]["text"]

@@ -8,7 +8,7 @@ from bot.chat import DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.outbox import notice_job
-from bot.outbox.worker import LANE_NAMESPACE, OutboxWorker
+from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE, OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store
@@ -206,3 +206,96 @@ async def test_a_send_longer_than_the_claim_keeps_it_from_other_workers(store: S
     assert await sending == 1
     assert [s.card.title for s in adapter.sent] == ["Hi"]
     assert await store.outbox_depth() == 0
+
+
+async def test_a_batch_goes_to_several_conversations_at_once_each_in_its_order(
+    store: Store,
+) -> None:
+    """With lanes, a conversation whose send is slow holds up only its own next messages:
+    the other conversation's messages go meanwhile, and each conversation's go in order."""
+    services, adapter = _services(store)
+    slow = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-slow")
+    quick = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-quick")
+    await store.enqueue(
+        [
+            notice_job("teams:tenant", slow, notice("Slow 1", "-"), now=1.0),
+            notice_job("teams:tenant", quick, notice("Quick 1", "-"), now=2.0),
+            notice_job("teams:tenant", slow, notice("Slow 2", "-"), now=3.0),
+            notice_job("teams:tenant", quick, notice("Quick 2", "-"), now=4.0),
+        ]
+    )
+    real_send = adapter.send
+    gate = asyncio.Event()
+
+    async def send(target: DeliveryTarget, card: Any) -> Any:
+        if target == slow and card.title == "Slow 1":
+            await gate.wait()
+        return await real_send(target, card)
+
+    adapter.send = send  # type: ignore[method-assign]
+    worker = OutboxWorker(services, consumer="t", lanes=4)
+    running = asyncio.create_task(worker.run_once())
+    for _ in range(200):
+        if len(adapter.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert [s.card.title for s in adapter.sent] == ["Quick 1", "Quick 2"]
+    gate.set()
+    assert await running == 4
+    assert [s.card.title for s in adapter.sent] == ["Quick 1", "Quick 2", "Slow 1", "Slow 2"]
+    assert await store.outbox_depth() == 0
+
+
+async def test_a_first_claim_reads_no_sent_marker_a_replayed_dead_letter_does(
+    store: Store,
+) -> None:
+    services, adapter = _services(store)
+    target = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    job = notice_job("teams:tenant", target, notice("Hi", "-"), now=1.0)
+    await store.enqueue([job])
+    await store.dead_letter_job(job, "gone")  # after it was sent (its marker stays)
+    await store.kv_put(SENT_NAMESPACE, job.job_id, {"at": 1.0})
+    await store.requeue_dead_letters([job.job_id])  # its count of attempts starts again
+    reads: list[str] = []
+    kv_get = store.kv_get
+
+    async def counting_get(namespace: str, key: str) -> Any:
+        reads.append(namespace)
+        return await kv_get(namespace, key)
+
+    store.kv_get = counting_get  # type: ignore[method-assign]
+    worker = OutboxWorker(services, consumer="t")
+    assert await worker.run_once() == 1
+    assert adapter.sent == [] and SENT_NAMESPACE in reads  # finished, not sent again
+    fresh = notice_job("teams:tenant", target, notice("New", "-"), now=2.0)
+    await store.enqueue([fresh])
+    reads.clear()
+    assert await worker.run_once() == 1
+    assert [s.card.title for s in adapter.sent] == ["New"] and SENT_NAMESPACE not in reads
+
+
+async def test_a_conversation_held_elsewhere_is_asked_once_per_batch(store: Store) -> None:
+    """Its other jobs in the batch wait behind the first, in order, without asking again."""
+    services, adapter = _services(store)
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
+    await store.enqueue(
+        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
+        + [notice_job("teams:tenant", other, notice("Other", "-"), now=5.0)]
+    )
+    assert await store.claim_once(f"{LANE_NAMESPACE}:teams:tenant|{dm.key}:0", 60.0)
+    asked: list[str] = []
+    claim_once = store.claim_once
+
+    async def counting_claim(key: str, ttl: float) -> bool:
+        asked.append(key)
+        return await claim_once(key, ttl)
+
+    store.claim_once = counting_claim  # type: ignore[method-assign]
+    worker = OutboxWorker(services, consumer="t", lanes=4, max_attempts=1)
+    assert await worker.run_once() == 4
+    assert [s.card.title for s in adapter.sent] == ["Other"]
+    assert sum(dm.key in key for key in asked) == 1
+    assert await store.outbox_depth() == 3 and await store.list_dead_letters() == []
+    waiting = await store.claim_jobs("t2", limit=10, visibility_timeout=60, now=2e9)
+    assert [j.payload["card"]["blocks"][0]["text"] for j in waiting] == ["Hi 0", "Hi 1", "Hi 2"]

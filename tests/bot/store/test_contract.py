@@ -390,6 +390,25 @@ async def test_claim_holds_a_job_until_acked(store: Store) -> None:
     assert await store.claim_jobs("w1", limit=10, visibility_timeout=0.01, now=now + HOUR) == []
 
 
+async def test_an_ack_changes_its_kv_documents_in_the_same_write(store: Store) -> None:
+    now = time.time()
+    await store.enqueue([make_job("j1", not_before=now)])
+    await store.kv_put("outbox_sent", "j1", {"at": 1.0})
+    await store.kv_put("outbox_lanes", "L", {"gen": 1})
+    [job] = await store.claim_jobs("w1", limit=1, visibility_timeout=60, now=now)
+    await store.ack_job(
+        job.job_id,
+        kv_deletes=[("outbox_sent", "j1")],
+        kv_puts=[("outbox_lanes", "L", {"gen": 2, "pending": {}})],
+    )
+    assert await store.outbox_depth() == 0
+    assert await store.kv_get("outbox_sent", "j1") is None
+    assert await store.kv_get("outbox_lanes", "L") == {"gen": 2, "pending": {}}
+    # a job already gone (acked by another worker): its kv changes are made all the same
+    await store.ack_job("j1", kv_puts=[("outbox_lanes", "L", {"gen": 3})])
+    assert await store.kv_get("outbox_lanes", "L") == {"gen": 3}
+
+
 async def test_unacked_job_is_claimed_again_after_visibility_timeout(store: Store) -> None:
     await store.enqueue([make_job("j1")])
     held = await store.claim_jobs("crashed", limit=10, visibility_timeout=60)
