@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from bot import logs
+from bot import eventloop, logs
 from bot.app import create_app, feature_report
 from bot.config import Settings
 from bot.doctor import check_services, check_settings
@@ -44,6 +44,7 @@ async def _serve(settings: Settings, platforms: list[Platform]) -> None:
     app = create_app(settings, platforms=enabled(platforms))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     log.info(logs.STARTING, settings.describe()["store_url"], settings.public_url)
+    log.info(logs.EVENT_LOOP, eventloop.name(settings.uvloop))
     for name, on, why in feature_report(settings, platforms):
         log.info(logs.FEATURE_ON if on else logs.FEATURE_OFF, name, why)
     if not enabled(platforms):
@@ -86,7 +87,7 @@ def serve_main(argv: list[str]) -> int:
     platforms = _platforms_or_exit(settings)
     logs.configure(settings.log_level, settings.log_format)
     try:
-        asyncio.run(_serve(settings, platforms))
+        eventloop.run(_serve(settings, platforms), use_uvloop=settings.uvloop)
     except (StoreError, ConfigError) as exc:
         log.error("cannot start: %s", exc)
         return 1
