@@ -9,7 +9,6 @@ so that Cronofy retries); any other problem with a request is a 4xx with its rea
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import ingress, logs
+from bot import ingress, jsonio, logs
 from bot.alerts.hmac import HEADER, verify_push_hmac
 from bot.alerts.intake import record_event
 from bot.alerts.parse import Notification, parse_notification
@@ -79,7 +78,7 @@ def _json_object(body: bytes) -> dict[str, Any] | str:
     if not body.strip():
         return "empty body"
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = jsonio.loads(body)
     except UnicodeDecodeError:
         return "body is not UTF-8"
     except RecursionError:
