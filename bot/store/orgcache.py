@@ -77,3 +77,32 @@ class OrgKeyCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+class RecentlyActive:
+    """Orgs read as active a moment ago, by id, on the same terms as `OrgKeyCache` (dropped
+    by any org write in this process, or after `ttl`): every Slack or Teams request checks
+    that its org is active (an uninstall marks it inactive, the next request from it marks it
+    active again), and needs no read when it was active a moment ago."""
+
+    def __init__(
+        self,
+        ttl: float = ORG_CACHE_TTL,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self.max_entries = max_entries
+        self._seen: dict[str, tuple[int, float]] = {}
+
+    def seen(self, org_id: str) -> bool:
+        entry = self._seen.get(org_id)
+        return entry is not None and entry[0] == _generation and self.clock() < entry[1]
+
+    def saw(self, org_id: str, seen_generation: int) -> None:
+        """`org_id` was read active; `seen_generation` is `generation()` from before the read."""
+        if len(self._seen) >= self.max_entries:
+            self._seen.clear()
+        self._seen[org_id] = (seen_generation, self.clock() + self.ttl)

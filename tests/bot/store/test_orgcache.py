@@ -1,6 +1,6 @@
-"""The push route's org cache: an org written in this process is seen by the next callback
-(setup with a new client secret, a reset, an uninstall); one written by another process is
-seen once the entry is older than ORG_CACHE_TTL."""
+"""The org caches: an org written in this process is seen by the next callback or chat
+request (setup with a new client secret, a reset, an uninstall); one written by another
+process is seen once the entry is older than ORG_CACHE_TTL."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from bot.alerts.http import ALERTS
+from bot.org_state import deactivate_org, reactivate_org
+from bot.runtime import Services
 from bot.store import orgcache
 from bot.store.base import Store
-from bot.store.orgcache import OrgKeyCache
+from bot.store.orgcache import OrgKeyCache, RecentlyActive
 from bot.store.records import CronofyConfig, Org
 from tests.bot.alerts import payloads
 from tests.bot.alerts.pipeline import ORG_ID, ORG_KEY, Clock, encode, sign, start_pipeline
@@ -147,3 +149,61 @@ async def test_another_process_change_is_seen_after_the_ttl(
     assert (await p.client.post(url, data=body, headers=sign(body, NEW_SECRET))).status == 401
     ticks.now = 2.5
     assert (await p.client.post(url, data=body, headers=sign(body, NEW_SECRET))).status == 200
+
+
+def _services(store: Store, ticks: Ticks) -> Services:
+    from bot.config import Settings
+    from bot.secrets import SecretBox, generate_key
+
+    services = Services(Settings(), store, SecretBox([generate_key()]))
+    services.active_orgs = RecentlyActive(ttl=2.0, clock=ticks)
+    return services
+
+
+async def test_a_chat_request_reads_an_active_org_once_a_moment(store: Store) -> None:
+    await store.put_org(Org(org_id=ORG_ID, platform="slack", org_key=ORG_KEY))
+    ticks = Ticks()
+    services = _services(store, ticks)
+    reads = 0
+    get = store.get_org
+
+    async def counting(org_id: str) -> Org | None:
+        nonlocal reads
+        reads += 1
+        return await get(org_id)
+
+    store.get_org = counting  # type: ignore[method-assign]
+    for _ in range(3):
+        assert await reactivate_org(services, ORG_ID) is None
+    assert reads == 1
+    ticks.now = 2.5
+    assert await reactivate_org(services, ORG_ID) is None
+    assert reads == 2
+
+
+async def test_an_uninstall_here_is_undone_by_the_next_request(store: Store) -> None:
+    await store.put_org(Org(org_id=ORG_ID, platform="slack", org_key=ORG_KEY))
+    services = _services(store, Ticks())
+    assert await reactivate_org(services, ORG_ID) is None  # active: remembered
+    await deactivate_org(services, ORG_ID)
+    assert await reactivate_org(services, ORG_ID) == 0, "reactivated at once"
+    org = await store.get_org(ORG_ID)
+    assert org is not None and org.active
+
+
+async def test_an_uninstall_elsewhere_is_undone_once_the_ttl_has_passed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.put_org(Org(org_id=ORG_ID, platform="slack", org_key=ORG_KEY))
+    ticks = Ticks()
+    services = _services(store, ticks)
+    assert await reactivate_org(services, ORG_ID) is None
+    monkeypatch.setattr(orgcache, "orgs_changed", lambda: None)  # another process writes
+    org = await store.get_org(ORG_ID)
+    assert org is not None
+    await store.put_org(dataclasses.replace(org, active=False))
+    assert await reactivate_org(services, ORG_ID) is None  # not known here yet
+    ticks.now = 2.5
+    assert await reactivate_org(services, ORG_ID) == 0
+    org = await store.get_org(ORG_ID)
+    assert org is not None and org.active
