@@ -31,6 +31,7 @@ from bench.common import (
     RedisProcess,
     _Process,
 )
+from bot import eventloop
 
 EVENTS = 100_000
 CANDIDATES = 5_000
@@ -267,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--body", type=Path, required=True)
     args = parser.parse_args(argv)
-    asyncio.run(_bare(args.port, args.body.read_bytes()))
+    # the same event loop as `python -m bot serve` (BOT_UVLOOP), so the ratio compares handlers
+    eventloop.run(_bare(args.port, args.body.read_bytes()), use_uvloop=eventloop.wanted())
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from typing import Self
 import aiohttp
 from aiohttp import web
 
+from bot import eventloop
+
 REPO = Path(__file__).resolve().parents[1]
 LOCALHOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
@@ -286,6 +288,8 @@ class BotProcess(_Process):
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("BOT_", "SLACK_", "MICROSOFT_", "TEAMS_", "CRONOFY_"))
+            # the loop is chosen for the whole run (the bare baseline reads it too)
+            or k == eventloop.VARIABLE
         }
         self.env = {
             **base,
@@ -392,7 +396,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("what", choices=["bare"])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    asyncio.run(_bare(args.port))
+    # the same event loop as `python -m bot serve` (BOT_UVLOOP), so the ratio compares handlers
+    eventloop.run(_bare(args.port), use_uvloop=eventloop.wanted())
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bench.common import free_port, load
+from bot import eventloop
 
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-token"
@@ -302,10 +303,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.sink:
-        asyncio.run(serve_sink())
+        eventloop.run(serve_sink(), use_uvloop=eventloop.wanted())
         return 0
     if args.serve is not None:
-        asyncio.run(serve(args.serve))
+        # both apps on the loop `python -m bot serve` runs on (BOT_UVLOOP)
+        eventloop.run(serve(args.serve), use_uvloop=eventloop.wanted())
         return 0
     for row in asyncio.run(run(args.quick)):
         print(json.dumps(row))

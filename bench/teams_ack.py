@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from bench.common import load
+from bot import eventloop
 
 CONNECTIONS = 32
 TENANT = "bench-tenant"
@@ -216,7 +217,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(serve())
+        # both apps on the loop `python -m bot serve` runs on (BOT_UVLOOP)
+        eventloop.run(serve(), use_uvloop=eventloop.wanted())
         return 0
     for row in asyncio.run(run(args.quick)):
         print(json.dumps(row))

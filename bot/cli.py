@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from bot import logs
+from bot import eventloop, logs
 from bot.app import create_app, feature_report
 from bot.config import Settings
 from bot.doctor import check_services, check_settings
@@ -48,6 +48,7 @@ async def _serve(
     app = create_app(settings, platforms=enabled(platforms))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     log.info(logs.STARTING, settings.describe()["store_url"], settings.public_url)
+    log.info(logs.EVENT_LOOP, eventloop.name(settings.uvloop))
     for name, on, why in feature_report(settings, platforms):
         log.info(logs.FEATURE_ON if on else logs.FEATURE_OFF, name, why)
     if not enabled(platforms):
@@ -108,7 +109,9 @@ def serve_main(argv: list[str]) -> int:
 
         return serve_processes(settings, args.processes)
     try:
-        asyncio.run(_serve(settings, platforms, reuse_port=args.reuse_port))
+        eventloop.run(
+            _serve(settings, platforms, reuse_port=args.reuse_port), use_uvloop=settings.uvloop
+        )
     except (StoreError, ConfigError) as exc:
         log.error("cannot start: %s", exc)
         return 1

@@ -167,6 +167,8 @@ class Settings:
     proxy_hops: int = 0
     # bearer token /metrics asks for (None: /metrics is open)
     metrics_token: str | None = None
+    # run on uvloop when it is installed (bot.eventloop); off: asyncio's own loop
+    uvloop: bool = True
     # the environment these settings were read from: each chat platform reads its own
     # variables from it (bot.platforms), so nothing else looks at the process environment
     env: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -230,6 +232,7 @@ class Settings:
             metrics_token=_metrics_token("METRICS_TOKEN", get("METRICS_TOKEN")),
             log_level=choice("LOG_LEVEL", get("LOG_LEVEL") or "info", LOG_LEVELS),
             log_format=choice("LOG_FORMAT", get("LOG_FORMAT") or "text", LOG_FORMATS),
+            uvloop=flag("BOT_UVLOOP", get("BOT_UVLOOP") or "1"),
             env=dict(env),
         )
 

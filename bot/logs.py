@@ -14,6 +14,7 @@ from typing import Any
 
 # start-up ---------------------------------------------------------------------
 STARTING = "Slotbot starting: store=%s public_url=%s"
+EVENT_LOOP = "event loop: %s"
 FEATURE_ON = "%s: on (%s)"
 FEATURE_OFF = "%s: off (%s)"
 NO_PLATFORM = (

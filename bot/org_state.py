@@ -18,6 +18,7 @@ import logging
 
 from bot.chat import Actor
 from bot.runtime import Services
+from bot.store import orgcache
 from bot.store.base import Store
 from bot.store.records import AuditEntry, Org
 
@@ -62,8 +63,13 @@ async def reactivate_org(services: Services, org_id: str) -> int | None:
     """The app is installed in the org again: mark it active and release the jobs held while
     it was not. None when the org was not inactive; else how many jobs were released."""
     store = services.store
+    if services.active_orgs.seen(org_id):
+        return None  # read active a moment ago, and no org written here since
+    seen = orgcache.generation()
     org = await store.get_org(org_id)
     if org is None or org.active:
+        if org is not None:
+            services.active_orgs.saw(org_id, seen)
         return None
     now = services.clock()
     org.active = True

@@ -16,6 +16,7 @@ from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter
 from bot.secrets import SecretBox
 from bot.store.base import Store
+from bot.store.orgcache import RecentlyActive
 from bot.webhooks.addresses import HostResolver, system_resolve
 
 
@@ -29,6 +30,8 @@ class Services:
     clock: Callable[[], float] = time.time
     # how webhook hosts are resolved (checked before each send): tests answer for themselves
     resolve_host: HostResolver = system_resolve
+    # orgs read as active a moment ago: a chat request from one needs no read to reactivate it
+    active_orgs: RecentlyActive = field(default_factory=RecentlyActive)
 
 
 SERVICES = web.AppKey("services", Services)

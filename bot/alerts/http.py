@@ -9,7 +9,6 @@ so that Cronofy retries); any other problem with a request is a 4xx with its rea
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import ingress, logs
+from bot import ingress, jsonio, logs
 from bot.alerts.hmac import HEADER, verify_push_hmac
 from bot.alerts.intake import record_event
 from bot.alerts.parse import Notification, parse_notification
@@ -27,6 +26,7 @@ from bot.ingress import Call, EndpointBase, Rejected, Unavailable
 from bot.org_state import hold_jobs, record_callback
 from bot.outbox.lifecycle import wake_worker
 from bot.runtime import METRICS, SERVICES, Services
+from bot.store.orgcache import OrgKeyCache
 from bot.store.records import Org
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,10 @@ _SECRET_CACHE_SIZE = 1024
 class AlertsState:
     """Per-app state of the alerts feature (set up before the app starts, filled as it runs)."""
 
-    # encrypted client secret -> plain text: Fernet on every callback is wasted work
+    # push key -> org, for a moment (bot.store.orgcache: dropped when an org is written)
+    orgs: OrgKeyCache = field(default_factory=OrgKeyCache)
+    # encrypted client secret -> plain text: Fernet on every callback is wasted work (a new
+    # secret is a new ciphertext, so a changed secret is never answered from here)
     secrets: dict[str, str] = field(default_factory=dict)
     # org id -> when this process last wrote its last-callback time
     callbacks_recorded: dict[str, float] = field(default_factory=dict)
@@ -79,7 +82,7 @@ def _json_object(body: bytes) -> dict[str, Any] | str:
     if not body.strip():
         return "empty body"
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = jsonio.loads(body)
     except UnicodeDecodeError:
         return "body is not UTF-8"
     except RecursionError:
@@ -102,12 +105,12 @@ class PushEndpoint(EndpointBase[Notification]):
         call.request.app[METRICS].callbacks.labels("rejected").inc()
 
     async def before_read(self, call: Call) -> None:
-        services = call.request.app[SERVICES]
+        app = call.request.app
         org_key = call.request.match_info.get("org_key", "")
         if not ORG_KEY.fullmatch(org_key):
             raise Rejected(404, "unknown push URL")
         try:
-            org = await services.store.get_org_by_key(org_key)
+            org = await app[ALERTS].orgs.get(app[SERVICES].store, org_key)
         except StoreError:
             raise Unavailable("store unavailable") from None
         # an org whose chat app is uninstalled still has valid keys: its callbacks are

@@ -9,7 +9,7 @@ from bot.alerts.profiles import resolve
 from bot.alerts.routing import route_alert
 from bot.chat import DeliveryTarget
 from bot.errors import StaleBooking
-from bot.lifecycle.panel import interviewers
+from bot.lifecycle.panel import choose, interviewers
 from bot.lifecycle.plan import plan_timers
 from bot.outbox.kinds.notice import notice_job
 from bot.outbox.kinds.profile_disconnected import profile_disconnected_job
@@ -79,12 +79,16 @@ async def build_write(
             # nobody to file it under: keep a trace of it all the same
             write.audit = _audit(org, note, "cronofy.unmatched_callback", now)
         # the booking's panel, read once for both: who is told, and who is reminded
-        panel = (
-            await interviewers(store, resolution.booking)
-            if resolution.booking is not None and resolution.alert
-            else []
+        booking = resolution.booking
+        if booking is None or not resolution.alert:
+            panel = []
+        elif resolution.members is not None:
+            panel = choose(resolution.members, booking)
+        else:
+            panel = await interviewers(store, booking)
+        write.jobs = await route_alert(
+            store, org, note, resolution, now=now, interviewers=panel, members=resolution.members
         )
-        write.jobs = await route_alert(store, org, note, resolution, now=now, interviewers=panel)
         timers = await plan_timers(store, org, resolution, now=now, interviewers=panel)
         write.jobs += timers.jobs
         write.cancel_timers = timers.cancel

@@ -8,12 +8,13 @@ booking to its new state.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, replace
 
 from bot.alerts.parse import Notification, kind_for
 from bot.store.base import Store
-from bot.store.records import Booking, Candidate, Org, TimelineEntry
+from bot.store.records import Booking, Candidate, Member, Org, TimelineEntry
 from bot.timeutil import epoch_of
 
 # states in which a booking holds a time: a new chosen time for it is a reschedule
@@ -41,6 +42,8 @@ class Resolution:
     seq: int = 0
     # the booking as it stands after this event (None: no booking known)
     current: Booking | None = None
+    # the org's members, read with the booking (None: not read); the panel is chosen from them
+    members: list[Member] | None = None
 
 
 async def _recruiter_by_sub(store: Store, org_id: str, subs: tuple[str, ...]) -> str | None:
@@ -93,9 +96,10 @@ async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> 
     read here (`Resolution.booking_version`): if another callback changed the booking
     meanwhile, the store refuses it and the caller resolves again on a fresh read.
     """
-    candidate, changed, recruiter_id = await match_candidate(store, org, note, now=now)
+    # the reads are independent: made together, they cost one hop to the SQLite thread (its
+    # calls of one loop turn go as one batch) and one round trip's wait on Redis
+    (candidate, changed, recruiter_id), existing, members = await _read(store, org, note, now=now)
     kind = kind_for(note.raw_type, org.type_overrides)
-    existing = await store.get_booking(org.org_id, note.booking_id) if note.booking_id else None
     if recruiter_id is None and existing is not None:
         recruiter_id = existing.recruiter_id
     triggered = epoch_of(note.triggered_at)
@@ -174,7 +178,32 @@ async def resolve(store: Store, org: Org, note: Notification, *, now: float) -> 
         booking_version=version if booking is not None else None,
         seq=booking.version if booking is not None else version,
         current=shown,
+        members=members,
     )
+
+
+async def _booking(store: Store, org_id: str, booking_id: str | None) -> Booking | None:
+    return await store.get_booking(org_id, booking_id) if booking_id else None
+
+
+async def _read(
+    store: Store, org: Org, note: Notification, *, now: float
+) -> tuple[tuple[Candidate | None, bool, str | None], Booking | None, list[Member]]:
+    """The candidate match, the booking and the org's members, read at once; the first error
+    is raised once all three have ended (none is left running, or failing unheard)."""
+    matched, existing, members = await asyncio.gather(
+        match_candidate(store, org, note, now=now),
+        _booking(store, org.org_id, note.booking_id),
+        store.list_members(org.org_id),
+        return_exceptions=True,
+    )
+    if isinstance(matched, BaseException):
+        raise matched
+    if isinstance(existing, BaseException):
+        raise existing
+    if isinstance(members, BaseException):
+        raise members
+    return matched, existing, members
 
 
 def _attendees(note: Notification, candidate: Candidate | None) -> list[str]:

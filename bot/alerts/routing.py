@@ -70,19 +70,21 @@ async def route_alert(
     *,
     now: float,
     interviewers: list[Member] | None = None,
+    members: list[Member] | None = None,
 ) -> list[Job]:
     """One job per matching channel route, plus a DM to the recruiter and to each other
     member of `interviewers` (the booking's panel, `bot.lifecycle.panel`), unless turned off.
 
     The recruiter is told even before connecting a calendar (as always); the rest of the
-    panel are connected members matched by their Cronofy profile or email."""
+    panel are connected members matched by their Cronofy profile or email. `members`, the
+    org's members when the caller has read them, spares reading the recruiter again."""
     if not resolution.alert:
         return []
-    recruiter = (
-        await store.get_member(org.org_id, resolution.recruiter_id)
-        if resolution.recruiter_id
-        else None
-    )
+    recruiter: Member | None = None
+    if resolution.recruiter_id and members is not None:
+        recruiter = next((m for m in members if m.user_id == resolution.recruiter_id), None)
+    elif resolution.recruiter_id:
+        recruiter = await store.get_member(org.org_id, resolution.recruiter_id)
     facts = facts_for(note, resolution, recruiter)
     jobs: list[Job] = []
     seen: set[str] = set()

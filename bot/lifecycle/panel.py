@@ -25,7 +25,11 @@ def on_panel(member: Member, booking: Booking) -> bool:
 
 
 async def interviewers(store: Store, booking: Booking) -> list[Member]:
-    members = await store.list_members(booking.org_id)
+    return choose(await store.list_members(booking.org_id), booking)
+
+
+def choose(members: list[Member], booking: Booking) -> list[Member]:
+    """`interviewers` from the org's members as already read."""
     chosen: list[Member] = []
     for member in members:
         if not on_panel(member, booking):

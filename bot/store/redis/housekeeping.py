@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 from redis import exceptions as redis_errors
 
 from bot.errors import StoreError, StoreUnavailable
+from bot.store import orgcache
 from bot.store.records import AuditEntry, OAuthState, from_json, to_json
 from bot.store.redis import transfer
 from bot.store.redis.connection import RedisBase, json_object, ms, translating, writing
@@ -95,7 +96,10 @@ class HousekeepingMixin(RedisBase):
     @writing
     async def import_records(self, items: list[Item]) -> None:
         """Write the items: the records in one script call (all or none), then dead letters."""
-        await transfer.write_batch(self._whole, items)
+        try:
+            await transfer.write_batch(self._whole, items)
+        finally:
+            orgcache.orgs_changed()
 
     @translating
     async def count_records(self) -> Counts:
@@ -104,4 +108,7 @@ class HousekeepingMixin(RedisBase):
     @writing
     async def clear(self) -> None:
         """Delete every record (the schema version stays): `--force` copies."""
-        await transfer.clear(self._whole)
+        try:
+            await transfer.clear(self._whole)
+        finally:
+            orgcache.orgs_changed()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from bot.store import orgcache
 from bot.store.records import Member, Org, from_json, to_json
 from bot.store.redis.connection import RedisBase, translating, writing
 
@@ -40,7 +41,10 @@ class OrgsMixin(RedisBase):
 
     @writing
     async def put_org(self, org: Org) -> None:
-        await self._run(self._org_ops(org))
+        try:
+            await self._run(self._org_ops(org))
+        finally:
+            orgcache.orgs_changed()
 
     @translating
     async def list_orgs(self) -> list[Org]:

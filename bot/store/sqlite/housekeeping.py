@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
+from bot.store import orgcache
 from bot.store.records import AuditEntry, OAuthState, from_json, to_json
 from bot.store.sqlite import rows as stmt
 from bot.store.sqlite import transfer
@@ -97,7 +98,10 @@ class HousekeepingMixin(SQLiteBase):
     @translating
     async def import_records(self, items: list[Item]) -> None:
         """Write the items in one transaction (all of them, or none)."""
-        await self._call(partial(transfer.write_batch, items=items))
+        try:
+            await self._call(partial(transfer.write_batch, items=items))
+        finally:
+            orgcache.orgs_changed()
 
     @translating
     async def count_records(self) -> Counts:
@@ -106,4 +110,7 @@ class HousekeepingMixin(SQLiteBase):
     @translating
     async def clear(self) -> None:
         """Delete every record (the schema and its version stay): `--force` copies."""
-        await self._call(transfer.clear)
+        try:
+            await self._call(transfer.clear)
+        finally:
+            orgcache.orgs_changed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.store import orgcache
 from bot.store.records import Member, Org, from_json, to_json
 from bot.store.sqlite import rows as stmt
 from bot.store.sqlite.connection import SQLiteBase, translating
@@ -24,8 +25,10 @@ class OrgsMixin(SQLiteBase):
     @translating
     async def put_org(self, org: Org) -> None:
         doc = to_json(org)
-
-        await self._write(lambda db: stmt.write_org(db, org.org_id, org.org_key, doc))
+        try:
+            await self._write(lambda db: stmt.write_org(db, org.org_id, org.org_key, doc))
+        finally:
+            orgcache.orgs_changed()
 
     @translating
     async def list_orgs(self) -> list[Org]:
