@@ -214,7 +214,8 @@ class OutboxWorker:
         # claim expires, while this one is still on its way to it
         fence = started + self.visibility_timeout * CLAIM_FENCE
         held = {job.job_id for job in jobs}
-        keeper = asyncio.create_task(self._keep_claims(held)) if jobs else None
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_claims(held, done)) if jobs else None
         try:
             if self.lanes <= 1 or len(jobs) <= 1:
                 await self._handle_in_turn(
@@ -242,10 +243,9 @@ class OutboxWorker:
             await asyncio.gather(*(one_lane(group) for group in groups.values()))
             return len(jobs)
         finally:
+            done.set()
             if keeper is not None:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
+                await keeper
 
     async def _handle_in_turn(
         self,
@@ -261,7 +261,8 @@ class OutboxWorker:
         for index, (job, parsed) in enumerate(jobs):
             if self._stopping:
                 break  # the rest are reclaimed by the next worker after the timeout
-            if self._monotonic() >= fence:
+            # never before the first: each run of jobs makes progress, however slow the claim
+            if index > 0 and self._monotonic() >= fence:
                 rest = jobs[index:]
                 now = self.services.clock()
                 for offset, (late, _parsed) in enumerate(rest):
@@ -276,12 +277,16 @@ class OutboxWorker:
                     await self._postpone(later, busy_until + offset * GIVEN_BACK_STEP)
                 break
 
-    async def _keep_claims(self, held: set[str]) -> None:
+    async def _keep_claims(self, held: set[str], done: asyncio.Event) -> None:
         """While the batch is being handled, start its claims' visibility timeout again every
         third of it: a send that takes long (a slow platform, a loaded machine) never lets
-        another worker reclaim the job and send it a second time."""
-        while held:
-            await asyncio.sleep(self.visibility_timeout / 3)
+        another worker reclaim the job and send it a second time. It stops when `done` is
+        set, never in the middle of a store call (a store client cancelled mid-command may
+        be left unusable)."""
+        while held and not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.visibility_timeout / 3)
+                return
             try:
                 await self.services.store.extend_claims(
                     self.consumer, sorted(held), now=self.services.clock()
