@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from bench.common import (
     LoadResult,
     RedisProcess,
     _Process,
+    serve_until_signalled,
 )
 from bot import eventloop
 
@@ -251,15 +251,7 @@ async def _bare(port: int, body: bytes) -> None:
     app = web.Application()
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/v1/events", page)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, LOCALHOST, port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    await serve_until_signalled(app, port)
 
 
 def main(argv: list[str] | None = None) -> None:

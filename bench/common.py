@@ -33,6 +33,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import eventloop
+from bot.store.base import Store
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALHOST = "127.0.0.1"
@@ -369,6 +370,41 @@ class RedisProcess:
 # --- the bare baseline ------------------------------------------------------------------
 
 
+# how long `drain` waits for the outbox to empty, and how long it goes on once it stops shrinking
+DRAIN_TIMEOUT = 60.0
+STALL_TIMEOUT = 10.0
+
+
+async def drain(store: Store, *, poll: float = 0.2) -> bool:
+    """Wait until the outbox is empty (every job delivered and acked); False when it stopped
+    shrinking or DRAIN_TIMEOUT ran out first."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    last, progress = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        depth = await store.outbox_depth()
+        if depth == 0:
+            return True
+        if depth != last:
+            last, progress = depth, time.monotonic()
+        elif time.monotonic() - progress > STALL_TIMEOUT:
+            return False
+        await asyncio.sleep(poll)
+    return False
+
+
+async def serve_until_signalled(app: web.Application, port: int) -> None:
+    """Serve `app` on LOCALHOST:port until SIGINT or SIGTERM: the bare baselines."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, LOCALHOST, port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
 async def _bare(port: int) -> None:
     async def handle(request: web.Request) -> web.Response:
         await request.read()
@@ -380,15 +416,7 @@ async def _bare(port: int) -> None:
     app = web.Application()
     app.router.add_post("/{tail:.*}", handle)
     app.router.add_get("/healthz", health)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, LOCALHOST, port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    await serve_until_signalled(app, port)
 
 
 def main(argv: list[str] | None = None) -> None:

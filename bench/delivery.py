@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from bench._pushload import arrivals, bench_orgs, bot_env, forget_requests, seed
-from bench.common import BotProcess, RedisProcess, cpu_seconds
+from bench.common import BotProcess, RedisProcess, cpu_seconds, drain
 from bot.alerts.render import AlertFacts
 from bot.chat import DeliveryTarget
 from bot.outbox.kinds.alert import KIND, Alert
@@ -40,8 +40,6 @@ QUICK_COUNT = 1_000
 ORGS = 10
 LEAD = 2.0  # seconds from writing the backlog to its due time
 WRITE_BATCH = 500
-DRAIN_TIMEOUT = 60.0
-STALL_TIMEOUT = 10.0
 TOKEN = re.compile(r"Dlv([0-9a-z]+)x(\d+)z")
 Rows = list[dict[str, Any]]
 
@@ -60,21 +58,6 @@ def alert(org_id: str, channel: str, run: str, i: int) -> Alert:
     )
     target = DeliveryTarget("slack", org_id, "channel", conversation_id=channel)
     return Alert(target=target, facts=facts, seq=1, target_name="bench")
-
-
-async def _drain(store: Store) -> bool:
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    last, progress = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        depth = await store.outbox_depth()
-        if depth == 0:
-            return True
-        if depth != last:
-            last, progress = depth, time.monotonic()
-        elif time.monotonic() - progress > STALL_TIMEOUT:
-            return False
-        await asyncio.sleep(0.1)
-    return False
 
 
 def _cpu_ms(before: float | None, after: float | None, count: int) -> float | None:
@@ -123,7 +106,7 @@ async def _measure(
                         cpu_before = bot.cpu_seconds()
                         fake_before = cpu_seconds(fake.pid)
                         redis_before = cpu_seconds(redis_pid) if redis_pid else None
-                        drained = await _drain(store)
+                        drained = await drain(store, poll=0.1)
                         cpu_after = bot.cpu_seconds()
                         fake_after = cpu_seconds(fake.pid)
                         redis_after = cpu_seconds(redis_pid) if redis_pid else None

@@ -52,10 +52,12 @@ import aiohttp
 
 from bench._pushload import arrivals, bench_orgs, bot_env, fake_slack, forget_requests, seed
 from bench.common import (
+    DRAIN_TIMEOUT,
     REPO,
     BotProcess,
     RedisProcess,
     cpu_seconds,
+    drain,
     percentile,
     proc_memory_mb,
     redis_used_mb,
@@ -81,8 +83,6 @@ MEMBERS = 50
 WRITE_BATCH = 1_000  # jobs per store.enqueue while seeding
 IDLE_SECONDS = 3.0
 SETTLE = 1.0  # after start-up: the first worker poll, the store's connections
-DRAIN_TIMEOUT = 60.0  # after the last due time, for deliveries still on their way
-STALL_TIMEOUT = 10.0  # ... given up earlier once the outbox has not shrunk for this long
 BEHIND = 1.0  # s: the last timers' lag past two idle polls means the worker fell behind
 Rows = list[dict[str, Any]]
 # the card's title names (run, i), so an arrival at the fake Slack can be matched to its timer
@@ -191,23 +191,6 @@ def timers(org_id: str, run: str, dues: list[float], now: float) -> Iterator[Job
     for i, due in enumerate(dues):
         key = timer_key("notice", org_id, "bench", run, str(i))
         yield KIND.timer(org_id, notice(org_id, run, i), key=key, due=due, now=now)
-
-
-async def drain(store: Store) -> bool:
-    """Wait until the outbox is empty (every job delivered and acked); False when it stopped
-    shrinking or DRAIN_TIMEOUT ran out first."""
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    last, progress = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        depth = await store.outbox_depth()
-        if depth == 0:
-            return True
-        if depth != last:
-            last, progress = depth, time.monotonic()
-        elif time.monotonic() - progress > STALL_TIMEOUT:
-            return False
-        await asyncio.sleep(0.2)
-    return False
 
 
 def redis_cpu(
