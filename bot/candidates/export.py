@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import logs
+from bot.api.views import candidate_json
 from bot.errors import StoreError
 from bot.pages import limited
 from bot.runtime import SERVICES, Services
@@ -40,15 +41,9 @@ def _state_of(token: str) -> str:
 
 
 def candidate_record(candidate: Candidate, timeline: list[TimelineEntry]) -> dict[str, Any]:
-    """A candidate as exported: the profile, and its timeline oldest first."""
-    return {
-        "candidate_id": candidate.candidate_id,
-        "email": candidate.email,
-        "name": candidate.name,
-        "recruiter_id": candidate.recruiter_id,
-        "created_at": candidate.created_at,
-        "timeline": [to_dict(entry) for entry in timeline],
-    }
+    """A candidate as exported: the profile and its timeline oldest first, in the same shape
+    as the read API's candidate (`bot.api.views.candidate_json`), so one reader serves both."""
+    return candidate_json(candidate, timeline)
 
 
 async def candidate_document(store: Store, candidate: Candidate) -> dict[str, Any]:
