@@ -27,6 +27,7 @@ from adapters.slack.reach import BotIdentity, SlackReach
 from adapters.slack.render import modal_view, render_home, render_message
 from adapters.slack.replies import (
     ReplyChannel,
+    ack_answer,
     deliver_reply,
     done_view,
     form_answer,
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 # how long a form submission may take before the modal shows "working on it" and is
 # updated once the answer is there (Slack closes the view's 3-second window)
 FORM_ACK_BUDGET = 2.2
+# the same for a slash command's answer, carried in the ack when it is ready in time
+COMMAND_ACK_BUDGET = 2.2
 _ANY = re.compile(r".+")
 # the events Slotbot listens to: manifest/slack.yaml subscribes to exactly these
 EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked", "user_change")
@@ -132,21 +135,42 @@ class SlackListeners:
 
     # slash commands and buttons ------------------------------------------------------
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The answer travels in the ack when it is ready within COMMAND_ACK_BUDGET (one
+        request instead of an ack and a response_url post); a slower one (Slack or Cronofy
+        slow to answer) is acked empty at the budget and posted through response_url."""
         self._track()
         if self.reach.down and not await self.reach.probe(client, self.identity):
             # the answer can only travel back on this request: say why there is no other
             unreachable = render_message(note(SLACK_UNREACHABLE))
             await ack(text=unreachable.text, blocks=unreachable.blocks, response_type="ephemeral")
             return
-        await ack()
-        where = self._where(client, body, _str(body.get("channel_id")))
+        early: list[asyncio.Future[None]] = []
+        budget = asyncio.get_running_loop().call_later(
+            COMMAND_ACK_BUDGET, lambda: early.append(asyncio.ensure_future(ack()))
+        )
         try:
-            turn = await self.turns.command(client, body)
-            replies = await handle_turn(self.services, turn)
+            replies = await self._command_replies(client, body)
+        except BaseException:
+            # a bug or a cancellation: Slack gets its 200 all the same, bolt logs the error
+            budget.cancel()
+            if not early:
+                await ack()
+            raise
+        budget.cancel()
+        if early:
+            await early[0]
+        elif replies and not replies[0].opens_form:
+            await ack(**ack_answer(replies[0]))
+            replies = replies[1:]
+        else:
+            await ack()
+        await send_replies(replies, self._where(client, body, _str(body.get("channel_id"))))
+
+    async def _command_replies(self, client: AsyncWebClient, body: dict[str, Any]) -> list[Reply]:
+        try:
+            return await handle_turn(self.services, await self.turns.command(client, body))
         except SlotbotError as exc:
-            await deliver_reply(Reply(note(exc.public_message)), where)
-            return
-        await send_replies(replies, where)
+            return [Reply(note(exc.public_message))]
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         self._track()

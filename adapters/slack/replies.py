@@ -50,6 +50,18 @@ async def send_replies(replies: list[Reply], where: ReplyChannel) -> None:
             await deliver_reply(reply, where)
 
 
+def ack_answer(reply: Reply) -> dict[str, Any]:
+    """A reply as the body of a slash command's ack: Slack shows it as it would the same
+    message posted to the command's response_url."""
+    message = render_message(reply.card)
+    public = reply.visibility == "public"
+    return {
+        "text": message.text,
+        "blocks": message.blocks,
+        "response_type": "in_channel" if public else "ephemeral",
+    }
+
+
 async def deliver_reply(reply: Reply, where: ReplyChannel) -> None:
     message = render_message(reply.card)
     public = reply.visibility == "public"

@@ -74,17 +74,29 @@ class SlackRuntime:
 SLACK = web.AppKey("slack", SlackRuntime)
 
 
-class _TokenGoesThroughAuthorize(logging.Filter):
-    """bolt picks SLACK_BOT_TOKEN up from the environment when it is not handed a token, and
+class _BoltLogFilter(logging.Filter):
+    """What bolt logs, made fit for Slotbot's log.
+
+    bolt picks SLACK_BOT_TOKEN up from the environment when it is not handed a token, and
     warns that it goes unused beside the client Slotbot gives it: the token reaches every
     request through Slotbot's authorize instead (adapters.slack.reach). That one note is
-    expected; every other bolt warning still shows."""
+    dropped; every other bolt warning still shows.
+
+    At DEBUG bolt logs the body of every answer, and a command's answer can carry a
+    candidate's name and email: the body is cut from that line, the status kept."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+        message = record.getMessage()
+        if message == warning_client_prioritized_and_token_skipped():
+            return False
+        if message.startswith(_RESPONDING) and _BODY in message:
+            record.msg, record.args = message[: message.index(_BODY)], ()
+        return True
 
 
-_BOLT_LOG_FILTER = _TokenGoesThroughAuthorize()
+_RESPONDING = "Responding with status:"
+_BODY = " body:"
+_BOLT_LOG_FILTER = _BoltLogFilter()
 
 
 def _oauth_settings(

@@ -73,9 +73,8 @@ async def slack_app(aiohttp_client: Any, store: Store, fake_slack: FakeSlack, cl
 
 
 async def slack_answer(client: Any, fake_slack: FakeSlack, text: str) -> str:
-    hook = await slack.slash(client, fake_slack, text, user="U1", channel="D1")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    return slack.all_text(fake_slack.responses(hook)[0])
+    command = await slack.slash(client, fake_slack, text, user="U1", channel="D1")
+    return slack.all_text((await command.answers())[0])
 
 
 async def test_slack_agenda_after_a_restart_in_the_members_zone(

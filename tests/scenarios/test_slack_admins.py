@@ -37,11 +37,9 @@ async def client(
 
 async def _alerts_answer(client: Any, fake_slack: FakeSlack, hook: str) -> str:
     """What `/cronofy alerts` (admins only) answers UBOSS."""
-    await slash(client, fake_slack, "alerts", command="/cronofy", user="UBOSS", hook=hook)
-    [answer] = await fake_slack.wait_for(
-        lambda r: r.name == "response_url" and r.match_info.get("hook_id") == hook
-    )
-    return all_text(answer.json)
+    command = await slash(client, fake_slack, "alerts", command="/cronofy", user="UBOSS", hook=hook)
+    [answer] = await command.answers()
+    return all_text(answer)
 
 
 async def test_a_demoted_workspace_admin_loses_slotbot_admin_rights_at_once(

@@ -53,9 +53,8 @@ def push_headers(body: bytes, secret: str) -> dict[str, str]:
 
 
 async def _reply(client: Any, fake_slack: FakeSlack, text: str, **kw: Any) -> dict[str, Any]:
-    hook = await slash(client, fake_slack, text, **kw)
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    return fake_slack.responses(hook)[0]
+    command = await slash(client, fake_slack, text, **kw)
+    return (await command.answers())[0]
 
 
 async def prepared(

@@ -158,9 +158,8 @@ def button_urls(value: Any) -> list[str]:
 async def _connect(
     client: Any, fake_slack: FakeSlack, fake_cronofy: FakeCronofy, user: str
 ) -> None:
-    hook = await slash(client, fake_slack, "connect", user=user)
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    authorize = next(u for u in button_urls(fake_slack.responses(hook)) if "state=" in u)
+    command = await slash(client, fake_slack, "connect", user=user)
+    authorize = next(u for u in button_urls(await command.answers()) if "state=" in u)
     state = parse_qs(urlsplit(authorize).query)["state"][0]
     fake_cronofy.add_code(
         "code-" + user, email=f"{user.lower()}@example.com", name="Rita Recruiter"
@@ -175,16 +174,14 @@ async def test_schedule_link_before_and_after_connect_then_share(
     client: Any, store: Store, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
 ) -> None:
     # before Cronofy is set up: told an admin must set it up
-    hook = await slash(client, fake_slack, "link")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    assert "/cronofy setup" in all_text(fake_slack.responses(hook))
+    command = await slash(client, fake_slack, "link")
+    assert "/cronofy setup" in all_text(await command.answers())
 
     await set_up_cronofy(client, fake_slack, fake_cronofy)
 
     # set up, not connected: a connect prompt, privately
-    hook = await slash(client, fake_slack, "link")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    before = fake_slack.responses(hook)[0]
+    command = await slash(client, fake_slack, "link")
+    before = (await command.answers())[0]
     assert before["response_type"] == "ephemeral"
     assert "oauth/authorize" in all_text(before)
 
@@ -192,12 +189,10 @@ async def test_schedule_link_before_and_after_connect_then_share(
     member = await store.get_member(ORG, "U1")
     assert member is not None and member.connected
 
-    hook = await slash(client, fake_slack, f"link set {PUBLIC_LINK}")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
+    await (await slash(client, fake_slack, f"link set {PUBLIC_LINK}")).answers()
 
-    hook = await slash(client, fake_slack, "link")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    after = fake_slack.responses(hook)[0]
+    command = await slash(client, fake_slack, "link")
+    after = (await command.answers())[0]
     assert after["response_type"] == "ephemeral"
     assert PUBLIC_LINK in all_text(after)
     share = next(
@@ -224,9 +219,8 @@ async def test_schedule_link_share_command_posts_in_channel(
 ) -> None:
     await set_up_cronofy(client, fake_slack, fake_cronofy)
     await slash(client, fake_slack, f"link set {PUBLIC_LINK}")
-    hook = await slash(client, fake_slack, "link share")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    posted = fake_slack.responses(hook)[0]
+    command = await slash(client, fake_slack, "link share")
+    posted = (await command.answers())[0]
     assert posted["response_type"] == "in_channel" and PUBLIC_LINK in all_text(posted)
 
 
@@ -244,14 +238,12 @@ async def test_non_admin_cannot_run_cronofy_commands(
     client: Any, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
 ) -> None:
     await set_up_cronofy(client, fake_slack, fake_cronofy)
-    hook = await slash(client, fake_slack, "status", command="/cronofy", user="U5")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    assert "admin" in all_text(fake_slack.responses(hook)).lower()
+    command = await slash(client, fake_slack, "status", command="/cronofy", user="U5")
+    assert "admin" in all_text(await command.answers()).lower()
     # a workspace admin (users.info is_admin) may, without being on the org's list
     fake_slack.add_user("UOWNER", is_owner=True)
-    hook = await slash(client, fake_slack, "status", command="/cronofy", user="UOWNER")
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    assert "slotbot.test/cronofy/push/" in all_text(fake_slack.responses(hook))
+    command = await slash(client, fake_slack, "status", command="/cronofy", user="UOWNER")
+    assert "slotbot.test/cronofy/push/" in all_text(await command.answers())
 
 
 async def test_slow_cronofy_check_shows_checking_then_updates_the_modal(

@@ -36,9 +36,8 @@ async def client(
 
 
 async def run(client: Any, fake_slack: FakeSlack, text: str, **kw: Any) -> str:
-    hook = await slash(client, fake_slack, text, **kw)
-    await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
-    return all_text(fake_slack.responses(hook))
+    command = await slash(client, fake_slack, text, **kw)
+    return all_text(await command.answers())
 
 
 async def test_admins_come_from_mentions_slack_confirms(

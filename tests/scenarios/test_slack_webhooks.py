@@ -33,11 +33,9 @@ async def client(
 
 
 async def _answer(client: Any, fake_slack: FakeSlack, text: str, user: str = "UBOSS") -> Any:
-    hook = await slash(client, fake_slack, text, command="/cronofy", user=user)
-    [answer] = await fake_slack.wait_for(
-        lambda r: r.name == "response_url" and r.match_info.get("hook_id") == hook
-    )
-    return answer.json
+    command = await slash(client, fake_slack, text, command="/cronofy", user=user)
+    [answer] = await command.answers()
+    return answer
 
 
 async def test_add_shows_the_secret_once_privately_then_lists_without_it(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -125,12 +126,47 @@ async def post_signed(
     return await client.post("/slack/events", data=body.encode(), headers=headers)
 
 
-async def slash(client: Any, fake_slack: FakeSlack, text: str, **kw: Any) -> str:
-    """Run a slash command; returns the response_url hook id its replies go to."""
+@dataclass
+class SlashRun:
+    """A slash command sent: the message its ack carried (if any) and the response_url its
+    later replies go to."""
+
+    hook: str
+    ack: dict[str, Any]
+    fake_slack: FakeSlack
+
+    def acked(self) -> list[dict[str, Any]]:
+        return [self.ack] if self.ack.get("text") or self.ack.get("blocks") else []
+
+    async def answers(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """What the member is shown for this command, in order: the ack's message, then what
+        was posted to its response_url; waits until there are `count` of them."""
+        acked = self.acked()
+        if len(acked) < count:
+            await self.fake_slack.wait_for(
+                lambda r: r.match_info.get("hook_id") == self.hook,
+                count=count - len(acked),
+                timeout=timeout,
+            )
+        return acked + self.fake_slack.responses(self.hook)
+
+
+async def slash(client: Any, fake_slack: FakeSlack, text: str, **kw: Any) -> SlashRun:
+    """Run a slash command the way Slack does; what it answers is in the result."""
     hook = kw.pop("hook", None) or f"hook{time.monotonic_ns()}"
     response = await post_signed(client, command_body(fake_slack, text, hook=hook, **kw), FORM)
     assert response.status == 200, await response.text()
-    return str(hook)
+    return SlashRun(str(hook), await ack_body(response), fake_slack)
+
+
+async def ack_body(response: Any) -> dict[str, Any]:
+    """The JSON an ack carries ({} for an empty ack)."""
+    text = await response.text()
+    if not text:
+        return {}
+    body = json.loads(text)
+    assert isinstance(body, dict), text
+    return body
 
 
 def all_text(value: Any) -> str:
