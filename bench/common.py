@@ -212,7 +212,8 @@ def _profile(pid: int) -> subprocess.Popen[bytes] | None:
     Path(folder).mkdir(parents=True, exist_ok=True)
     out = Path(folder) / f"{pid}.{suffix}"
     return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--rate", "250", "--format", fmt, "-o", str(out)],
+        [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking", "--format", fmt]
+        + ["-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -16,7 +16,6 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration
 from bot.store.sqlite import rows, schema
-from bot.store.sqlite.rows import EventRows
 from bot.store.sqlite.schema import SQLiteStep
 from bot.store.sqlite.thread import StoreThread
 
@@ -75,9 +74,6 @@ class SQLiteBase:
         self._db: sqlite3.Connection | None = None
         self._thread: StoreThread | None = None
         self._claims_since_sweep = 0  # `outbox`: claims since expired ones were swept
-        # accepted events waiting for their group commit (`events`)
-        self._pending: list[tuple[EventRows, asyncio.Future[bool]]] = []
-        self._committer: asyncio.Task[None] | None = None
 
     # lifecycle -------------------------------------------------------------
     async def open(self, *, migrate: bool = True) -> None:
@@ -90,6 +86,7 @@ class SQLiteBase:
         thread = StoreThread("slotbot-sqlite")
         try:
             db = await thread.submit(partial(_connect, self._path))
+            thread.group_writer = partial(rows.write_group, db)
             if migrate:
                 try:
                     report = await thread.submit(
@@ -125,10 +122,8 @@ class SQLiteBase:
         return await self._call(partial(self._migrate_on_thread, dry_run=dry_run))
 
     async def close(self) -> None:
-        committer = self._committer
-        if committer is not None and not committer.done():
-            # let the writes already queued reach the disk (or fail) before closing
-            await asyncio.gather(committer, return_exceptions=True)
+        # the writes already queued reach the disk (or fail) first: the thread runs them
+        # before the close submitted after them
         db, self._db = self._db, None
         thread, self._thread = self._thread, None
         if thread is None:
@@ -160,7 +155,17 @@ class SQLiteBase:
         return await future
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._call(partial(rows.transaction, work=work))
+        """Run `work` as one atomic write: committed, in a group with the writes queued next
+        to it (see `thread`), before this returns; an exception from `work` rolls back its
+        own statements only."""
+        db, thread = self._db, self._thread
+        if db is None or thread is None:
+            raise StoreUnavailable(f"SQLite store {self._path} is not open")
+        try:
+            future = thread.submit(partial(work, db), write=True)
+        except RuntimeError as exc:  # the thread has stopped: the store closed
+            raise StoreUnavailable(f"SQLite store {self._path} is closed") from exc
+        return await future
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
         args = tuple(params)
@@ -171,8 +176,9 @@ class SQLiteBase:
         return await self._call(lambda db: db.execute(sql, args).fetchall())
 
     async def _execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One write statement, committed (in a group, see `_write`); the rows it changed."""
         args = tuple(params)
-        return await self._call(lambda db: db.execute(sql, args).rowcount)
+        return await self._write(lambda db: db.execute(sql, args).rowcount)
 
 
 def _connect(path: str) -> sqlite3.Connection:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bot.store.records import Booking, Candidate, EventWrite, Job, to_json
+from bot.store.sqlite.thread import Outcome
 
 T = TypeVar("T")
 
@@ -48,6 +49,34 @@ def transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T])
             db.execute("ROLLBACK")
         raise
     return result
+
+
+def write_group(db: sqlite3.Connection, works: list[Callable[[], Any]]) -> list[Outcome]:
+    """On the store's thread: the writes `works` (bound to `db`) in one transaction, each
+    in a savepoint, so a write that raises is rolled back alone and the others commit. A
+    failed BEGIN or COMMIT fails them all: nothing of the group is stored."""
+    if len(works) == 1:  # alone: no savepoint needed
+        try:
+            return [(transaction(db, lambda _db: works[0]()), None)]
+        except Exception as exc:
+            return [(None, exc)]
+    outcomes: list[Outcome] = []
+
+    def each(db: sqlite3.Connection) -> None:
+        for work in works:
+            db.execute("SAVEPOINT write")
+            try:
+                outcomes.append((work(), None))
+            except Exception as exc:  # this write's own failure: the others go on
+                db.execute("ROLLBACK TO write")
+                outcomes.append((None, exc))
+            db.execute("RELEASE write")
+
+    try:
+        transaction(db, each)
+    except Exception as exc:
+        return [(None, exc)] * len(works)
+    return outcomes
 
 
 def candidate_row(candidate: Candidate) -> tuple[str, str, str, str]:
