@@ -35,8 +35,8 @@ does not parse is dead-lettered as a bad job; any other error is tried again.
 
 Order per conversation. Every job with a target goes through that conversation's "lane" (a
 document in the store, `LANE_NAMESPACE`): a worker sends to a conversation only while it holds
-the lane's lease (a `claim_once` on the lane's current generation, so one worker at a time
-across every process), and the lane lists the jobs for it that were tried and failed, or were
+the lane's lease (`Store.take_lease`: a claim of the lane's current generation, read and
+taken with the document in one store call, so one worker at a time across every process), and the lane lists the jobs for it that were tried and failed, or were
 held back. A job is not sent while an older job (created earlier) for the same conversation is
 listed there: it is postponed to just after that job's next try, without using up one of its
 attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
@@ -386,12 +386,11 @@ class OutboxWorker:
         """The conversation's lease, when no older job for it is waiting; else None, and the
         job is postponed (without using up an attempt); when another worker holds the lease,
         the time the job was postponed to."""
-        store = self.services.store
         now = self.services.clock()
-        doc = await store.kv_get(LANE_NAMESPACE, lane) or {}
-        generation = doc.get("gen")
-        gen = generation if isinstance(generation, int) else 0
-        if not await store.claim_once(f"{LANE_NAMESPACE}:{lane}:{gen}", self.visibility_timeout):
+        # the lane's document and the lease of its generation, in one store call
+        lease = await self.services.store.take_lease(LANE_NAMESPACE, lane, self.visibility_timeout)
+        doc, gen = lease.doc, lease.gen
+        if not lease.taken:
             # another worker is sending to this conversation right now
             at = now + max(self.poll_interval, LANE_STEP)
             await self._postpone(job, at)

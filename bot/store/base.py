@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.store.erasure import ErasureCounts
 from bot.store.feeds import AuditPage, EventPage
+from bot.store.lease import Lease
 from bot.store.migrations import MigrationReport, SchemaStatus
 from bot.store.records import (
     AuditEntry,
@@ -132,6 +133,13 @@ class Store(Protocol):
     async def release_claim(self, key: str) -> None:
         """Forget a claim, so the next `claim_once(key)` succeeds: for work that failed
         after claiming and should run again when the sender retries."""
+
+    async def take_lease(self, namespace: str, key: str, ttl: float) -> Lease:
+        """A lease handed on through a kv document, read and taken in one step: the document
+        at (namespace, key) (empty when absent), and whether this caller claimed its
+        generation, `claim_once(f"{namespace}:{key}:{gen}", ttl)` with `gen` the document's
+        integer "gen" (0 when missing). The holder hands the lease on by writing the
+        document with gen + 1."""
 
     # accepted events, in one step -----------------------------------------
     async def commit_event(self, write: EventWrite) -> bool:

@@ -298,6 +298,7 @@ class RedisBase:
         self._dead_script = client.register_script(scripts.DEAD)
         self._requeue = client.register_script(scripts.REQUEUE)
         self._hget_via = client.register_script(scripts.HGET_VIA)
+        self._lease = client.register_script(scripts.LEASE)
         self._feed = client.register_script(scripts.FEED)
 
     async def close(self) -> None:

@@ -10,8 +10,9 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+from bot.store.lease import Lease, claim_prefix
 from bot.store.records import Job, from_json, to_json
-from bot.store.redis.connection import RedisBase, ms, translating, writing
+from bot.store.redis.connection import RedisBase, json_object, ms, translating, writing
 
 CONSUMER_GROUP = "workers"
 MOVE_DUE_BATCH = 1000  # at most this many delayed jobs move to the stream per claim
@@ -283,6 +284,15 @@ class OutboxMixin(RedisBase):
         # sent with the commands of the same turn of the event loop (`_send`)
         claimed = await self._send("SET", self._key("once", key), "1", "NX", "PX", ms(ttl))
         return bool(claimed)
+
+    # Not `writing`, as `claim_once`: a lease lost in a crash of Redis is taken again
+    @translating
+    async def take_lease(self, namespace: str, key: str, ttl: float) -> Lease:
+        prefix = self._key("once", claim_prefix(namespace, key))
+        doc, taken = await self._eval(
+            self._lease, [self._key("kv", namespace)], [key, prefix, ms(ttl)]
+        )
+        return Lease(json_object(str(doc)) if doc is not None else {}, bool(taken))
 
     @writing
     async def release_claim(self, key: str) -> None:

@@ -361,6 +361,27 @@ return count
 # Read a record through an index in one round trip: KEYS[1] maps ARGV[1] to an id, KEYS[2]
 # maps ids to documents. Callback intake looks up an org by its push key and a candidate by
 # email on every request; two dependent HGETs were two round trips.
+# A lease handed on through a kv document (`take_lease`): the document, and the claim of its
+# generation, in one step and one round trip. KEYS: the namespace's kv hash. ARGV: the field,
+# the claim key without its generation, the claim's time to live (ms). Returns the document
+# (false when absent) and 1 when the claim was taken, else 0.
+LEASE = """
+local doc = redis.call('HGET', KEYS[1], ARGV[1])
+local gen = 0
+if doc then
+  local ok, parsed = pcall(cjson.decode, doc)
+  if ok and type(parsed) == 'table' and type(parsed.gen) == 'number'
+      and parsed.gen == math.floor(parsed.gen) then
+    gen = parsed.gen
+  end
+end
+local taken = redis.call('SET', ARGV[2] .. string.format('%d', gen), '1', 'NX', 'PX', ARGV[3])
+if taken then
+  return {doc, 1}
+end
+return {doc, 0}
+"""
+
 HGET_VIA = """
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then

@@ -11,9 +11,10 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from bot.store.lease import Lease, claim_key, generation
 from bot.store.records import Job, from_json, to_json
 from bot.store.sqlite import rows as stmt
-from bot.store.sqlite.connection import SQLiteBase, translating
+from bot.store.sqlite.connection import SQLiteBase, json_object, translating
 
 # Expired dedupe keys are swept once every this many claims (each claim also drops its own
 # expired key), so the table stays small without a background task.
@@ -215,6 +216,18 @@ class OutboxMixin(SQLiteBase):
     @translating
     async def claim_once(self, key: str, ttl: float) -> bool:
         return await self._write(lambda db: self._claim_key(db, key, ttl, time.time()))
+
+    @translating
+    async def take_lease(self, namespace: str, key: str, ttl: float) -> Lease:
+        def work(db: sqlite3.Connection) -> Lease:
+            row = db.execute(
+                "SELECT doc FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
+            ).fetchone()
+            doc = json_object(row[0]) if row is not None else {}
+            lease_key = claim_key(namespace, key, generation(doc))
+            return Lease(doc, self._claim_key(db, lease_key, ttl, time.time()))
+
+        return await self._write(work)
 
     @translating
     async def release_claim(self, key: str) -> None:

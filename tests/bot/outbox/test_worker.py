@@ -12,6 +12,7 @@ from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE, OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store
+from bot.store.lease import Lease
 from bot.store.records import Job
 from cards.errors import notice
 from tests.bot.alerts.recording import RecordingAdapter
@@ -285,13 +286,13 @@ async def test_a_conversation_held_elsewhere_is_asked_once_per_batch(store: Stor
     )
     assert await store.claim_once(f"{LANE_NAMESPACE}:teams:tenant|{dm.key}:0", 60.0)
     asked: list[str] = []
-    claim_once = store.claim_once
+    take_lease = store.take_lease
 
-    async def counting_claim(key: str, ttl: float) -> bool:
+    async def counting_lease(namespace: str, key: str, ttl: float) -> Lease:
         asked.append(key)
-        return await claim_once(key, ttl)
+        return await take_lease(namespace, key, ttl)
 
-    store.claim_once = counting_claim  # type: ignore[method-assign]
+    store.take_lease = counting_lease  # type: ignore[method-assign]
     worker = OutboxWorker(services, consumer="t", lanes=4, max_attempts=1)
     assert await worker.run_once() == 4
     assert [s.card.title for s in adapter.sent] == ["Other"]

@@ -10,6 +10,7 @@ import pytest
 
 from bot.errors import StaleBooking, StoreUnavailable
 from bot.store.base import Store
+from bot.store.lease import claim_key
 from bot.store.records import (
     AlertRoute,
     AuditEntry,
@@ -241,6 +242,48 @@ async def test_released_claim_can_be_claimed_again_at_once(store: Store) -> None
 async def test_concurrent_claims_have_one_winner(store: Store) -> None:
     results = await asyncio.gather(*(store.claim_once("same", HOUR) for _ in range(20)))
     assert results.count(True) == 1
+
+
+# leases handed on through a kv document -------------------------------------------------
+async def test_a_lease_is_taken_once_per_generation_and_handed_on_by_the_document(
+    store: Store,
+) -> None:
+    first = await store.take_lease("lanes", "slack:T1|C1", HOUR)
+    assert first.taken and first.doc == {} and first.gen == 0
+    again = await store.take_lease("lanes", "slack:T1|C1", HOUR)
+    assert not again.taken  # generation 0 is held
+    assert (await store.take_lease("lanes", "slack:T1|C2", HOUR)).taken  # another lane
+    # the holder hands it on: the next generation is free, with the document as left
+    handed = {"gen": 1, "pending": {"j1": {"until": 5.0, "order": [1.0, "j1"]}}}
+    await store.kv_put("lanes", "slack:T1|C1", handed)
+    after = await store.take_lease("lanes", "slack:T1|C1", HOUR)
+    assert after.taken and after.gen == 1 and after.doc == handed
+    # the same claim a `claim_once` would take: the two agree on who holds it
+    assert not await store.claim_once(claim_key("lanes", "slack:T1|C1", 1), HOUR)
+    assert await store.claim_once(claim_key("lanes", "slack:T1|C1", 2), HOUR)
+
+
+async def test_a_lease_of_a_document_without_a_whole_generation_is_generation_zero(
+    store: Store,
+) -> None:
+    for n, gen in enumerate(["7", 1.5, True, None]):
+        await store.kv_put("lanes", f"odd{n}", {"gen": gen})
+        lease = await store.take_lease("lanes", f"odd{n}", HOUR)
+        assert lease.taken and lease.gen == 0, gen
+        assert not await store.claim_once(claim_key("lanes", f"odd{n}", 0), HOUR)
+
+
+async def test_a_lease_has_one_holder_among_racing_callers(store: Store) -> None:
+    await store.kv_put("lanes", "race", {"gen": 3})
+    leases = await asyncio.gather(*(store.take_lease("lanes", "race", HOUR) for _ in range(20)))
+    assert [lease.taken for lease in leases].count(True) == 1
+    assert {lease.gen for lease in leases} == {3}
+
+
+async def test_a_lease_expires_with_its_time_to_live(store: Store) -> None:
+    assert (await store.take_lease("lanes", "short", 0.05)).taken
+    await asyncio.sleep(0.2)  # a holder that died: its lease is free again
+    assert (await store.take_lease("lanes", "short", 0.05)).taken
 
 
 # commit_event --------------------------------------------------------------------------

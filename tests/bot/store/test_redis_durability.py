@@ -329,6 +329,7 @@ NOT_CONFIRMED = {
     "list_audit_after",
     "due_lag",
     "claim_once",
+    "take_lease",
 }
 
 
