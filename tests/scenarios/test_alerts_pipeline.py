@@ -245,11 +245,30 @@ async def _claim_after_timeout(worker: OutboxWorker, clock: Clock, want: int) ->
 
 
 class _DiesAfterSending(OutboxWorker):
-    """A worker process that is killed right after a message went out, before its ack."""
+    """A worker process that is killed right after a message went out, before its ack: its
+    sent marker is written; the booking's message reference, written beside it, is not."""
+
+    def __init__(self, services: Any, **kw: Any) -> None:
+        super().__init__(
+            dataclasses.replace(services, store=_RefsNeverWritten(services.store)), **kw
+        )
 
     async def _mark_sent(self, job: Any, ref: MessageRef, reply: MessageRef | None) -> None:
         await super()._mark_sent(job, ref, reply)
         raise asyncio.CancelledError
+
+
+class _RefsNeverWritten:
+    """The store as a process that dies sees it: a message reference write never finishes."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def put_message_ref(self, *args: Any) -> None:
+        await asyncio.Event().wait()
 
 
 async def test_worker_killed_mid_send_is_delivered_once(aiohttp_client: Any, store: Store) -> None:

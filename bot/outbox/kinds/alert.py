@@ -12,6 +12,7 @@ stands now, and a job older than what the message shows changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError
 from bot.outbox.jobs import BadJob, Delivered, JobKind, SentMarker, parse_target, target_to_dict
 from bot.outbox.kinds.notice import notice_job
-from bot.store.records import Booking
+from bot.store.records import Booking, MessageRef
 from cards.alerts import error_invite_bot
 
 if TYPE_CHECKING:
@@ -77,9 +78,16 @@ async def deliver_alert(attempt: Attempt, alert: Alert) -> Delivered:
     org_id = attempt.job.org_id
     adapter = attempt.adapter(target.platform)
     booking_id = facts.booking_id
-    original = (
-        (await store.get_message_refs(org_id, booking_id)).get(target.key) if booking_id else None
-    )
+    booking: Booking | None = None
+    if booking_id is None:
+        original = None
+    else:
+        # read together: one trip to the store (the booking goes unused when the message
+        # already shows a newer event)
+        refs, booking = await asyncio.gather(
+            store.get_message_refs(org_id, booking_id), store.get_booking(org_id, booking_id)
+        )
+        original = refs.get(target.key)
     if booking_id is None or facts.kind == "other":
         # an unrecognised event is a note in the booking's thread: the message stays as it is
         if original is not None:
@@ -92,7 +100,6 @@ async def deliver_alert(attempt: Attempt, alert: Alert) -> Delivered:
     if original is not None and seq and original.seq >= seq:
         # the message already shows this event or a newer one: nothing to change or say
         return Delivered(target.platform, f"{target.key}, {booking_id} already newer")
-    booking = await store.get_booking(org_id, booking_id)
     card = alert_card(current_facts(facts, booking, seq), alert.audience)
     if original is not None:
         # one booking, one message: change it in place and say so in its thread
@@ -105,13 +112,29 @@ async def deliver_alert(attempt: Attempt, alert: Alert) -> Delivered:
         if original is not None:
             reply = await adapter.reply_in_thread(original, follow_up_card(facts))
             shown = dataclasses.replace(original, seq=seq)
-            await attempt.record_sent(shown, reply)
-            await store.put_message_ref(org_id, booking_id, target.key, shown)
+            await _sent(attempt, org_id, booking_id, target.key, shown, reply)
             return Delivered(target.platform, f"{target.key}, updated {booking_id}")
     ref = dataclasses.replace(await adapter.send(target, card), seq=seq)
-    await attempt.record_sent(ref)
-    await store.put_message_ref(org_id, booking_id, target.key, ref)
+    await _sent(attempt, org_id, booking_id, target.key, ref)
     return Delivered(target.platform, target.key)
+
+
+async def _sent(
+    attempt: Attempt,
+    org_id: str,
+    booking_id: str,
+    target_key: str,
+    ref: MessageRef,
+    reply: MessageRef | None = None,
+) -> None:
+    """The job's sent marker and the booking's message reference, written together (one
+    trip to the store). Either alone is enough for a retry not to post again: the marker
+    makes it finish without sending; the reference, carrying the event's sequence number,
+    shows the message already up to date."""
+    await asyncio.gather(
+        attempt.record_sent(ref, reply),
+        attempt.services.store.put_message_ref(org_id, booking_id, target_key, ref),
+    )
 
 
 async def record_alert_sent(attempt: Attempt, alert: Alert, marker: SentMarker) -> Delivered:
