@@ -106,6 +106,11 @@ class Reply:
     form_again: Card | None = None
 
 
+def privately(card: Card) -> list[Reply]:
+    """A card as the one reply, shown only to the member who asked."""
+    return [Reply(card=card, visibility="private")]
+
+
 @dataclass(frozen=True)
 class DeliveryTarget:
     """Where an alert goes: a channel/conversation, or a member's direct messages."""

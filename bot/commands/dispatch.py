@@ -19,7 +19,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot import logs
-from bot.chat import Reply
+from bot.chat import Reply, privately
 from bot.commands import (
     CommandContext,
     agenda,
@@ -52,15 +52,11 @@ log = logging.getLogger(__name__)
 _EMAILS = re.compile(r"\S+@\S+")
 
 
-def _private(card: Card) -> list[Reply]:
-    return [Reply(card=card, visibility="private")]
-
-
 async def dispatch(ctx: CommandContext, text: str) -> list[Reply]:
     try:
         command = p.parse(text)
     except p.UsageError as exc:
-        return _private(_usage_card(ctx, exc))
+        return privately(_usage_card(ctx, exc))
     # the text goes to the log when the command fails: no candidate's email with it
     return await _guarded(ctx, lambda: _run(ctx, command), _EMAILS.sub("<email>", text))
 
@@ -77,28 +73,28 @@ async def _guarded(
     try:
         return await work()
     except connect.NotConnected as exc:
-        return _private(errors.error_not_connected(exc.authorize_url))
+        return privately(errors.error_not_connected(exc.authorize_url))
     except connect.NotSetUp as exc:
         if exc.public_message == connect.NotSetUp.public_message:
-            return _private(errors.error_setup_required())
-        return _private(errors.error(exc.public_message))
+            return privately(errors.error_setup_required())
+        return privately(errors.error(exc.public_message))
     except links.NeedsPublicLink as exc:
-        return _private(scheduling.set_link_prompt(exc.example))
+        return privately(scheduling.set_link_prompt(exc.example))
     except p.UsageError as exc:
-        return _private(_usage_card(ctx, exc))
+        return privately(_usage_card(ctx, exc))
     except PermissionDenied:
-        return _private(errors.error_not_admin())
+        return privately(errors.error_not_admin())
     except CommandError as exc:
-        return _private(errors.error(exc.public_message))
+        return privately(errors.error(exc.public_message))
     except CronofyUnreachable:
-        return _private(errors.error_cronofy_unreachable())
+        return privately(errors.error_cronofy_unreachable())
     except SecretKeyRetired as exc:
-        return _private(errors.error(exc.public_message))
+        return privately(errors.error(exc.public_message))
     except StoreError:
         log.exception(logs.COMMAND_FAILED, what[:60], ctx.actor.user_id, ctx.actor.org_id)
-        return _private(errors.error_store_down())
+        return privately(errors.error_store_down())
     except SlotbotError as exc:
-        return _private(errors.error(exc.public_message))
+        return privately(errors.error(exc.public_message))
 
 
 async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
@@ -109,7 +105,7 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
             raise PermissionDenied()
     match command:
         case p.Help():
-            return _private(help_card(actor.platform))
+            return privately(help_card(actor.platform))
         case (
             p.Link()
             | p.LinkShare()
@@ -137,15 +133,15 @@ async def _run(ctx: CommandContext, command: p.Command) -> list[Reply]:
         case p.AdminsShow() | p.AdminsAdd() | p.AdminsRemove():
             return await org_admin.admins_command(ctx, command)
         case p.FeedbackShow() | p.FeedbackSet():
-            return _private(await notes.feedback_command(ctx, command))
+            return privately(await notes.feedback_command(ctx, command))
         case p.ApiTokenCreate() | p.ApiTokenList() | p.ApiTokenRevoke():
-            return _private(await api.token_command(ctx, command))
+            return privately(await api.token_command(ctx, command))
         case p.AuditShow():
-            return _private(await api.audit_command(ctx, command))
+            return privately(await api.audit_command(ctx, command))
         case p.CandidateErase() | p.CandidateExport() | p.RetentionShow() | p.RetentionSet():
             return await privacy.run(ctx, command)
         case p.WebhookList() | p.WebhookAdd() | p.WebhookRemove() | p.WebhookTest():
-            return _private(await webhook_commands.run(ctx, command))
+            return privately(await webhook_commands.run(ctx, command))
         case p.Reset():
             return await setup.reset_asked(ctx)
     raise CommandError(errors.COMMAND_NOT_AVAILABLE)  # pragma: no cover - exhaustive match
@@ -198,7 +194,7 @@ async def _action(ctx: CommandContext, action_id: str, value: str) -> list[Reply
     if action_id == actions.RESET_CONFIRM:
         return await setup.reset_confirmed(ctx, value)
     if action_id in actions.CANCEL_ACTIONS:
-        return _private(errors.cancelled())
+        return privately(errors.cancelled())
     if action_id in actions.SETUP_OPEN_ACTIONS:
         return await dispatch(ctx, "cronofy setup")
     if action_id == actions.ADD_NOTE:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.chat import Reply
+from bot.chat import Reply, privately
 from bot.commands import CommandContext, facts
 from bot.commands import parser as p
 from bot.cronofy import connect, links
@@ -24,7 +24,6 @@ from bot.lifecycle import reminders
 from bot.store.records import Member
 from cards import candidates, errors, scheduling
 from cards import reminders as reminder_cards
-from cards.model import Card
 
 MemberCommand = (
     p.Link
@@ -41,25 +40,21 @@ MemberCommand = (
 )
 
 
-def _private(card: Card) -> list[Reply]:
-    return [Reply(card=card, visibility="private")]
-
-
 async def run(ctx: CommandContext, command: MemberCommand) -> list[Reply]:
     services, actor = ctx.services, ctx.actor
     match command:
         case p.Link():
             url = await links.own_link(services, actor)
-            return _private(scheduling.your_link(url, share_value=links.SHARE_OWN_LINK))
+            return privately(scheduling.your_link(url, share_value=links.SHARE_OWN_LINK))
         case p.LinkShare():
             url = await links.own_link(services, actor)
             return await _share(ctx, url)
         case p.LinkSet(url=url):
             saved = await links.set_public_link(services, actor, url)
-            return _private(scheduling.link_set(saved))
+            return privately(scheduling.link_set(saved))
         case p.LinkFor(email=email, name=name):
             made = await links.link_for_candidate(services, actor, email, name)
-            return _private(
+            return privately(
                 scheduling.your_link(
                     made.url,
                     candidate_name=made.candidate.name or None,
@@ -69,11 +64,11 @@ async def run(ctx: CommandContext, command: MemberCommand) -> list[Reply]:
             )
         case p.Connect():
             url = await connect.authorize_url_for(services, actor.org_id, actor.user_id)
-            return _private(scheduling.connect_prompt(url))
+            return privately(scheduling.connect_prompt(url))
         case p.Disconnect():
             if await connect.disconnect(services, actor.org_id, actor.user_id):
-                return _private(scheduling.disconnected())
-            return _private(scheduling.not_connected())
+                return privately(scheduling.disconnected())
+            return privately(scheduling.not_connected())
         case p.Status():
             return await _member_status(ctx)
         case p.Upcoming():
@@ -83,10 +78,10 @@ async def run(ctx: CommandContext, command: MemberCommand) -> list[Reply]:
             member.dm_alerts = on
             member.updated_at = services.clock()
             await services.store.put_member(member)
-            return _private(scheduling.dm_alerts_set(on))
+            return privately(scheduling.dm_alerts_set(on))
         case p.RemindersShow():
             member = await _member(ctx)
-            return _private(
+            return privately(
                 reminder_cards.reminders_setting(member.reminder_minutes, changed=False)
             )
         case p.RemindersSet(minutes=minutes):
@@ -100,7 +95,7 @@ async def run(ctx: CommandContext, command: MemberCommand) -> list[Reply]:
                 if org is not None
                 else 0
             )
-            return _private(
+            return privately(
                 reminder_cards.reminders_setting(minutes, changed=True, upcoming=upcoming)
             )
 
@@ -135,11 +130,11 @@ async def _member(ctx: CommandContext) -> Member:
 async def _member_status(ctx: CommandContext) -> list[Reply]:
     org = await ctx.services.store.get_org(ctx.actor.org_id)
     if org is None or org.cronofy is None:
-        return _private(errors.error_setup_required())
+        return privately(errors.error_setup_required())
     member = await ctx.services.store.get_member(ctx.actor.org_id, ctx.actor.user_id)
     if member is None:
-        return _private(scheduling.status_for_member(connected=False))
-    return _private(
+        return privately(scheduling.status_for_member(connected=False))
+    return privately(
         scheduling.status_for_member(
             connected=member.connected,
             email=member.email,
@@ -165,4 +160,4 @@ async def _upcoming(ctx: CommandContext) -> list[Reply]:
             candidate = await store.get_candidate(ctx.actor.org_id, booking.candidate_id)
             if candidate is not None:
                 names[booking.candidate_id] = candidate.name or candidate.email
-    return _private(candidates.upcoming(facts.upcoming_views(bookings, names)))
+    return privately(candidates.upcoming(facts.upcoming_views(bookings, names)))

@@ -13,7 +13,7 @@ audit log.
 from __future__ import annotations
 
 from bot import org_state
-from bot.chat import Reply
+from bot.chat import Reply, privately
 from bot.commands import CommandContext, facts
 from bot.commands import parser as p
 from bot.cronofy import admins
@@ -25,19 +25,15 @@ from cards.help import channel_not_visible, user_not_here
 from cards.model import Card
 
 
-def _private(card: Card) -> list[Reply]:
-    return [Reply(card=card, visibility="private")]
-
-
 async def status_command(ctx: CommandContext) -> list[Reply]:
     services = ctx.services
     org = await services.store.get_org(ctx.actor.org_id)
     if org is None or org.cronofy is None or not org.org_key:
-        return _private(admin.org_status(configured=False))
+        return privately(admin.org_status(configured=False))
     members = await services.store.list_members(org.org_id)
     dead = await services.store.list_dead_letters(org.org_id)
     names = {m.user_id: m.display_name or m.name or m.user_id for m in members}
-    return _private(
+    return privately(
         admin.org_status(
             configured=True,
             installed=org.active,
@@ -65,7 +61,7 @@ async def alerts_command(ctx: CommandContext, command: p.Command) -> list[Reply]
     services, actor = ctx.services, ctx.actor
     org = await org_state.get_or_new_org(services, actor)
     if isinstance(command, p.AlertsShow):
-        return _private(_routes_card(org))
+        return privately(_routes_card(org))
     if isinstance(command, p.AlertsOff):
         target = command.channel_id or ctx.conversation.conversation_id
         if command.channel_id is not None and target not in ctx.mentions.channels:
@@ -73,11 +69,11 @@ async def alerts_command(ctx: CommandContext, command: p.Command) -> list[Reply]
                 raise p.UsageError("cronofy alerts", channel_not_visible(target))
         kept = [r for r in org.routes if r.conversation_id != target]
         if len(kept) == len(org.routes):
-            return _private(admin.no_alerts_there(_routes(org)))
+            return privately(admin.no_alerts_there(_routes(org)))
         gone = [r for r in org.routes if r.conversation_id == target]
         org.routes = kept
         await _save_org(ctx, org, "alerts.off", conversation_id=target)
-        return _private(
+        return privately(
             admin.alerts_off(admin.route_label(facts.route_view(gone[0])) if gone else "")
         )
     assert isinstance(command, p.AlertsRoute)
@@ -103,7 +99,7 @@ async def alerts_command(ctx: CommandContext, command: p.Command) -> list[Reply]
     # the kinds named replace what this channel got before: say what it gets now and what
     # it stopped getting, so choosing "booked,cancelled" never silently drops the rest
     dropped = [k for k in (before.kinds if before is not None else []) if k not in route.kinds]
-    return _private(
+    return privately(
         admin.alerts_routed(
             where, list(command.kinds), dropped=dropped, all_kinds=list(ALERT_KINDS)
         )
@@ -137,7 +133,7 @@ async def admins_command(ctx: CommandContext, command: p.Command) -> list[Reply]
             raise p.UsageError("cronofy admins", user_not_here(command.user_id))
         who = await _user_name(ctx, command.user_id)
         added = await admins.add_admin(services, actor, command.user_id)
-        return _private(admin.admin_added(who, added=added))
+        return privately(admin.admin_added(who, added=added))
     if isinstance(command, p.AdminsRemove):
         # an id already on the list may always be removed (it may be a stale one)
         org = await services.store.get_org(actor.org_id)
@@ -146,7 +142,7 @@ async def admins_command(ctx: CommandContext, command: p.Command) -> list[Reply]
             raise p.UsageError("cronofy admins", user_not_here(command.user_id))
         who = await _user_name(ctx, command.user_id)
         removed = await admins.remove_admin(services, actor, command.user_id)
-        return _private(admin.admin_removed(who, removed=removed))
+        return privately(admin.admin_removed(who, removed=removed))
     org = await services.store.get_org(actor.org_id)
     members = await services.store.list_members(actor.org_id)
     names = {m.user_id: m.display_name or m.name or m.user_id for m in members}
@@ -154,7 +150,7 @@ async def admins_command(ctx: CommandContext, command: p.Command) -> list[Reply]
     listed += [
         admin.env_admin(names.get(a, a)) for a in services.settings.admins if a not in listed
     ]
-    return _private(admin.admins_list(listed))
+    return privately(admin.admins_list(listed))
 
 
 async def _user_name(ctx: CommandContext, user_id: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bot.candidates import erase as erasing
 from bot.candidates import export, retention
-from bot.chat import Reply
+from bot.chat import Reply, privately
 from bot.commands import CommandContext
 from bot.commands import parser as p
 from bot.cronofy import admins
@@ -23,11 +23,6 @@ from bot.org_state import get_or_new_org
 from bot.outbox.kinds.retention import sweep_timer
 from bot.store.records import AuditEntry
 from cards import privacy as cards
-from cards.model import Card
-
-
-def _private(card: Card) -> list[Reply]:
-    return [Reply(card=card, visibility="private")]
 
 
 async def run(ctx: CommandContext, command: p.Command) -> list[Reply]:
@@ -36,23 +31,23 @@ async def run(ctx: CommandContext, command: p.Command) -> list[Reply]:
     if isinstance(command, p.CandidateErase | p.CandidateExport):
         candidate = await store.find_candidate_by_email(actor.org_id, command.email)
         if candidate is None:
-            return _private(cards.no_candidate(command.email))
+            return privately(cards.no_candidate(command.email))
         if isinstance(command, p.CandidateExport):
             url = await export.make_link(services, candidate, actor=actor.user_id)
-            return _private(cards.export_link(url, int(export.LINK_TTL // 60)))
+            return privately(cards.export_link(url, int(export.LINK_TTL // 60)))
         bookings = [
             b
             for b in await store.list_bookings(actor.org_id)
             if b.candidate_id == candidate.candidate_id
         ]
-        return _private(
+        return privately(
             cards.confirm_erase(
                 candidate.email, candidate.name, candidate.candidate_id, len(bookings)
             )
         )
     org = await get_or_new_org(services, actor)
     if isinstance(command, p.RetentionShow):
-        return _private(cards.retention_setting(org.retention_days))
+        return privately(cards.retention_setting(org.retention_days))
     assert isinstance(command, p.RetentionSet)
     now = services.clock()
     org.retention_days = command.days
@@ -74,7 +69,7 @@ async def run(ctx: CommandContext, command: p.Command) -> list[Reply]:
         await store.cancel_timers([key])
     else:
         await store.enqueue([timer])
-    return _private(cards.retention_set(command.days))
+    return privately(cards.retention_set(command.days))
 
 
 async def erase_pressed(ctx: CommandContext, candidate_id: str) -> list[Reply]:
@@ -89,5 +84,5 @@ async def erase_pressed(ctx: CommandContext, candidate_id: str) -> list[Reply]:
         else None
     )
     if done is None:
-        return _private(cards.already_erased())
-    return _private(cards.erased(done.counts.to_dict()))
+        return privately(cards.already_erased())
+    return privately(cards.erased(done.counts.to_dict()))

@@ -8,17 +8,12 @@ and whoever the candidate is assigned to, sent a link, booked with or put on a p
 
 from __future__ import annotations
 
-from bot.chat import Reply
+from bot.chat import Reply, privately
 from bot.commands import CommandContext, facts
 from bot.cronofy import admins
 from bot.lifecycle import panel
 from bot.store.records import Candidate
 from cards import candidates
-from cards.model import Card
-
-
-def _private(card: Card) -> list[Reply]:
-    return [Reply(card=card, visibility="private")]
 
 
 async def by_email(ctx: CommandContext, email: str) -> list[Reply]:
@@ -76,11 +71,11 @@ async def _profile(
     if candidate is None or not await _may_see_candidate(ctx, candidate):
         org = await services.store.get_org(actor.org_id)
         if candidate is None and asked_for and admins.is_admin(services, org, actor):
-            return _private(candidates.no_such_candidate(asked_for))
-        return _private(candidates.not_your_candidate())
+            return privately(candidates.no_such_candidate(asked_for))
+        return privately(candidates.not_your_candidate())
     timeline = await services.store.list_timeline(actor.org_id, candidate.candidate_id)
     names = await _member_names(ctx)
-    return _private(
+    return privately(
         candidates.candidate_profile(
             facts.candidate_view(candidate, names), facts.timeline_views(timeline, names)
         )

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 
 from bot import logs
-from bot.chat import Reply
+from bot.chat import Reply, privately
 from bot.commands import CommandContext
 from bot.cronofy import setup
 from bot.errors import CommandError, PermissionDenied, StoreError
@@ -26,10 +26,6 @@ from cards.text import to_text
 # a failed command is logged under the dispatcher's name, wherever it failed, so that one
 # logger holds them all
 log = logging.getLogger("bot.commands.dispatch")
-
-
-def _private(card: Card) -> list[Reply]:
-    return [Reply(card=card, visibility="private")]
 
 
 async def open_form(ctx: CommandContext) -> list[Reply]:
@@ -81,8 +77,8 @@ async def reset_asked(ctx: CommandContext) -> list[Reply]:
     """`/cronofy reset` (admins only: checked by the dispatcher) asks, and changes nothing."""
     org = await ctx.services.store.get_org(ctx.actor.org_id)
     if org is None or org.cronofy is None:
-        return _private(setup_cards.nothing_to_reset())
-    return _private(setup_cards.confirm_reset(org.org_id))
+        return privately(setup_cards.nothing_to_reset())
+    return privately(setup_cards.confirm_reset(org.org_id))
 
 
 async def reset_confirmed(ctx: CommandContext, org_id: str) -> list[Reply]:
@@ -91,4 +87,4 @@ async def reset_confirmed(ctx: CommandContext, org_id: str) -> list[Reply]:
     if org_id != ctx.actor.org_id:
         raise CommandError(errors.CONFIRMATION_ELSEWHERE)
     done = await setup.reset(ctx.services, ctx.actor)
-    return _private(setup_cards.reset_done(done))
+    return privately(setup_cards.reset_done(done))
