@@ -9,6 +9,7 @@ whose event id is the correlation id.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from dataclasses import dataclass
@@ -113,17 +114,21 @@ class CandidateLink:
     real_time: bool
 
 
-async def _org_center(services: Services, org_id: str) -> str:
-    org = await services.store.get_org(org_id)
+async def _center_and_member(services: Services, actor: Actor) -> tuple[str, Member | None]:
+    """The org's data center (NotSetUp without Cronofy set up) and the member, read
+    together: one trip to the store."""
+    org, member = await asyncio.gather(
+        services.store.get_org(actor.org_id),
+        services.store.get_member(actor.org_id, actor.user_id),
+    )
     if org is None or org.cronofy is None:
         raise NotSetUp()
-    return org.cronofy.data_center
+    return org.cronofy.data_center, member
 
 
 async def set_public_link(services: Services, actor: Actor, url: str) -> str:
-    center = await _org_center(services, actor.org_id)
+    center, member = await _center_and_member(services, actor)
     link = validate_public_link(url, center)
-    member = await services.store.get_member(actor.org_id, actor.user_id)
     if member is None:
         member = Member(org_id=actor.org_id, user_id=actor.user_id, display_name=actor.display_name)
     member.public_link = link
@@ -134,8 +139,7 @@ async def set_public_link(services: Services, actor: Actor, url: str) -> str:
 
 async def own_link(services: Services, actor: Actor) -> str:
     """The recruiter's public link; NotConnected / NeedsPublicLink say what is missing."""
-    center = await _org_center(services, actor.org_id)
-    member = await services.store.get_member(actor.org_id, actor.user_id)
+    center, member = await _center_and_member(services, actor)
     if member is not None and member.public_link:
         return member.public_link
     if member is None or not member.connected:
@@ -148,10 +152,9 @@ async def link_for_candidate(
 ) -> CandidateLink:
     """Find or create the candidate, and hand out a link that Cronofy's callbacks can be
     matched back with. Nothing is stored when no link can be made."""
-    await _org_center(services, actor.org_id)
+    _center, member = await _center_and_member(services, actor)
     email = email.strip().lower()
     name = name.strip()[:MAX_NAME]
-    member = await services.store.get_member(actor.org_id, actor.user_id)
     correlation_id = new_correlation_id()
     tracking = {"correlation_id": correlation_id, "utm_source": actor.platform}
     real_time = False
