@@ -5,7 +5,9 @@ Slotbot's full app (signature check, replay dedupe on SQLite, bolt, the command 
 replying through response_url to a local sink) with one connected recruiter, and a bare
 bolt `AsyncApp` whose `/schedule` handler only acks. Both get the same really signed
 requests from 32 concurrent connections; each request has a fresh trigger_id, so none is
-a replay. Target: Slotbot >= 0.8 x the bare throughput, p99 < 100 ms.
+a replay. Target: Slotbot >= 0.8 x the bare throughput, p99 < 100 ms. `cpu_ms_per_req` is
+the serving child's CPU per request while each app is loaded alone (/proc): it moves less
+with the machine than requests/s do.
 
     python -m bench.slack_ack [--quick]
 """
@@ -25,7 +27,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bench.common import free_port, load
+from bench.common import cpu_seconds, free_port, load
 from bot import eventloop
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -262,7 +264,15 @@ async def run(quick: bool) -> list[dict[str, Any]]:
         totals: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
         for _ in range(rounds):  # alternate, so background noise hits both alike
             for name, url in targets.items():
-                totals[name].append(await _load(url, ports["sink"], seconds))
+                before = cpu_seconds(child.pid)
+                result = await _load(url, ports["sink"], seconds)
+                after = cpu_seconds(child.pid)
+                if before is not None and after is not None and result["requests"]:
+                    # both apps share the child process, measured one at a time
+                    result["cpu_ms_per_req"] = round(
+                        (after - before) * 1000 / result["requests"], 3
+                    )
+                totals[name].append(result)
     finally:
         for process in (child, sink):
             if process is not None:
