@@ -211,9 +211,9 @@ def _profile(pid: int) -> subprocess.Popen[bytes] | None:
     suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}.get(fmt, fmt)
     Path(folder).mkdir(parents=True, exist_ok=True)
     out = Path(folder) / f"{pid}.{suffix}"
+    command = [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking"]
     return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking", "--format", fmt]
-        + ["-o", str(out)],
+        [*command, "--format", fmt, "-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -64,8 +64,7 @@ async def run(quick: bool) -> list[dict[str, Any]]:
             await client.post(PUSH_URL, data=warm, headers=sign(warm))
 
             async def command() -> None:
-                hook = await slash(client, fake_slack, "help")
-                await fake_slack.wait_for(lambda r: r.match_info.get("hook_id") == hook)
+                await (await slash(client, fake_slack, "help")).answers()
 
             async def callback() -> None:
                 body = encode(payloads.time_chosen(request_id="srq_paths_2"))
