@@ -144,7 +144,7 @@ class SlackListeners:
             unreachable = render_message(note(SLACK_UNREACHABLE))
             await ack(text=unreachable.text, blocks=unreachable.blocks, response_type="ephemeral")
             return
-        early: list[asyncio.Future[None]] = []
+        early: list[asyncio.Future[Any]] = []
         budget = asyncio.get_running_loop().call_later(
             COMMAND_ACK_BUDGET, lambda: early.append(asyncio.ensure_future(ack()))
         )
