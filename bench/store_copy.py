@@ -70,11 +70,14 @@ async def make_store(path: Path, events: int, key: str) -> None:
 
 def as_version_1(path: Path) -> None:
     """The store as the first release left it: the names version 2 renamed back to their
-    version-1 form, and the version 1 (what `serve` then migrates, so its start-up pays for
-    the migration)."""
+    version-1 form, the timer column and the indexes of versions 3 and 4 taken away, and the
+    version 1 (what `serve` then migrates, so its start-up pays for the migration)."""
     import sqlite3
 
     with sqlite3.connect(path) as db:
+        db.execute("DROP INDEX IF EXISTS outbox_timer")
+        db.execute("ALTER TABLE outbox DROP COLUMN timer_key")
+        db.execute("DROP INDEX IF EXISTS timeline_by_org")
         for old, new in V2_KV_NAMESPACES.items():
             db.execute("UPDATE kv SET namespace = ? WHERE namespace = ?", (old, new))
         for old, new in V2_CLAIM_PREFIXES.items():
