@@ -4,6 +4,7 @@ against the fake Slack Web API and the fake Cronofy."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -263,3 +264,20 @@ async def test_slow_cronofy_check_shows_checking_then_updates_the_modal(
     org = await store.get_org(ORG)
     assert org is not None and org.org_key
     assert f"/cronofy/push/{org.org_key}" in all_text(update["view"])
+
+
+async def test_a_slow_command_is_acked_in_time_and_answered_through_response_url(
+    client: Any, fake_slack: FakeSlack, fake_cronofy: FakeCronofy
+) -> None:
+    """Slack asking about the member outlasts the ack budget: Slack gets its empty ack
+    within its 3-second window, and the answer follows on the command's response_url."""
+    await set_up_cronofy(client, fake_slack, fake_cronofy)
+    fake_slack.add_user("UOWNER", is_owner=True)
+    fake_slack.slow("users.info", 3.0, times=1)
+    started = time.monotonic()
+    command = await slash(client, fake_slack, "status", command="/cronofy", user="UOWNER")
+    assert time.monotonic() - started < 3.0
+    assert command.ack == {}  # acked empty: the answer was not ready
+    [answer] = await command.answers(timeout=15)
+    assert "slotbot.test/cronofy/push/" in all_text(answer)
+    assert answer["response_type"] == "ephemeral"
