@@ -25,7 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot adapters cards tests bench
 	$(BIN)/ruff format --check bot adapters cards tests bench
-	$(BIN)/mypy --strict bot adapters cards
+	$(BIN)/mypy --strict bot adapters cards bench
 
 fmt: $(STAMP)
 	$(BIN)/ruff format bot adapters cards tests bench

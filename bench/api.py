@@ -46,14 +46,14 @@ async def _fill(store_url: str) -> tuple[str, list[str]]:
     from bot.api.http import EVENTS_FEED
     from bot.store import store_for_url
     from bot.store.records import Org, TimelineEntry
-    from bot.store.transfer import BATCH, TimelineItem
+    from bot.store.transfer import BATCH, Item, TimelineItem
 
     store = store_for_url(store_url)
     await store.open()
     try:
         await store.put_org(Org(org_id=ORG, platform="slack", name="Bench"))
         start = time.time() - EVENTS
-        batch = []
+        batch: list[Item] = []
         for i in range(EVENTS):
             entry = TimelineEntry(
                 kind=("booked", "rescheduled", "cancelled", "note")[i % 4],

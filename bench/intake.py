@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -205,7 +206,7 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
                 rows += await _measure_store(
                     "sqlite",
                     f"sqlite:///{path}",
-                    lambda path=path: SQLiteStore(str(path)),
+                    functools.partial(SQLiteStore, str(path)),
                     fake_url,
                     quick,
                     baseline.rps,

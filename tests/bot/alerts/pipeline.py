@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
 
@@ -105,7 +106,7 @@ async def seed(store: Store, box: SecretBox, *, dm_alerts: bool = True) -> Org:
 
 @dataclass
 class Pipeline:
-    client: TestClient
+    client: TestClient[web.Request, web.Application]
     services: Services
     adapter: RecordingAdapter
     clock: Clock | None = None
