@@ -142,30 +142,22 @@ class SQLiteBase:
             raise StoreUnavailable(f"SQLite store {self._path} does not answer: {exc}") from exc
 
     # helpers ---------------------------------------------------------------
-    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _call(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
         """Run `work` with the connection on the store's thread: one hop, however many
-        statements it runs."""
+        statements it runs. A `write` runs as one atomic write, committed (in a group with
+        the writes queued next to it, see `thread`) before this returns; an exception from
+        it rolls back its own statements only."""
         db, thread = self._db, self._thread
         if db is None or thread is None:
             raise StoreUnavailable(f"SQLite store {self._path} is not open")
         try:
-            future = thread.submit(partial(work, db))
+            future = thread.submit(partial(work, db), write=write)
         except RuntimeError as exc:  # the thread has stopped: the store closed
             raise StoreUnavailable(f"SQLite store {self._path} is closed") from exc
         return await future
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` as one atomic write: committed, in a group with the writes queued next
-        to it (see `thread`), before this returns; an exception from `work` rolls back its
-        own statements only."""
-        db, thread = self._db, self._thread
-        if db is None or thread is None:
-            raise StoreUnavailable(f"SQLite store {self._path} is not open")
-        try:
-            future = thread.submit(partial(work, db), write=True)
-        except RuntimeError as exc:  # the thread has stopped: the store closed
-            raise StoreUnavailable(f"SQLite store {self._path} is closed") from exc
-        return await future
+        return await self._call(work, write=True)
 
     async def _fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any:
         args = tuple(params)
