@@ -120,9 +120,10 @@ def _message_ref(value: Any) -> MessageRef | None:
 class JobKind(Generic[P]):
     """One kind of job: its stored name, how its payload is read, and its handler.
 
-    `deliver` does the job: it calls `Attempt.record_sent` right after the side effect (before
-    writing anything else), and raises `DeliveryError` (or any `SlotbotError`) when it could
-    not. The worker retries, dead-letters and acks; the handler never does.
+    `deliver` does the job: right after the side effect it calls `Attempt.sent` when nothing
+    follows (the ack records it), or `Attempt.record_sent` before writing or sending anything
+    else; it raises `DeliveryError` (or any `SlotbotError`) when it could not. The worker
+    retries, dead-letters and acks; the handler never does.
     """
 
     name: str

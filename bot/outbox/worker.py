@@ -5,11 +5,14 @@ record what it did → ack. The worker knows no kind by name: it retries, dead-l
 the handler does the job. A job is never acked before its side effect is recorded, so a
 worker that dies mid-delivery leaves the job to be reclaimed after the visibility timeout.
 
-Sent twice? Right after the side effect the handler has the worker write a per-job "sent"
-marker, before the ack: a reclaimed job whose marker exists is finished by its kind without
-being done again. That leaves one window: a worker stopped (killed, or its store write failed)
-after the platform took the message and before the marker was written. What happens next
-depends on the platform:
+Sent twice? Right after the side effect the handler records it, one of two ways. A kind whose
+side effect is its last act (a post, an update) has it recorded by the job's ack itself,
+which writes what the side effect made (the booking's message reference) in the same store
+write (`Attempt.sent`). A kind that writes or sends more after its side effect has the worker
+write a per-job "sent" marker first (`Attempt.record_sent`): a reclaimed job whose marker
+exists is finished by its kind without being done again. Either way one window is left, one
+store write long: a worker stopped (killed, or its store write failed) after the platform
+took the message and before that write. What happens next depends on the platform:
 
 - Slack (an adapter that implements `bot.chat.FindsSentMessages`): every message a job posts
   is labelled with the job's id, and a job tried again that may have posted already (it was
@@ -68,7 +71,7 @@ from bot.errors import DeliveryError, SlotbotError
 from bot.outbox.jobs import BadJob, Delivered, JobKind, Payload, SentMarker
 from bot.outbox.kinds import job_kinds
 from bot.runtime import Services
-from bot.store.records import Job, MessageRef
+from bot.store.records import BookingMessage, Job, MessageRef
 from cards.model import Card
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,9 @@ class Attempt:
     def __init__(self, worker: OutboxWorker, job: Job) -> None:
         self._worker = worker
         self.job = job
+        # set by `sent`: the job's side effect happened, and its ack is to record it
+        self.sent_with_ack = False
+        self.messages: list[BookingMessage] = []
 
     @property
     def services(self) -> Services:
@@ -101,6 +107,7 @@ class Attempt:
     def adapter(self, platform: str) -> DeliveryAdapter:
         """The platform's delivery adapter, as this job uses it: its posts labelled with
         the job, and looked for before they are made again (see the module's docstring)."""
+        self._not_sent_yet()
         adapter = self.services.delivery.get(platform)
         if adapter is None:
             # adapters register at start-up; until then (or if disabled) try again later
@@ -112,10 +119,29 @@ class Attempt:
     async def record_sent(self, ref: MessageRef | None, reply: MessageRef | None = None) -> None:
         """The job's side effect happened (the message `ref`, its thread `reply`): from now on
         a worker that claims the job again finishes it without doing it again."""
+        self._not_sent_yet()
         await self._worker._mark_sent(self.job, ref, reply)
+
+    def sent(self, message: BookingMessage | None = None) -> None:
+        """The job's side effect happened, and it is the job's last act: the job's ack
+        records it, in the same store write as the booking's message reference `message`,
+        with no sent marker of its own (one write after the side effect instead of two; a
+        worker stopped before that write leaves the same window as one stopped before a
+        marker). A kind that sends or writes anything after its side effect calls
+        `record_sent` instead."""
+        self._not_sent_yet()
+        self.sent_with_ack = True
+        if message is not None:
+            self.messages.append(message)
+
+    def _not_sent_yet(self) -> None:
+        if self.sent_with_ack:
+            # a bug in the kind: what follows would not be covered by the ack's record
+            raise RuntimeError("nothing may follow Attempt.sent: use record_sent")
 
     async def enqueue(self, jobs: list[Job]) -> None:
         """More jobs, picked up now rather than at the next poll."""
+        self._not_sent_yet()
         await self.services.store.enqueue(jobs)
         self._worker.wake()
 
@@ -371,9 +397,7 @@ class OutboxWorker:
             return await self._retry(job, platform, type(exc).__name__, None, kind.max_attempts)
         else:
             lane = [] if held is None else [self._lane_doc(held, job, payload, None)]
-            await self.services.store.ack_job(
-                job.job_id, kv_deletes=[(SENT_NAMESPACE, job.job_id)], kv_puts=lane
-            )
+            await self._ack(job, lane, attempt.messages)
             if held is not None:
                 held.left = True
             self._observe(delivered.platform, delivered.result)
@@ -491,6 +515,18 @@ class OutboxWorker:
     def _observe(self, platform: str, result: str) -> None:
         if self.on_delivery is not None:
             self.on_delivery(platform, result)
+
+    async def _ack(
+        self,
+        job: Job,
+        lane: list[tuple[str, str, dict[str, object]]],
+        messages: list[BookingMessage],
+    ) -> None:
+        """The job done, in one store write: acked, its sent marker (if any) dropped, the
+        conversation's lease handed on (`lane`) and its booking messages recorded."""
+        await self.services.store.ack_job(
+            job.job_id, kv_deletes=[(SENT_NAMESPACE, job.job_id)], kv_puts=lane, messages=messages
+        )
 
     # sent markers ------------------------------------------------------------------------
 

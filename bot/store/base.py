@@ -17,6 +17,7 @@ from bot.store.migrations import MigrationReport, SchemaStatus
 from bot.store.records import (
     AuditEntry,
     Booking,
+    BookingMessage,
     Candidate,
     EventWrite,
     Job,
@@ -218,10 +219,12 @@ class Store(Protocol):
         *,
         kv_deletes: Sequence[tuple[str, str]] = (),
         kv_puts: Sequence[tuple[str, str, dict[str, object]]] = (),
+        messages: Sequence[BookingMessage] = (),
     ) -> None:
         """Forget a job that was done; in the same write (one transaction, one script), delete
-        the kv documents `kv_deletes` (namespace, key) and put `kv_puts` (namespace, key,
-        value), whether or not the job was still there to forget."""
+        the kv documents `kv_deletes` (namespace, key), put `kv_puts` (namespace, key,
+        value) and record the booking messages `messages` (as `put_message_ref` does),
+        whether or not the job was still there to forget."""
 
     async def retry_job(self, job: Job, *, at: float, error: str, max_attempts: int) -> bool:
         """Schedule another try at `at`; once job.attempts >= max_attempts the job is

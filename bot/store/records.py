@@ -264,6 +264,17 @@ class MessageRef:
     seq: int = 0
 
 
+@dataclass(frozen=True)
+class BookingMessage:
+    """A booking's message in one conversation (`target`, e.g. "channel:C123"), as
+    `Store.put_message_ref` records it; `Store.ack_job` can record it with a job's ack."""
+
+    org_id: str
+    booking_id: str
+    target: str
+    ref: MessageRef
+
+
 @dataclass
 class AuditEntry:
     org_id: str

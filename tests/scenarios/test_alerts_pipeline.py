@@ -15,7 +15,7 @@ from bot.errors import DeliveryError
 from bot.org_state import last_callback_at
 from bot.outbox.worker import SENT_NAMESPACE, OutboxWorker
 from bot.store.base import Store
-from bot.store.records import MessageRef
+from bot.store.records import BookingMessage, Job
 from cards.model import card_to_dict
 from cards.text import to_text
 from tests.bot.alerts import payloads
@@ -244,31 +244,22 @@ async def _claim_after_timeout(worker: OutboxWorker, clock: Clock, want: int) ->
     return claimed
 
 
-class _DiesAfterSending(OutboxWorker):
-    """A worker process that is killed right after a message went out, before its ack: its
-    sent marker is written; the booking's message reference, written beside it, is not."""
+class _DiesBeforeItsAck(OutboxWorker):
+    """A worker process killed right after a message went out: the store write that records
+    it (the job's ack, with the booking's message reference) never happens."""
 
-    def __init__(self, services: Any, **kw: Any) -> None:
-        super().__init__(
-            dataclasses.replace(services, store=_RefsNeverWritten(services.store)), **kw
-        )
-
-    async def _mark_sent(self, job: Any, ref: MessageRef, reply: MessageRef | None) -> None:
-        await super()._mark_sent(job, ref, reply)
+    async def _ack(self, *args: Any) -> None:
         raise asyncio.CancelledError
 
 
-class _RefsNeverWritten:
-    """The store as a process that dies sees it: a message reference write never finishes."""
+class _EarlierReleaseDiesAfterItsMarker(OutboxWorker):
+    """A worker of a release that wrote a sent marker before every ack (its jobs can still
+    be in the store after an upgrade), killed between the two: the marker is written; the
+    booking's message reference and the ack are not."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    async def put_message_ref(self, *args: Any) -> None:
-        await asyncio.Event().wait()
+    async def _ack(self, job: Job, lane: Any, messages: list[BookingMessage]) -> None:
+        await self._mark_sent(job, messages[0].ref if messages else None, None)
+        raise asyncio.CancelledError
 
 
 async def test_worker_killed_mid_send_is_delivered_once(aiohttp_client: Any, store: Store) -> None:
@@ -290,13 +281,40 @@ async def test_worker_killed_mid_send_is_delivered_once(aiohttp_client: Any, sto
     assert await store.outbox_depth() == 0
 
 
-async def test_worker_killed_after_send_before_ack_sends_no_duplicate(
+async def test_worker_killed_after_send_before_ack_sends_again(
+    aiohttp_client: Any, store: Store
+) -> None:
+    """Nothing recorded the message: the job is done again. On an adapter that cannot find
+    what a job posted (this one, Teams) the message is there twice, at least once being the
+    promise; Slack's adapter finds it instead (tests/adapters/slack/test_delivery.py)."""
+    clock = Clock()
+    p = await start_pipeline(aiohttp_client, store, run_worker=False, clock=clock)
+    assert (await p.post(payloads.time_chosen())).status == 200
+    dying = _DiesBeforeItsAck(p.services, consumer="dying", visibility_timeout=0.3)
+    with pytest.raises(asyncio.CancelledError):
+        await dying.run_once()
+    [lost] = p.adapter.sent
+    assert await store.outbox_depth() == 2
+    assert await store.get_message_refs(ORG_ID, "srq_80f7fece4f37897d62d86d80") == {}
+
+    assert await _claim_after_timeout(p.worker(visibility_timeout=0.3), clock, 2) == 2
+    assert len(p.adapter.sent_to(lost.target.key)) == 2
+    assert sorted(s.target.key for s in p.adapter.sent) == sorted(
+        [CHANNEL_KEY, DM_KEY, lost.target.key]
+    )
+    refs = await store.get_message_refs(ORG_ID, "srq_80f7fece4f37897d62d86d80")
+    again = p.adapter.sent_to(lost.target.key)[1].ref
+    assert refs[lost.target.key] == dataclasses.replace(again, seq=1)
+    assert await store.outbox_depth() == 0
+
+
+async def test_worker_of_an_earlier_release_killed_after_its_marker_sends_no_duplicate(
     aiohttp_client: Any, store: Store
 ) -> None:
     clock = Clock()
     p = await start_pipeline(aiohttp_client, store, run_worker=False, clock=clock)
     assert (await p.post(payloads.time_chosen())).status == 200
-    dying = _DiesAfterSending(p.services, consumer="dying", visibility_timeout=0.3)
+    dying = _EarlierReleaseDiesAfterItsMarker(p.services, consumer="dying", visibility_timeout=0.3)
     with pytest.raises(asyncio.CancelledError):
         await dying.run_once()
     assert len(p.adapter.sent) == 1 and await store.outbox_depth() == 2
@@ -311,7 +329,8 @@ async def test_worker_killed_after_send_before_ack_sends_no_duplicate(
 async def test_a_job_sent_before_its_worker_died_leaves_a_newer_message_reference_alone(
     aiohttp_client: Any, store: Store
 ) -> None:
-    """A worker dies after posting a booking's alert, before its ack. The reschedule is
+    """A worker (of the release that wrote sent markers) dies after posting a booking's
+    alert and writing its marker, before its ack. The reschedule is
     delivered before that job is claimed again: with no message on record it posts one of its
     own, showing the newer version. The reclaimed job, finding its sent marker, records where
     its message went only if what is on record is older, so the next change updates the
@@ -320,7 +339,9 @@ async def test_a_job_sent_before_its_worker_died_leaves_a_newer_message_referenc
     clock = Clock()
     p = await start_pipeline(aiohttp_client, store, run_worker=False, clock=clock)
     assert (await p.post(payloads.time_chosen())).status == 200
-    dying = _DiesAfterSending(p.services, consumer="dying", visibility_timeout=0.3, batch_size=1)
+    dying = _EarlierReleaseDiesAfterItsMarker(
+        p.services, consumer="dying", visibility_timeout=0.3, batch_size=1
+    )
     with pytest.raises(asyncio.CancelledError):
         await dying.run_once()
     [lost] = p.adapter.sent

@@ -22,7 +22,7 @@ from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError
 from bot.outbox.jobs import BadJob, Delivered, JobKind, SentMarker, parse_target, target_to_dict
 from bot.outbox.kinds.notice import notice_job
-from bot.store.records import Booking, MessageRef
+from bot.store.records import Booking, BookingMessage
 from cards.alerts import error_invite_bot
 
 if TYPE_CHECKING:
@@ -91,11 +91,11 @@ async def deliver_alert(attempt: Attempt, alert: Alert) -> Delivered:
     if booking_id is None or facts.kind == "other":
         # an unrecognised event is a note in the booking's thread: the message stays as it is
         if original is not None:
-            reply = await adapter.reply_in_thread(original, follow_up_card(facts))
-            await attempt.record_sent(original, reply)
+            await adapter.reply_in_thread(original, follow_up_card(facts))
+            attempt.sent()
             return Delivered(target.platform, f"{target.key}, noted on {booking_id}")
-        ref = await adapter.send(target, alert_card(facts, alert.audience))
-        await attempt.record_sent(ref)
+        await adapter.send(target, alert_card(facts, alert.audience))
+        attempt.sent()
         return Delivered(target.platform, target.key)
     if original is not None and seq and original.seq >= seq:
         # the message already shows this event or a newer one: nothing to change or say
@@ -110,31 +110,14 @@ async def deliver_alert(attempt: Attempt, alert: Alert) -> Delivered:
                 raise
             original = None  # the message is gone: post a new one below
         if original is not None:
-            reply = await adapter.reply_in_thread(original, follow_up_card(facts))
+            await adapter.reply_in_thread(original, follow_up_card(facts))
             shown = dataclasses.replace(original, seq=seq)
-            await _sent(attempt, org_id, booking_id, target.key, shown, reply)
+            # the reference, carrying the event's sequence number, is written with the ack
+            attempt.sent(BookingMessage(org_id, booking_id, target.key, shown))
             return Delivered(target.platform, f"{target.key}, updated {booking_id}")
     ref = dataclasses.replace(await adapter.send(target, card), seq=seq)
-    await _sent(attempt, org_id, booking_id, target.key, ref)
+    attempt.sent(BookingMessage(org_id, booking_id, target.key, ref))
     return Delivered(target.platform, target.key)
-
-
-async def _sent(
-    attempt: Attempt,
-    org_id: str,
-    booking_id: str,
-    target_key: str,
-    ref: MessageRef,
-    reply: MessageRef | None = None,
-) -> None:
-    """The job's sent marker and the booking's message reference, written together (one
-    trip to the store). Either alone is enough for a retry not to post again: the marker
-    makes it finish without sending; the reference, carrying the event's sequence number,
-    shows the message already up to date."""
-    await asyncio.gather(
-        attempt.record_sent(ref, reply),
-        attempt.services.store.put_message_ref(org_id, booking_id, target_key, ref),
-    )
 
 
 async def record_alert_sent(attempt: Attempt, alert: Alert, marker: SentMarker) -> Delivered:

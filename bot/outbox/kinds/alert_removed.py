@@ -54,7 +54,7 @@ async def remove_alert(attempt: Attempt, job: AlertRemoved) -> Delivered:
             raise
         # deleted in the chat already: nothing about the candidate is left to change
         return Delivered(target.platform, f"{target.key}, alert already gone")
-    await attempt.record_sent(job.ref)
+    attempt.sent()
     return Delivered(target.platform, f"{target.key}, alert removed")
 
 

@@ -96,8 +96,8 @@ async def ask_for_note(attempt: Attempt, prompt: FeedbackPrompt) -> Delivered:
         end=parse_instant(booking.end, booking.zone),
         zone=booking.zone,
     )
-    ref = await attempt.adapter(prompt.target.platform).send(prompt.target, card)
-    await attempt.record_sent(ref)
+    await attempt.adapter(prompt.target.platform).send(prompt.target, card)
+    attempt.sent()
     return Delivered(prompt.target.platform, prompt.target.key)
 
 

@@ -41,8 +41,8 @@ class Notice:
 
 async def send_notice(attempt: Attempt, notice: Notice) -> Delivered:
     target = notice.target
-    ref = await attempt.adapter(target.platform).send(target, notice.card)
-    await attempt.record_sent(ref)
+    await attempt.adapter(target.platform).send(target, notice.card)
+    attempt.sent()
     return Delivered(target.platform, target.key)
 
 

@@ -50,7 +50,7 @@ async def disconnect_member(attempt: Attempt, event: ProfileDisconnected) -> Del
     from bot.cronofy.connect import handle_disconnected
 
     await handle_disconnected(attempt.services, attempt.job.org_id, event.subject, event.reason)
-    await attempt.record_sent(None)
+    attempt.sent()
     return _done(event)
 
 

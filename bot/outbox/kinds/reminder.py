@@ -137,8 +137,8 @@ async def send_reminder(attempt: Attempt, job: Reminder) -> Delivered:
         meeting_url=booking.meeting_url or job.meeting_url,
         candidate_id=job.candidate_id,
     )
-    ref = await attempt.adapter(target.platform).send(target, reminder(view))
-    await attempt.record_sent(ref)
+    await attempt.adapter(target.platform).send(target, reminder(view))
+    attempt.sent()
     return Delivered(target.platform, f"{target.key}, reminder for {job.booking_id}")
 
 

@@ -143,6 +143,9 @@ class RedisBase:
     def _job_key(self, job_id: str) -> str:
         return self._key("outbox", "job", job_id)
 
+    def _message_refs_key(self, org_id: str, booking_id: str) -> str:
+        return self._key("message_refs", f"{part(org_id)}|{part(booking_id)}")
+
     @property
     def _stream(self) -> str:
         return self._key("outbox")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from bot.store.lease import Lease, claim_prefix
-from bot.store.records import Job, from_json, to_json
+from bot.store.records import BookingMessage, Job, from_json, to_json
 from bot.store.redis.connection import RedisBase, json_object, ms, translating, writing
 
 CONSUMER_GROUP = "workers"
@@ -156,6 +156,7 @@ class OutboxMixin(RedisBase):
         *,
         kv_deletes: Sequence[tuple[str, str]] = (),
         kv_puts: Sequence[tuple[str, str, dict[str, object]]] = (),
+        messages: Sequence[BookingMessage] = (),
     ) -> None:
         self._r  # noqa: B018 - raises StoreUnavailable when closed
         also: list[Any] = []
@@ -164,6 +165,9 @@ class OutboxMixin(RedisBase):
         for namespace, key, value in kv_puts:
             doc = json.dumps(value, separators=(",", ":"), sort_keys=True)
             also += ["PUT", self._key("kv", namespace), key, doc]
+        for message in messages:
+            refs = self._message_refs_key(message.org_id, message.booking_id)
+            also += ["PUT", refs, message.target, to_json(message.ref)]
         await self._eval(
             self._ack,
             [self._stream, self._delayed],

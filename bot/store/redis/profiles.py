@@ -153,9 +153,6 @@ class ProfilesMixin(RedisBase):
         return None if doc is None else from_json(TrackedLink, doc)
 
     # message references ----------------------------------------------------
-    def _message_refs_key(self, org_id: str, booking_id: str) -> str:
-        return self._key("message_refs", f"{part(org_id)}|{part(booking_id)}")
-
     @writing
     async def put_message_ref(
         self, org_id: str, booking_id: str, target: str, ref: MessageRef

@@ -231,8 +231,8 @@ return 1
 """
 
 # Ack: forget the job (and its timer key, when it still names this job); first, whatever the
-# job's state, the kv changes that go with it: ARGV from 6 on, "DEL", hash, field or "PUT",
-# hash, field, doc.
+# job's state, the changes that go with it (kv documents, booking message references): ARGV
+# from 6 on, "DEL", hash, field or "PUT", hash, field, doc.
 # KEYS: stream, delayed. ARGV: group, job key, job id, org set prefix, timers hash, kv ops.
 ACK = """
 local i = 6

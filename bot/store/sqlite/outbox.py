@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 
 from bot.store.lease import Lease, claim_key, generation
-from bot.store.records import Job, from_json, to_json
+from bot.store.records import BookingMessage, Job, from_json, to_json
 from bot.store.sqlite import rows as stmt
 from bot.store.sqlite.connection import SQLiteBase, json_object, translating
 
@@ -101,12 +101,14 @@ class OutboxMixin(SQLiteBase):
         *,
         kv_deletes: Sequence[tuple[str, str]] = (),
         kv_puts: Sequence[tuple[str, str, dict[str, object]]] = (),
+        messages: Sequence[BookingMessage] = (),
     ) -> None:
-        if not kv_deletes and not kv_puts:
+        if not kv_deletes and not kv_puts and not messages:
             await self._execute("DELETE FROM outbox WHERE job_id = ? AND dead = 0", (job_id,))
             return
         deletes = list(kv_deletes)
         puts = [(namespace, key, stmt.kv_doc(value)) for namespace, key, value in kv_puts]
+        refs = [(m.org_id, m.booking_id, m.target, to_json(m.ref)) for m in messages]
 
         def work(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM outbox WHERE job_id = ? AND dead = 0", (job_id,))
@@ -114,6 +116,8 @@ class OutboxMixin(SQLiteBase):
                 db.executemany("DELETE FROM kv WHERE namespace = ? AND key = ?", deletes)
             if puts:
                 db.executemany(stmt.INSERT_KV, puts)
+            if refs:
+                db.executemany(stmt.INSERT_MESSAGE_REF, refs)
 
         await self._write(work)
 

@@ -304,19 +304,21 @@ async def test_a_history_that_fails_for_now_is_tried_again_later(
 
 
 async def _killed_after_the_post(worker: OutboxWorker) -> None:
-    """Run one job the way a worker killed between Slack's answer and the sent marker
-    does: the message is posted, nothing after it happens."""
+    """Run one job the way a worker killed between Slack's answer and the store write that
+    records it (its ack, or the sent marker of a kind that does more after) does: the
+    message is posted, nothing after it happens."""
 
     async def killed(*_args: object) -> None:
         raise asyncio.CancelledError
 
     worker._mark_sent = killed  # type: ignore[method-assign]
+    worker._ack = killed  # type: ignore[method-assign]
     with pytest.raises(asyncio.CancelledError):
         await worker.run_once()
 
 
 @pytest.mark.parametrize("kind", ["channel", "dm"])
-async def test_a_job_killed_between_its_post_and_its_marker_is_posted_once(
+async def test_a_job_killed_between_its_post_and_its_record_is_posted_once(
     services: Services,
     fake_slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,

@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -8,7 +9,10 @@ from bot.chat import DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.outbox import notice_job
-from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE, OutboxWorker
+from bot.outbox.jobs import Delivered
+from bot.outbox.kinds.notice import KIND as NOTICE
+from bot.outbox.kinds.notice import Notice
+from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE, Attempt, OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store
@@ -300,3 +304,42 @@ async def test_a_conversation_held_elsewhere_is_asked_once_per_batch(store: Stor
     assert await store.outbox_depth() == 3 and await store.list_dead_letters() == []
     waiting = await store.claim_jobs("t2", limit=10, visibility_timeout=60, now=2e9)
     assert [j.payload["card"]["blocks"][0]["text"] for j in waiting] == ["Hi 0", "Hi 1", "Hi 2"]
+
+
+async def test_a_job_recorded_with_its_ack_writes_no_sent_marker(store: Store) -> None:
+    """A notice's post is its last act: the ack records it, and no marker is written."""
+    services, adapter = _services(store)
+    target = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue([notice_job("teams:tenant", target, notice("Hi", "-"), now=1.0)])
+    puts: list[str] = []
+    kv_put = store.kv_put
+
+    async def counting_put(namespace: str, key: str, value: dict[str, object]) -> None:
+        puts.append(namespace)
+        await kv_put(namespace, key, value)
+
+    store.kv_put = counting_put  # type: ignore[method-assign]
+    assert await OutboxWorker(services, consumer="t").run_once() == 1
+    assert [s.card.title for s in adapter.sent] == ["Hi"]
+    assert SENT_NAMESPACE not in puts and await store.outbox_depth() == 0
+
+
+async def test_a_kind_that_sends_after_its_record_with_the_ack_is_a_bug(store: Store) -> None:
+    """What follows `Attempt.sent` would not be covered by the ack's record: refused, and
+    the job kept for another try rather than acked."""
+
+    async def sends_twice(attempt: Attempt, notice_: Notice) -> Delivered:
+        adapter = attempt.adapter(notice_.target.platform)
+        await adapter.send(notice_.target, notice_.card)
+        attempt.sent()
+        await attempt.adapter(notice_.target.platform).send(notice_.target, notice_.card)
+        return Delivered(notice_.target.platform, "twice")
+
+    services, adapter = _services(store)
+    kinds = {NOTICE.name: dataclasses.replace(NOTICE, deliver=sends_twice)}
+    target = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue([notice_job("teams:tenant", target, notice("Hi", "-"), now=1.0)])
+    assert await OutboxWorker(services, consumer="t", kinds=kinds).run_once() == 1
+    assert len(adapter.sent) == 1  # the second send never happened
+    [job] = await store.claim_jobs("w", limit=1, visibility_timeout=60, now=1e12)
+    assert job.last_error == "RuntimeError"

@@ -15,6 +15,7 @@ from bot.store.records import (
     AlertRoute,
     AuditEntry,
     Booking,
+    BookingMessage,
     Candidate,
     CronofyConfig,
     EventWrite,
@@ -450,6 +451,26 @@ async def test_an_ack_changes_its_kv_documents_in_the_same_write(store: Store) -
     # a job already gone (acked by another worker): its kv changes are made all the same
     await store.ack_job("j1", kv_puts=[("outbox_lanes", "L", {"gen": 3})])
     assert await store.kv_get("outbox_lanes", "L") == {"gen": 3}
+
+
+async def test_an_ack_records_its_booking_messages_in_the_same_write(store: Store) -> None:
+    now = time.time()
+    await store.enqueue([make_job("j1", not_before=now)])
+    older = MessageRef("slack", "C1", "1.0001", seq=1)
+    await store.put_message_ref("o1", "bk|1", "channel:C1", older)
+    [job] = await store.claim_jobs("w1", limit=1, visibility_timeout=60, now=now)
+    newer = MessageRef("slack", "C1", "2.0002", thread_id="1.0001", seq=2)
+    dm = MessageRef("slack", "D1", "3.0003", seq=2)
+    await store.ack_job(
+        job.job_id,
+        messages=[
+            BookingMessage("o1", "bk|1", "channel:C1", newer),
+            BookingMessage("o1", "bk|1", "dm:U1", dm),
+        ],
+    )
+    assert await store.outbox_depth() == 0
+    assert await store.get_message_refs("o1", "bk|1") == {"channel:C1": newer, "dm:U1": dm}
+    assert await store.get_message_refs("o1", "bk") == {}
 
 
 async def test_unacked_job_is_claimed_again_after_visibility_timeout(store: Store) -> None:
