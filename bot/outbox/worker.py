@@ -37,20 +37,22 @@ and the job's kind may act on it (an alert asks the admins to add Slotbot). A pa
 does not parse is dead-lettered as a bad job; any other error is tried again.
 
 Order per conversation. Every job with a target goes through that conversation's "lane" (a
-document in the store, `LANE_NAMESPACE`): a worker sends to a conversation only while it holds
-the lane's lease (`Store.take_lease`: a claim of the lane's current generation, read and
-taken with the document in one store call, so one worker at a time across every process), and the lane lists the jobs for it that were tried and failed, or were
-held back. A job is not sent while an older job (created earlier) for the same conversation is
-listed there: it is postponed to just after that job's next try, without using up one of its
-attempts. So after an outage, or any failed send, the messages of a conversation arrive in the
-order their callbacks were accepted. A worker handles a batch's jobs for up to `lanes`
-conversations at once (OUTBOX_LANES), each conversation's one at a time in the order claimed;
-a job done is acked, its sent marker dropped and the lease handed on in one store write
-(`Store.ack_job`). What is not promised: two jobs for one conversation that
-are both tried for the first time at the same moment by two workers go out one after the
-other, but in either order; a job whose worker died holds its place only once it has been
-reclaimed; and a worker that dies mid-send holds its conversation's lease until the lease
-expires (the visibility timeout). The message of a booking shows its newest state whatever
+document in the store, `bot.outbox.lanes`): a worker sends to a conversation only while it
+holds the lane's lease (`Store.take_lease`: a claim of the lane's current generation, read
+and taken with the document in one store call, so one worker at a time across every
+process), and the lane lists the jobs for it that were tried and failed, or were held back.
+A job is not sent while an older job (created earlier) for the same conversation is listed
+there: it is postponed to just after that job's next try, without using up one of its
+attempts. So after an outage, or any failed send, the messages of a conversation arrive in
+the order their callbacks were accepted. A worker handles a batch's jobs for up to `lanes`
+conversations at once (OUTBOX_LANES), each conversation's one at a time in the order
+claimed, under one lease while it is young; a job done is acked, its sent marker dropped and
+the lease handed on (or, with another job of the batch to follow, kept for it) in one store
+write (`Store.ack_job`). What is not promised: two jobs for one conversation that are both
+tried for the first time at the same moment by two workers go out one after the other, but
+in either order; a job whose worker died holds its place only once it has been reclaimed;
+and a worker that dies mid-send holds its conversation's lease until the lease expires (the
+visibility timeout). The message of a booking shows its newest state whatever
 the order (see `bot.outbox.kinds.alert`).
 """
 
@@ -70,6 +72,7 @@ from bot.chat import DeliveryAdapter, DeliveryTarget, FindsSentMessages
 from bot.errors import DeliveryError, SlotbotError
 from bot.outbox.jobs import BadJob, Delivered, JobKind, Payload, SentMarker
 from bot.outbox.kinds import job_kinds
+from bot.outbox.lanes import LANE_NAMESPACE, LANE_STEP, HeldLane, lane_key
 from bot.runtime import Services
 from bot.store.records import BookingMessage, Job, MessageRef
 from cards.model import Card
@@ -77,12 +80,6 @@ from cards.model import Card
 log = logging.getLogger(__name__)
 
 SENT_NAMESPACE = "outbox_sent"
-LANE_NAMESPACE = "outbox_lanes"
-# a postponed job is tried this long after the job it waits for, in its order
-LANE_STEP = 0.01
-# a lane entry whose job has not come back this long after its time is forgotten (its job was
-# removed some other way), so a conversation is never held up for good
-LANE_GRACE = 60.0
 # the share of a claim's visibility timeout after which the rest of a batch is given back
 CLAIM_FENCE = 0.5
 GIVEN_BACK_STEP = 0.001
@@ -255,7 +252,7 @@ class OutboxWorker:
                 except BadJob as exc:
                     parsed = exc
                 target = parsed.payload.target if isinstance(parsed, _Parsed) else None
-                lane = job.job_id if target is None else _lane_key(job, target)
+                lane = job.job_id if target is None else lane_key(job, target)
                 groups.setdefault(lane, []).append((job, parsed))
             if len(groups) == 1:
                 await self._handle_in_turn(held, next(iter(groups.values())), fence)
@@ -283,25 +280,32 @@ class OutboxWorker:
     ) -> None:
         """Handle `jobs` one after the other; past the fence, give the rest back. When they
         are all for one conversation (`one_lane`) and another worker turns out to be sending
-        to it, the rest wait behind the first, in their order, without asking again."""
-        for index, (job, parsed) in enumerate(jobs):
-            if self._stopping:
-                break  # the rest are reclaimed by the next worker after the timeout
-            # never before the first: each run of jobs makes progress, however slow the claim
-            if index > 0 and self._monotonic() >= fence:
-                rest = jobs[index:]
-                now = self.services.clock()
-                for offset, (late, _parsed) in enumerate(rest):
-                    # due at once, a step apart, so they are claimed again in their order
-                    await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
-                log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
-                break
-            busy_until = await self.handle(job, parsed)
-            held.discard(job.job_id)
-            if busy_until is not None and one_lane:
-                for offset, (later, _parsed) in enumerate(jobs[index + 1 :], start=1):
-                    await self._postpone(later, busy_until + offset * GIVEN_BACK_STEP)
-                break
+        to it, the rest wait behind the first, in their order, without asking again; while
+        this worker sends to it, its lease is kept from one job to the next."""
+        kept: HeldLane | None = None
+        try:
+            for index, (job, parsed) in enumerate(jobs):
+                if self._stopping:
+                    break  # the rest are reclaimed by the next worker after the timeout
+                # never before the first: each run of jobs makes progress, however slow
+                if index > 0 and self._monotonic() >= fence:
+                    rest = jobs[index:]
+                    now = self.services.clock()
+                    for offset, (late, _parsed) in enumerate(rest):
+                        # due at once, a step apart, so they are claimed again in their order
+                        await self._postpone(late, now - (len(rest) - offset) * GIVEN_BACK_STEP)
+                    log.info(logs.JOBS_GIVEN_BACK, self.consumer, len(rest))
+                    break
+                keep = one_lane and index + 1 < len(jobs)
+                busy_until, kept = await self._handle_job(job, parsed, kept, keep=keep)
+                held.discard(job.job_id)
+                if busy_until is not None and one_lane:
+                    for offset, (later, _parsed) in enumerate(jobs[index + 1 :], start=1):
+                        await self._postpone(later, busy_until + offset * GIVEN_BACK_STEP)
+                    break
+        finally:
+            if kept is not None and not kept.left:
+                await self._hand_on(kept)
 
     async def _keep_claims(self, held: set[str], done: asyncio.Event) -> None:
         """While the batch is being handled, start its claims' visibility timeout again every
@@ -325,6 +329,15 @@ class OutboxWorker:
     async def handle(self, job: Job, parsed: _Parsed | BadJob | None = None) -> float | None:
         """Do one job (`parsed`: its payload, when the batch parsed it already). Returns when
         it is tried again if another worker was sending to its conversation (else None)."""
+        busy_until, _kept = await self._handle_job(job, parsed, None, keep=False)
+        return busy_until
+
+    async def _handle_job(
+        self, job: Job, parsed: _Parsed | BadJob | None, kept: HeldLane | None, *, keep: bool
+    ) -> tuple[float | None, HeldLane | None]:
+        """`handle`, given the lease the job before left to it (`kept`, for the same
+        conversation). With `keep` (the next job is for the same conversation) the job
+        leaves the lease to that job, while the lease is young: returned, not handed on."""
         try:
             if isinstance(parsed, BadJob):
                 raise parsed
@@ -332,23 +345,27 @@ class OutboxWorker:
                 parsed = self._parse(job)
         except BadJob as exc:
             await self._dead(job, "-", f"bad job: {exc}")
-            return None
+            return None, kept
         target = parsed.payload.target
         if target is None:  # posts nowhere itself: no conversation to keep in order
             await self._handle(job, parsed)
-            return None
-        held = await self._enter_lane(_lane_key(job, target), job, parsed.payload)
+            return None, kept
+        held = await self._enter_lane(lane_key(job, target), job, parsed.payload, kept)
         if isinstance(held, float):
-            return held  # postponed: another worker is sending to the conversation
+            return held, None  # postponed: another worker is sending to the conversation
         if held is None:
-            return None  # postponed: an older job for the conversation goes first
+            return None, None  # postponed: an older job for the conversation goes first
+        held.keep = keep and held.young(self._monotonic(), self.visibility_timeout)
         next_try: float | None = None
         try:
             next_try = await self._handle(job, parsed, held)
+        except BaseException:
+            held.keep = False  # nothing more is done here: hand the lease on
+            raise
         finally:
-            if not held.left:  # (a job done hands the lease on with its ack)
+            if not held.written:  # (a job done writes its entry with its ack)
                 await self._leave_lane(held, job, parsed.payload, next_try)
-        return None
+        return None, (None if held.left else held)
 
     def _parse(self, job: Job) -> _Parsed:
         kind = self.kinds.get(job.kind)
@@ -357,7 +374,7 @@ class OutboxWorker:
         return _Parsed(kind, kind.parse(job.payload))
 
     async def _handle(
-        self, job: Job, parsed: _Parsed, held: _HeldLane | None = None
+        self, job: Job, parsed: _Parsed, held: HeldLane | None = None
     ) -> float | None:
         """Do, retry or dead-letter one job; returns when it is tried next (None: done).
         A job done is acked, its sent marker dropped and the conversation's lease (`held`)
@@ -396,68 +413,63 @@ class OutboxWorker:
             log.exception(logs.JOB_CRASHED, job.job_id)
             return await self._retry(job, platform, type(exc).__name__, None, kind.max_attempts)
         else:
-            lane = [] if held is None else [self._lane_doc(held, job, payload, None)]
-            await self._ack(job, lane, attempt.messages)
-            if held is not None:
-                held.left = True
+            entry = None if held is None else held.entry(job, payload, None)
+            await self._ack(job, [] if entry is None else [entry], attempt.messages)
+            if held is not None and entry is not None:
+                held.wrote(entry)
             self._observe(delivered.platform, delivered.result)
             log.info(logs.JOB_DELIVERED, job.job_id, delivered.detail)
         return None
 
     # order per conversation --------------------------------------------------------------
 
-    async def _enter_lane(self, lane: str, job: Job, payload: Payload) -> _HeldLane | float | None:
-        """The conversation's lease, when no older job for it is waiting; else None, and the
-        job is postponed (without using up an attempt); when another worker holds the lease,
-        the time the job was postponed to."""
+    async def _enter_lane(
+        self, lane: str, job: Job, payload: Payload, kept: HeldLane | None
+    ) -> HeldLane | float | None:
+        """The conversation's lease (`kept`, when the job before left it to this one), when
+        no older job for it is waiting; else None, and the job is postponed (without using
+        up an attempt); when another worker holds the lease, the time the job was postponed
+        to."""
         now = self.services.clock()
-        # the lane's document and the lease of its generation, in one store call
-        lease = await self.services.store.take_lease(LANE_NAMESPACE, lane, self.visibility_timeout)
-        doc, gen = lease.doc, lease.gen
-        if not lease.taken:
-            # another worker is sending to this conversation right now
-            at = now + max(self.poll_interval, LANE_STEP)
-            await self._postpone(job, at)
-            return at
-        # the live entries, as the lease holder before us left them
-        stale_before = now - self.visibility_timeout - LANE_GRACE
-        pending: dict[str, dict[str, Any]] = {}
-        raw = doc.get("pending")
-        for job_id, entry in (raw if isinstance(raw, dict) else {}).items():
-            if (
-                job_id != job.job_id
-                and isinstance(entry, dict)
-                and isinstance(entry.get("until"), int | float)
-                and isinstance(entry.get("order"), list)
-                and entry["until"] >= stale_before
-            ):
-                pending[job_id] = entry
-        held = _HeldLane(lane, gen, pending)
-        order = _order(job, payload)
-        older = [e["until"] for e in pending.values() if _as_order(e["order"]) < order]
-        if not older:
+        if kept is not None and not kept.left and kept.lane == lane:
+            held = kept
+        else:
+            if kept is not None and not kept.left:
+                await self._hand_on(kept)
+            # the lane's document and the lease of its generation, in one store call
+            store = self.services.store
+            lease = await store.take_lease(LANE_NAMESPACE, lane, self.visibility_timeout)
+            if not lease.taken:
+                # another worker is sending to this conversation right now
+                at = now + max(self.poll_interval, LANE_STEP)
+                await self._postpone(job, at)
+                return at
+            # the entries as the lease holder before us left them
+            pending = lease.doc.get("pending")
+            held = HeldLane(
+                lane, lease.gen, pending if isinstance(pending, dict) else {}, self._monotonic()
+            )
+        held.start(job, now=now, visibility_timeout=self.visibility_timeout)
+        after = held.wait_until(job, payload, now=now)
+        if after is None:
             return held
-        at = max(max(older), now) + LANE_STEP
-        await self._leave_lane(held, job, payload, at)
-        await self._postpone(job, at)
+        await self._leave_lane(held, job, payload, after)
+        await self._postpone(job, after)
         return None
 
     async def _leave_lane(
-        self, held: _HeldLane, job: Job, payload: Payload, next_try: float | None
+        self, held: HeldLane, job: Job, payload: Payload, next_try: float | None
     ) -> None:
-        """Hand the lease on (next generation), listing the job if it is to be tried again."""
-        await self.services.store.kv_put(*self._lane_doc(held, job, payload, next_try))
-        held.left = True
+        """Write the job's entry (listing it if it is to be tried again): the lease handed
+        on (next generation), or kept for the next job."""
+        entry = held.entry(job, payload, next_try)
+        await self.services.store.kv_put(*entry)
+        held.wrote(entry)
 
-    @staticmethod
-    def _lane_doc(
-        held: _HeldLane, job: Job, payload: Payload, next_try: float | None
-    ) -> tuple[str, str, dict[str, object]]:
-        """The lane as the lease holder leaves it: (namespace, key, document)."""
-        pending = dict(held.pending)
-        if next_try is not None:
-            pending[job.job_id] = {"order": list(_order(job, payload)), "until": next_try}
-        return LANE_NAMESPACE, held.lane, {"gen": held.gen + 1, "pending": pending}
+    async def _hand_on(self, held: HeldLane) -> None:
+        """A lease kept for a job that will not use it: handed on (next generation)."""
+        await self.services.store.kv_put(*held.handed_on())
+        held.left = True
 
     async def _postpone(self, job: Job, at: float) -> None:
         """Try again at `at`; counted as a free try, so waiting never dead-letters a job."""
@@ -585,35 +597,11 @@ def _tried_before(job: Job) -> bool:
     return job.attempts > 1 or bool(job.last_error)
 
 
-def _lane_key(job: Job, target: DeliveryTarget) -> str:
-    return f"{job.org_id}|{target.key}"
-
-
 def _already_done(kind: JobKind[Any], payload: Payload) -> Delivered:
     target = payload.target
     if target is None:
         return Delivered("-", f"{kind.name}, already done")
     return Delivered(target.platform, f"{target.key}, already sent")
-
-
-@dataclasses.dataclass
-class _HeldLane:
-    lane: str
-    gen: int
-    pending: dict[str, dict[str, Any]]  # job id -> {"order": [...], "until": epoch}
-    left: bool = False  # the lease was handed on
-
-
-def _order(job: Job, payload: Payload) -> tuple[float, int, str]:
-    """Jobs of one conversation go out in this order: accepted first, then booking version."""
-    return (job.created_at, payload.seq, job.job_id)
-
-
-def _as_order(value: list[Any]) -> tuple[float, int, str]:
-    try:
-        return (float(value[0]), int(value[1]), str(value[2]))
-    except (IndexError, TypeError, ValueError):
-        return (0.0, 0, "")
 
 
 def _free_tries(job: Job) -> int:

@@ -343,3 +343,88 @@ async def test_a_kind_that_sends_after_its_record_with_the_ack_is_a_bug(store: S
     assert len(adapter.sent) == 1  # the second send never happened
     [job] = await store.claim_jobs("w", limit=1, visibility_timeout=60, now=1e12)
     assert job.last_error == "RuntimeError"
+
+
+def _counting_leases(store: Store) -> list[str]:
+    asked: list[str] = []
+    take_lease = store.take_lease
+
+    async def counting_lease(namespace: str, key: str, ttl: float) -> Lease:
+        asked.append(key)
+        return await take_lease(namespace, key, ttl)
+
+    store.take_lease = counting_lease  # type: ignore[method-assign]
+    return asked
+
+
+async def test_a_conversations_lease_is_kept_through_its_jobs_of_a_batch(store: Store) -> None:
+    """Taken once for the batch's three jobs to one conversation, handed on after the last."""
+    services, adapter = _services(store)
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
+    await store.enqueue(
+        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
+        + [notice_job("teams:tenant", other, notice("Other", "-"), now=5.0)]
+    )
+    asked = _counting_leases(store)
+    assert await OutboxWorker(services, consumer="t", lanes=4).run_once() == 4
+    assert [s.card.title for s in adapter.sent_to(dm.key)] == ["Hi 0", "Hi 1", "Hi 2"]
+    assert sorted(asked) == sorted(f"teams:tenant|{t.key}" for t in (dm, other))
+    assert await store.kv_get(LANE_NAMESPACE, f"teams:tenant|{dm.key}") == {"gen": 1, "pending": {}}
+    # handed on: the next worker to send to the conversation takes it at once
+    lease = await store.take_lease(LANE_NAMESPACE, f"teams:tenant|{dm.key}", 60.0)
+    assert lease.taken and lease.gen == 1
+
+
+class _ClockedAdapter(RecordingAdapter):
+    """Each send takes `step` seconds of the worker's monotonic clock."""
+
+    def __init__(self, clock: list[float], step: float) -> None:
+        super().__init__("teams")
+        self.clock, self.step = clock, step
+
+    async def send(self, target: DeliveryTarget, card: Any) -> Any:
+        self.clock[0] += self.step
+        return await super().send(target, card)
+
+
+async def test_a_kept_lease_past_its_share_of_its_time_is_handed_on_and_taken_again(
+    store: Store,
+) -> None:
+    """The lease lives 200 s; kept only while younger than 50 s (KEEP_LEASE), each send
+    taking 30 s: jobs 1-3 under the first lease, job 4 under a new one."""
+    services, _ = _services(store)
+    clock = [0.0]
+    adapter = _ClockedAdapter(clock, 30.0)
+    services.delivery["teams"] = adapter
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue(
+        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(4)]
+    )
+    asked = _counting_leases(store)
+    worker = OutboxWorker(
+        services, consumer="t", lanes=4, visibility_timeout=200.0, monotonic=lambda: clock[0]
+    )
+    assert await worker.run_once() == 4
+    assert [s.card.title for s in adapter.sent] == ["Hi 0", "Hi 1", "Hi 2", "Hi 3"]
+    assert len(asked) == 2
+    assert await store.kv_get(LANE_NAMESPACE, f"teams:tenant|{dm.key}") == {"gen": 2, "pending": {}}
+
+
+async def test_a_kept_lease_is_handed_on_when_the_batch_stops_early(store: Store) -> None:
+    """Past the claim's fence the rest of the batch is given back: the lease kept for the
+    next job is handed on, not left to lapse."""
+    services, _ = _services(store)
+    clock = [0.0]
+    services.delivery["teams"] = _ClockedAdapter(clock, 110.0)
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    await store.enqueue(
+        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
+    )
+    worker = OutboxWorker(
+        services, consumer="t", lanes=4, visibility_timeout=200.0, monotonic=lambda: clock[0]
+    )
+    assert await worker.run_once() == 3
+    assert await store.outbox_depth() == 2  # one sent; at 110 s, past the fence (100 s)
+    lease = await store.take_lease(LANE_NAMESPACE, f"teams:tenant|{dm.key}", 60.0)
+    assert lease.taken
