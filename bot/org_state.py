@@ -59,6 +59,22 @@ async def deactivate_org(services: Services, org_id: str) -> int:
     return await hold_jobs(store, org_id)
 
 
+async def uninstalled(services: Services, org_id: str) -> bool:
+    """Whether the chat app was uninstalled from the org (stored inactive). An org read active
+    a moment ago is not read again (`Services.active_orgs`): the outbox worker asks before
+    every message it sends. Raises StoreError."""
+    if services.active_orgs.seen(org_id):
+        return False
+    seen = orgcache.generation()
+    org = await services.store.get_org(org_id)
+    if org is None:
+        return False
+    if org.active:
+        services.active_orgs.saw(org_id, seen)
+        return False
+    return True
+
+
 async def reactivate_org(services: Services, org_id: str) -> int | None:
     """The app is installed in the org again: mark it active and release the jobs held while
     it was not. None when the org was not inactive; else how many jobs were released."""

@@ -35,7 +35,7 @@ from adapters.slack.render import render_message
 from adapters.slack.settings import SlackSettings
 from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError, SecretError, StoreError
-from bot.org_state import APP_UNINSTALLED
+from bot.org_state import APP_UNINSTALLED, uninstalled
 from bot.runtime import Services
 from bot.store.records import MessageRef
 from cards.model import Card
@@ -127,14 +127,13 @@ class SlackDelivery:
 
     # plumbing --------------------------------------------------------------
     async def _client(self, org_id: str) -> AsyncWebClient:
-        org = None
         try:
-            org = await self._services.store.get_org(org_id)
+            gone = await uninstalled(self._services, org_id)
         except StoreError as exc:
             raise DeliveryError(
                 f"store unavailable: {exc}", failure=DeliveryFailure.TRANSIENT
             ) from None
-        if org is not None and not org.active:
+        if gone:
             raise DeliveryError(
                 "Slotbot was uninstalled from this Slack workspace; reinstall it to resume.",
                 failure=DeliveryFailure.AUTH,

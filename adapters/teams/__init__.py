@@ -64,7 +64,7 @@ def setup(
     )
     adapter.on_turn_error = on_turn_error
     refs = ConversationRefs(services.store)
-    delivery = TeamsDelivery(adapter, app_id, refs)
+    delivery = TeamsDelivery(adapter, app_id, refs, services)
     bot = SlotbotTeamsBot(services, refs, delivery, app_id)
     services.delivery[NAME] = delivery
     app[TEAMS_ADAPTER] = adapter

@@ -19,7 +19,8 @@ from adapters.teams.render import render
 from adapters.teams.retry import with_retry
 from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.errors import DeliveryError, StoreError
-from bot.org_state import APP_UNINSTALLED
+from bot.org_state import APP_UNINSTALLED, uninstalled
+from bot.runtime import Services
 from bot.store.records import MessageRef
 from cards.model import Card
 
@@ -40,10 +41,13 @@ class TeamsDelivery:
 
     platform = "teams"
 
-    def __init__(self, adapter: CloudAdapter, app_id: str, refs: ConversationRefs) -> None:
+    def __init__(
+        self, adapter: CloudAdapter, app_id: str, refs: ConversationRefs, services: Services
+    ) -> None:
         self.adapter = adapter
         self.app_id = app_id
         self.refs = refs
+        self.services = services
 
     # DeliveryAdapter ----------------------------------------------------------
 
@@ -104,12 +108,12 @@ class TeamsDelivery:
     async def check_active(self, org_id: str) -> None:
         """An org Slotbot was uninstalled from gets nothing; its alerts wait for a reinstall."""
         try:
-            org = await self.refs.store.get_org(org_id)
+            gone = await uninstalled(self.services, org_id)
         except StoreError as exc:
             raise DeliveryError(
                 f"store unavailable: {type(exc).__name__}", failure=DeliveryFailure.TRANSIENT
             ) from None
-        if org is not None and not org.active:
+        if gone:
             raise DeliveryError(
                 "Slotbot was uninstalled from this Microsoft Teams tenant; reinstall it to resume.",
                 failure=DeliveryFailure.AUTH,

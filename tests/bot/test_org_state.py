@@ -12,6 +12,7 @@ from bot.org_state import (
     last_callback_at,
     reactivate_org,
     record_callback,
+    uninstalled,
 )
 from bot.outbox import notice_job
 from bot.store.base import Store
@@ -92,3 +93,27 @@ async def test_reinstall_releases_the_jobs_held_while_uninstalled_but_not_stale_
     left = {job.job_id for job in await store.list_dead_letters(ORG_ID)}
     assert left == {stale.job_id, failed.job_id}
     assert await reactivate_org(services, ORG_ID) is None, "an active org is left alone"
+
+
+async def test_an_org_read_active_a_moment_ago_is_not_read_again_before_a_message(
+    store: Store,
+) -> None:
+    services = make_services(store, None)
+    await store.put_org(_org())
+    reads: list[str] = []
+    get_org = store.get_org
+
+    async def counting_get(org_id: str) -> Org | None:
+        reads.append(org_id)
+        return await get_org(org_id)
+
+    store.get_org = counting_get  # type: ignore[method-assign]
+    assert not await uninstalled(services, ORG_ID)
+    assert not await uninstalled(services, ORG_ID)
+    assert reads == [ORG_ID]
+    # an uninstall written in this process is seen by the very next message
+    await deactivate_org(services, ORG_ID)
+    assert await uninstalled(services, ORG_ID)
+    assert await uninstalled(services, ORG_ID)  # an inactive org is read every time
+    assert len(reads) == 4  # (deactivate_org's own read among them)
+    assert not await uninstalled(services, "slack:TUNKNOWN")
