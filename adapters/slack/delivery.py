@@ -158,7 +158,8 @@ class SlackDelivery:
 
     async def _call(self, method: str, call: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
         try:
-            response = await asyncio.wait_for(call(), timeout=CALL_TIMEOUT)
+            async with asyncio.timeout(CALL_TIMEOUT):  # (no task of its own, as wait_for makes)
+                response = await call()
         except SlackApiError as exc:
             raise delivery_error_from_slack(exc, method) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
