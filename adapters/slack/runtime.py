@@ -328,9 +328,20 @@ async def _check_slack(runtime: SlackRuntime, session: aiohttp.ClientSession) ->
             log.warning(logs.STORE_DOWN, exc)
 
 
+# slack_sdk's clients decide whether to build a debug line of every request (its whole body,
+# a candidate's name among it) from their module logger's own level, not the level it takes
+# from "slack_sdk": left unset, they build it on every call, for nothing
+SDK_REQUEST_LOGGERS = (
+    "slack_sdk.web.async_base_client",
+    "slack_sdk.web.base_client",
+    "slack_sdk.webhook.async_client",
+    "slack_sdk.webhook.client",
+)
+
+
 def setup(app: web.Application, slack: SlackSettings) -> None:
     """Mount the Slack routes and register the Slack delivery adapter."""
-    logs.quiet("slack_bolt", "slack_sdk")
+    logs.quiet("slack_bolt", "slack_sdk", *SDK_REQUEST_LOGGERS)
     services = app[SERVICES]
     runtime = build_runtime(services, slack)
     app[SLACK] = runtime

@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aiohttp import web
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import build_runtime
+from adapters.slack.delivery import web_client
+from adapters.slack.runtime import SDK_REQUEST_LOGGERS, SLACK, setup
 from adapters.slack.settings import SlackSettings
-from bot.runtime import Services
+from bot.runtime import SERVICES, Services
 from bot.secrets import SecretBox, generate_key
 from bot.store.base import Store
 from tests.adapters.slack.support import slack_settings
@@ -41,3 +45,21 @@ async def test_single_workspace_bolt_does_not_warn_that_the_token_is_unused(
     )
     assert result is not None and result.bot_token == slack.bot_token
     assert fake_slack.calls("auth.test") == []
+
+
+async def test_slack_sdk_builds_no_debug_line_of_each_request(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    """slack_sdk formats a debug line of every request (its body too) unless the logger its
+    client uses has a level of its own above DEBUG: after setup, every such logger has."""
+    settings = slack_settings(fake_slack)
+    app = web.Application()
+    services = Services(settings=settings, store=store, secrets=SecretBox([generate_key()]))
+    app[SERVICES] = services
+    setup(app, SlackSettings.from_env(settings.env))
+    runtime = app[SLACK]
+    webhook = AsyncWebhookClient("https://hooks.slack.invalid/x")
+    delivery_client = web_client(fake_slack.api_url, "xoxb-test")
+    for logger in (runtime.bolt.client.logger, delivery_client.logger, webhook.logger):
+        assert logger.name in SDK_REQUEST_LOGGERS
+        assert logger.level > logging.DEBUG, logger.name
