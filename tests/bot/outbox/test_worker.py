@@ -34,6 +34,29 @@ def _services(store: Store) -> tuple[Services, RecordingAdapter]:
     return services, adapter
 
 
+def _counting_leases(store: Store) -> list[str]:
+    asked: list[str] = []
+    take_lease = store.take_lease
+
+    async def counting_lease(namespace: str, key: str, ttl: float) -> Lease:
+        asked.append(key)
+        return await take_lease(namespace, key, ttl)
+
+    store.take_lease = counting_lease  # type: ignore[method-assign]
+    return asked
+
+
+async def _three_and_one(store: Store) -> tuple[DeliveryTarget, DeliveryTarget]:
+    """Three notices to one member ("Hi 0" to "Hi 2", in that order) and one to another."""
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
+    await store.enqueue(
+        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
+        + [notice_job("teams:tenant", other, notice("Other", "-"), now=5.0)]
+    )
+    return dm, other
+
+
 def test_backoff_is_exponential_jittered_capped_and_honours_retry_after() -> None:
     low = OutboxWorker.__new__(OutboxWorker)
     low.base_delay, low.max_delay, low._rng = 2.0, 60.0, lambda: 0.0
@@ -282,21 +305,9 @@ async def test_a_first_claim_reads_no_sent_marker_a_replayed_dead_letter_does(
 async def test_a_conversation_held_elsewhere_is_asked_once_per_batch(store: Store) -> None:
     """Its other jobs in the batch wait behind the first, in order, without asking again."""
     services, adapter = _services(store)
-    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
-    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
-    await store.enqueue(
-        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
-        + [notice_job("teams:tenant", other, notice("Other", "-"), now=5.0)]
-    )
+    dm, _other = await _three_and_one(store)
     assert await store.claim_once(f"{LANE_NAMESPACE}:teams:tenant|{dm.key}:0", 60.0)
-    asked: list[str] = []
-    take_lease = store.take_lease
-
-    async def counting_lease(namespace: str, key: str, ttl: float) -> Lease:
-        asked.append(key)
-        return await take_lease(namespace, key, ttl)
-
-    store.take_lease = counting_lease  # type: ignore[method-assign]
+    asked = _counting_leases(store)
     worker = OutboxWorker(services, consumer="t", lanes=4, max_attempts=1)
     assert await worker.run_once() == 4
     assert [s.card.title for s in adapter.sent] == ["Other"]
@@ -345,27 +356,10 @@ async def test_a_kind_that_sends_after_its_record_with_the_ack_is_a_bug(store: S
     assert job.last_error == "RuntimeError"
 
 
-def _counting_leases(store: Store) -> list[str]:
-    asked: list[str] = []
-    take_lease = store.take_lease
-
-    async def counting_lease(namespace: str, key: str, ttl: float) -> Lease:
-        asked.append(key)
-        return await take_lease(namespace, key, ttl)
-
-    store.take_lease = counting_lease  # type: ignore[method-assign]
-    return asked
-
-
 async def test_a_conversations_lease_is_kept_through_its_jobs_of_a_batch(store: Store) -> None:
     """Taken once for the batch's three jobs to one conversation, handed on after the last."""
     services, adapter = _services(store)
-    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
-    other = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-2")
-    await store.enqueue(
-        [notice_job("teams:tenant", dm, notice(f"Hi {n}", "-"), now=1.0 + n) for n in range(3)]
-        + [notice_job("teams:tenant", other, notice("Other", "-"), now=5.0)]
-    )
+    dm, other = await _three_and_one(store)
     asked = _counting_leases(store)
     assert await OutboxWorker(services, consumer="t", lanes=4).run_once() == 4
     assert [s.card.title for s in adapter.sent_to(dm.key)] == ["Hi 0", "Hi 1", "Hi 2"]
