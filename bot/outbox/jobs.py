@@ -26,7 +26,7 @@ from bot.errors import DeliveryError, SlotbotError
 from bot.store.records import Job, MessageRef, from_dict
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 
 class BadJob(SlotbotError):

@@ -41,7 +41,7 @@ from bot.timeutil import parse_instant
 from cards import agenda as cards
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 NAME = "agenda"
 # the states of a booking that is still to happen

@@ -26,7 +26,7 @@ from bot.store.records import Booking, BookingMessage
 from cards.alerts import error_invite_bot
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 # the admins are asked to add Slotbot to a channel at most once in this long
 INVITE_NOTICE_TTL = 7 * 24 * 3600.0

@@ -18,7 +18,7 @@ from bot.store.records import Job, MessageRef, from_dict
 from cards.privacy import alert_removed
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 
 @dataclass(frozen=True)

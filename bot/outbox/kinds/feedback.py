@@ -23,7 +23,7 @@ from bot.timeutil import epoch_of, parse_instant
 from cards.feedback import NoteTarget, feedback_prompt
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 # how long after an interview's end asking about it is still of use
 USEFUL_FOR = 3 * 24 * 3600.0

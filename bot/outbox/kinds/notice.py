@@ -14,7 +14,7 @@ from bot.store.records import Job
 from cards.model import Card, card_from_dict, card_to_dict
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.outbox.jobs import Delivered, JobKind, SentMarker
 from bot.store.records import Job
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 REASON = "profile_disconnected"
 

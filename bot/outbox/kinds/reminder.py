@@ -32,7 +32,7 @@ from bot.timeutil import epoch_of, parse_instant
 from cards.reminders import ReminderView, reminder
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 # the states in which a booking still has an interview to remind of
 HOLDS_TIME = ("booked", "rescheduled")

@@ -23,7 +23,7 @@ from bot.outbox.jobs import BadJob, Delivered, JobKind
 from bot.store.records import AuditEntry, Job, Org
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.webhooks.shape import WebhookEvent
 from bot.webhooks.signing import HEADER, signature
 
 if TYPE_CHECKING:
-    from bot.outbox.worker import Attempt
+    from bot.outbox.attempt import Attempt
 
 PLATFORM = "webhook"  # the metrics' platform label, and the lane's
 # the last answer each webhook gave (`/cronofy webhook list`), by "<org id>|<webhook id>"

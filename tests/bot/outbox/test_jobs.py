@@ -22,12 +22,13 @@ from bot.alerts.routing import alert_job
 from bot.chat import DeliveryFailure, DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
+from bot.outbox.attempt import Attempt
 from bot.outbox.jobs import BadJob, Delivered, JobKind, SentMarker, job_target
 from bot.outbox.kinds import job_kinds
 from bot.outbox.kinds.alert import Alert
 from bot.outbox.kinds.notice import Notice, notice_job
 from bot.outbox.kinds.profile_disconnected import ProfileDisconnected, profile_disconnected_job
-from bot.outbox.worker import SENT_NAMESPACE, Attempt, OutboxWorker
+from bot.outbox.worker import SENT_NAMESPACE, OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store

@@ -9,10 +9,12 @@ from bot.chat import DeliveryTarget
 from bot.config import Settings
 from bot.errors import DeliveryError
 from bot.outbox import notice_job
+from bot.outbox.attempt import Attempt
 from bot.outbox.jobs import Delivered
 from bot.outbox.kinds.notice import KIND as NOTICE
 from bot.outbox.kinds.notice import Notice
-from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE, Attempt, OutboxWorker
+from bot.outbox.lanes import LANE_NAMESPACE
+from bot.outbox.worker import SENT_NAMESPACE, OutboxWorker
 from bot.runtime import Services
 from bot.secrets import SecretBox
 from bot.store.base import Store

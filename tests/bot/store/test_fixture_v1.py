@@ -35,8 +35,9 @@ from bot.api import tokens as api_tokens
 from bot.app import create_app
 from bot.config import Settings
 from bot.org_state import ACTIVITY, last_callback_at
+from bot.outbox.lanes import LANE_NAMESPACE
 from bot.outbox.lifecycle import OUTBOX
-from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE
+from bot.outbox.worker import SENT_NAMESPACE
 from bot.secrets import SecretBox
 from bot.store.base import Store
 from bot.store.copying import copy_store

@@ -29,7 +29,8 @@ from bot.config import Settings
 from bot.cronofy import connect
 from bot.errors import MigrationFailed
 from bot.org_state import ACTIVITY
-from bot.outbox.worker import LANE_NAMESPACE, SENT_NAMESPACE
+from bot.outbox.lanes import LANE_NAMESPACE
+from bot.outbox.worker import SENT_NAMESPACE
 from bot.runtime import Services
 from bot.secrets import SecretBox, generate_key
 from bot.store.backup import backup_sqlite, restore, write_dump
