@@ -7,6 +7,7 @@
   /healthz answers.
 - `BareProcess`: a bare aiohttp handler that reads the body and returns 200 — the ceiling
   the bot is compared with, run the same way (`python -m bench.common bare --port N`).
+- `FloorProcess`: that handler plus what no durable intake can skip (bench.floor).
 - `RedisProcess`: a private redis-server on a free port, set up as the README says (and the
   tests run it): append-only file, fsynced before each answer.
 """
@@ -197,8 +198,8 @@ async def wait_http(
 
 # BENCH_PYSPY=<folder>: every measured process is sampled by py-spy (on PATH or in the venv)
 # while it runs, one flame graph per process (<folder>/<argv>-<pid>.svg; BENCH_PYSPY_FORMAT
-# raw|speedscope for the others). For finding where the time goes; the figures of such a run
-# carry the sampler's cost.
+# raw|speedscope for the others; BENCH_PYSPY_GIL=1 samples only the thread holding the GIL).
+# For finding where the time goes; the figures of such a run carry the sampler's cost.
 PYSPY_ENV = "BENCH_PYSPY"
 
 
@@ -212,6 +213,9 @@ def _profile(pid: int) -> subprocess.Popen[bytes] | None:
     Path(folder).mkdir(parents=True, exist_ok=True)
     out = Path(folder) / f"{pid}.{suffix}"
     command = [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking"]
+    if os.environ.get("BENCH_PYSPY_GIL"):
+        # only the thread holding the GIL: where the CPU goes, without the threads waiting
+        command.append("--gil")
     return subprocess.Popen(
         [*command, "--format", fmt, "-o", str(out)],
         stdout=subprocess.DEVNULL,
@@ -310,6 +314,18 @@ class BareProcess(_Process):
         super().__init__(port)
         self.env = dict(os.environ)
         self.argv = [sys.executable, "-m", "bench.common", "bare", "--port", str(self.port)]
+
+
+class FloorProcess(_Process):
+    """bench.floor: the bare handler plus the HMAC check, the JSON parse and one durable write
+    to `store_url` (a SQLite file or a Redis server)."""
+
+    def __init__(self, store_url: str, port: int | None = None) -> None:
+        super().__init__(port)
+        self.env = dict(os.environ)
+        self.argv = [
+            sys.executable, "-m", "bench.floor", "--port", str(self.port), "--store", store_url
+        ]
 
 
 class RedisProcess:

@@ -6,6 +6,10 @@ Every callback is a signed, unique `scheduling_request_time_chosen` for a new ca
 each accepted request writes a candidate, a timeline entry, a booking and one alert job,
 which the serving process's own worker then delivers to the fake Slack during the run.
 
+On each store the durable floor (bench.floor: the bare handler plus the HMAC check, the JSON
+parse and one durable write of the body) is measured too: `vs_floor` says how far Slotbot is
+from the least any intake that stores a callback before its 200 can cost here.
+
 Each store is measured against a fresh fake Slack, so neither inherits the other's posts.
 `cpu_ms_per_req` is the CPU time the measured server process used per request over the load
 run (Linux /proc): unlike requests/s it hardly moves when other work shares the machine.
@@ -25,7 +29,15 @@ from typing import Any
 import aiohttp
 
 from bench._pushload import CLIENT_SECRET, callback
-from bench.common import BareProcess, BotProcess, LoadResult, RedisProcess, load, percentile
+from bench.common import (
+    BareProcess,
+    BotProcess,
+    FloorProcess,
+    LoadResult,
+    RedisProcess,
+    load,
+    percentile,
+)
 from bot.secrets import SecretBox, generate_key
 from bot.store.base import Store
 from bot.store.records import AlertRoute, CronofyConfig, Org
@@ -36,6 +48,7 @@ ORG_ID = "slack:T1"  # the fake Slack's default team
 ORG_KEY = "benchpushkey0123456789"
 CHANNEL = "C0BENCH"
 PUSH_PATH = f"/cronofy/push/{ORG_KEY}"
+FLOOR = "durable floor"  # bench.floor
 
 
 def maker(run: str, count: int) -> Callable[[int], tuple[bytes, dict[str, str]]]:
@@ -199,6 +212,8 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
     # each store gets a fake Slack of its own: one that still held every post of an earlier
     # run answered its request log slowly, and held up the next run's end-to-end figures
     counts = (1,) if processes <= 1 else (1, processes)
+    with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
+        rows.append(await _floor("sqlite", f"sqlite:///{Path(folder) / 'floor.db'}", baseline, duration))
     for count in counts:
         with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
             path = Path(folder) / "slotbot.db"
@@ -213,6 +228,8 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
                     count,
                 )
     if RedisProcess.available():
+        async with RedisProcess() as redis:
+            rows.append(await _floor("redis", redis.url, baseline, duration))
         for count in counts:
             async with RedisProcess() as redis:
                 with _fake_slack() as fake_url:
@@ -227,6 +244,11 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
                     )
     else:
         rows.append({"bench": "intake", "store": "redis", "skipped": "no redis-server"})
+    floors = {r["store"]: r["rps"] for r in rows if r.get("target") == FLOOR}
+    for row in rows:
+        if row.get("bench") == "intake" and row.get("target") == "slotbot":
+            floor = floors.get(row["store"])
+            row["vs_floor"] = round(row["rps"] / floor, 2) if floor else None
     if processes > 1:
         single = {
             r["store"]: r["rps"]
@@ -238,6 +260,25 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
                 one = single[row["store"]]
                 row["vs_1_process"] = round(row["rps"] / one, 2) if one else None
     return rows
+
+
+async def _floor(
+    store_name: str, store_url: str, baseline: LoadResult, duration: float
+) -> dict[str, Any]:
+    """bench.floor on this store, loaded like Slotbot: the least a durable intake costs."""
+    async with FloorProcess(store_url) as floor:
+        cpu_before = floor.cpu_seconds()
+        result = await load(
+            floor.url + PUSH_PATH,
+            maker(f"floor{store_name}{int(time.time())}", 40_000),
+            connections=CONNECTIONS,
+            duration=duration,
+            total=40_000,
+            warmup=WARMUP,
+        )
+        row = _row(FLOOR, store_name, result, (cpu_before, floor.cpu_seconds()))
+    row["vs_bare"] = round(result.rps / baseline.rps, 2) if baseline.rps else None
+    return row
 
 
 @contextlib.contextmanager
