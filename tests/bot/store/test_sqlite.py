@@ -61,6 +61,18 @@ async def test_wal_mode_and_schema_version(tmp_path: Path) -> None:
         assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
 
 
+async def test_savepoint_journals_stay_in_memory(tmp_path: Path) -> None:
+    # a commit group's savepoints spill their journals to temporary files otherwise: a file
+    # created and written for every group of callbacks under load
+    store = SQLiteStore(str(tmp_path / "slotbot.db"))
+    await store.open()
+    try:
+        row = await store._call(lambda db: db.execute("PRAGMA temp_store").fetchone())
+        assert row == (2,)  # MEMORY
+    finally:
+        await store.close()
+
+
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "slotbot.db"
     store = SQLiteStore(str(path))
