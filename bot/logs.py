@@ -37,6 +37,8 @@ DEV_SECRET_KEY = (
 )
 
 # store ------------------------------------------------------------------------
+SQLITE_CHECKPOINTS_OFF = "%s: WAL checkpoints stay in the store's commits: %s"
+SQLITE_CHECKPOINT_SKIPPED = "%s: WAL checkpoint skipped, tried again shortly: %s"
 STORE_UP = "store reachable again"
 STORE_DOWN = "store unreachable: %s"
 STORE_WAITING = "%s does not answer yet; waiting up to %.0fs for it"

@@ -16,8 +16,9 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration
 from bot.store.sqlite import rows, schema
+from bot.store.sqlite.checkpoint import BACKSTOP_PAGES, WAL_SIZE_LIMIT, WalCheckpointer
 from bot.store.sqlite.schema import SQLiteStep
-from bot.store.sqlite.thread import StoreThread
+from bot.store.sqlite.thread import Outcome, StoreThread
 
 # WAL with synchronous=NORMAL: a COMMIT returns once the transaction is in the WAL file, that
 # is in the operating system's hands, so an accepted callback survives the Slotbot process
@@ -73,6 +74,7 @@ class SQLiteBase:
         # the connection is only ever used on the store's own thread
         self._db: sqlite3.Connection | None = None
         self._thread: StoreThread | None = None
+        self._checkpointer: WalCheckpointer | None = None
         self._claims_since_sweep = 0  # `outbox`: claims since expired ones were swept
 
     # lifecycle -------------------------------------------------------------
@@ -84,9 +86,10 @@ class SQLiteBase:
             return
         await asyncio.to_thread(_prepare_path, self._path)
         thread = StoreThread("slotbot-sqlite")
+        checkpointer = WalCheckpointer(self._path)
         try:
             db = await thread.submit(partial(_connect, self._path))
-            thread.group_writer = partial(rows.write_group, db)
+            thread.group_writer = partial(_write_group, db, checkpointer)
             if migrate:
                 try:
                     report = await thread.submit(
@@ -99,7 +102,8 @@ class SQLiteBase:
         except BaseException:
             thread.stop()
             raise
-        self._db, self._thread = db, thread
+        checkpointer.start()
+        self._db, self._thread, self._checkpointer = db, thread, checkpointer
 
     @property
     def where(self) -> str:
@@ -126,6 +130,10 @@ class SQLiteBase:
         # before the close submitted after them
         db, self._db = self._db, None
         thread, self._thread = self._thread, None
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            # its connection closes first: the store's, the last one, then removes the WAL
+            await asyncio.to_thread(checkpointer.stop)
         if thread is None:
             return
         try:
@@ -173,6 +181,14 @@ class SQLiteBase:
         return await self._write(lambda db: db.execute(sql, args).rowcount)
 
 
+def _write_group(
+    db: sqlite3.Connection, checkpointer: WalCheckpointer, works: list[Callable[[], Any]]
+) -> list[Outcome]:
+    outcomes = rows.write_group(db, works)
+    checkpointer.wrote()
+    return outcomes
+
+
 def _connect(path: str) -> sqlite3.Connection:
     """On the store's thread: open the file and set the connection up (no schema yet)."""
     try:
@@ -193,6 +209,9 @@ def _connect(path: str) -> sqlite3.Connection:
         # lost with a crash only like the uncommitted transaction it serves, and the store
         # sorts nothing large.
         db.execute("PRAGMA temp_store=MEMORY")
+        # the WAL is checkpointed by a thread of its own (`checkpoint`): this is the backstop
+        db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+        db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     except sqlite3.Error as exc:
         db.close()
         raise StoreError(f"cannot open SQLite store {path}: {exc}") from None
