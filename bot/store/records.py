@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from bot import jsonio
+
 AlertKind = Literal["booked", "rescheduled", "cancelled", "declined", "other"]
 ALERT_KINDS: tuple[AlertKind, ...] = ("booked", "rescheduled", "cancelled", "declined", "other")
 # what a channel gets unless asked for more: the four things that happen to a booking, not
@@ -68,7 +70,8 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 
 
 def from_json(cls: type[T], text: str | bytes) -> T:
-    return from_dict(cls, json.loads(text))
+    # orjson where installed (bot.jsonio): every record read from either store comes here
+    return from_dict(cls, jsonio.loads(text))
 
 
 def _optional(cls: type[Any]) -> Callable[[Any], Any]:

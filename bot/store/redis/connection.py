@@ -21,7 +21,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 
-from bot import logs
+from bot import jsonio, logs
 from bot.errors import StoreError, StoreNotDurable, StoreUnavailable
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration
 from bot.store.redis import durability, schema, scripts
@@ -101,7 +101,7 @@ def ms(seconds: float) -> int:
 
 
 def json_object(text: str) -> dict[str, object]:
-    value = json.loads(text)
+    value = jsonio.loads(text)
     if not isinstance(value, dict):
         raise StoreError("a stored document is not a JSON object")
     return value

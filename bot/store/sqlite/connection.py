@@ -5,7 +5,6 @@ decorator that reports a database failure as the store error callers expect."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -13,6 +12,7 @@ from functools import partial, update_wrapper
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from bot import jsonio
 from bot.errors import StoreError, StoreUnavailable
 from bot.store.migrations import MigrationReport, SchemaStatus, log_migration
 from bot.store.sqlite import rows, schema
@@ -219,7 +219,7 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 def json_object(text: str) -> dict[str, object]:
-    value = json.loads(text)
+    value = jsonio.loads(text)
     if not isinstance(value, dict):
         raise StoreError("a stored document is not a JSON object")
     return value

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from bot import jsonio
 from bot.store.records import Booking, Candidate, EventWrite, Job, to_json
 from bot.store.sqlite.thread import Outcome
 
@@ -197,7 +198,7 @@ def kv_doc(value: dict[str, Any]) -> str:
 
 
 def kv_value(doc: str) -> dict[str, Any]:
-    value = json.loads(doc)
+    value = jsonio.loads(doc)
     if not isinstance(value, dict):
         raise ValueError("a stored kv document is not a JSON object")
     return value
