@@ -8,7 +8,6 @@ made by `bot.secrets.SecretBox`: the store never sees a secret in plain text.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -41,16 +40,16 @@ _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _record_fields(value: Any) -> dict[str, Any]:
-    """json.dumps's hook for a nested record: its fields, left for the C encoder to walk."""
+    """The JSON encoder's hook for a nested record: its fields, left for the encoder to walk."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: getattr(value, name) for name in _field_names(type(value))}
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def to_json(record: Any) -> str:
-    # the same text as json.dumps(to_dict(record)), without asdict's deep copy: records are
-    # written on every callback, and asdict was most of the cost of writing one
-    return json.dumps(record, default=_record_fields, separators=(",", ":"), sort_keys=True)
+    # keys sorted as json.dumps(to_dict(record), sort_keys=True) sorts them, without asdict's
+    # deep copy, through orjson (bot.jsonio): records are written on every callback
+    return jsonio.dumps_sorted(record, default=_record_fields)
 
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:

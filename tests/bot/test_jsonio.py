@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -46,3 +47,45 @@ def test_bytes_that_are_not_utf8() -> None:
 def test_nested_too_deeply() -> None:
     with pytest.raises(RecursionError):
         jsonio.loads(b"[" * 100_000 + b"]" * 100_000)
+
+
+@dataclass
+class _Inner:
+    zone: str
+    at: float
+
+
+@dataclass
+class _Record:
+    name: str
+    inner: _Inner
+    tags: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _fields(value: object) -> dict[str, object]:
+    if isinstance(value, _Record | _Inner):
+        return dict(vars(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def test_dumps_sorted_sorts_the_fields_of_records_and_dicts_alike() -> None:
+    record = _Record(
+        "José", _Inner("Europe/London", 1796617425.2317238), ["b", "a"], {"y": 1, "x": 2}
+    )
+    text = jsonio.dumps_sorted(record, default=_fields)
+    assert text == (
+        '{"counts":{"x":2,"y":1},"inner":{"at":1796617425.2317238,"zone":"Europe/London"},'
+        '"name":"José","tags":["b","a"]}'
+    )
+    assert json.loads(text) == json.loads(json.dumps(record, default=_fields))
+
+
+def test_dumps_sorted_writes_what_orjson_refuses_as_json_would() -> None:
+    big = {"big": 123456789012345678901234567890}
+    assert json.loads(jsonio.dumps_sorted(big, default=_fields)) == big
+
+
+def test_dumps_sorted_refuses_what_default_refuses() -> None:
+    with pytest.raises(TypeError):
+        jsonio.dumps_sorted({"when": object()}, default=_fields)
