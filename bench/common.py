@@ -324,7 +324,13 @@ class FloorProcess(_Process):
         super().__init__(port)
         self.env = dict(os.environ)
         self.argv = [
-            sys.executable, "-m", "bench.floor", "--port", str(self.port), "--store", store_url
+            sys.executable,
+            "-m",
+            "bench.floor",
+            "--port",
+            str(self.port),
+            "--store",
+            store_url,
         ]
 
 

@@ -213,7 +213,9 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
     # run answered its request log slowly, and held up the next run's end-to-end figures
     counts = (1,) if processes <= 1 else (1, processes)
     with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
-        rows.append(await _floor("sqlite", f"sqlite:///{Path(folder) / 'floor.db'}", baseline, duration))
+        rows.append(
+            await _floor("sqlite", f"sqlite:///{Path(folder) / 'floor.db'}", baseline, duration)
+        )
     for count in counts:
         with tempfile.TemporaryDirectory(prefix="slotbot-bench-") as folder:
             path = Path(folder) / "slotbot.db"
