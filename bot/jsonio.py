@@ -32,6 +32,17 @@ def loads(data: bytes | str) -> Any:
     return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
 
 
+def dumps(value: Any) -> str:
+    """Compact JSON text of `value` (plain data: dicts, lists, strings, numbers), non-ASCII
+    characters as they are; orjson where installed, `json` deciding what orjson refuses."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 if orjson is not None:
     # dataclasses go through `default` like any other object, so their fields are sorted too
     _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot import ingress
+from bot import ingress, jsonio
 from bot.api import cursors, tokens, views
 from bot.api.openapi import document
 from bot.errors import StoreError
@@ -109,7 +109,8 @@ class ApiEndpoint(EndpointBase[Q]):
             raise Unavailable() from None
         except BadPosition:
             raise _bad_cursor() from None
-        return web.json_response(body)
+        # a page of 100 events is ~40 KiB of JSON: orjson writes it several times faster
+        return web.json_response(body, dumps=jsonio.dumps)
 
     async def read(self, call: Call, org_id: str, parsed: Q) -> dict[str, Any]:
         raise NotImplementedError

@@ -89,3 +89,11 @@ def test_dumps_sorted_writes_what_orjson_refuses_as_json_would() -> None:
 def test_dumps_sorted_refuses_what_default_refuses() -> None:
     with pytest.raises(TypeError):
         jsonio.dumps_sorted({"when": object()}, default=_fields)
+
+
+def test_dumps_is_compact_json_that_reads_back_the_same() -> None:
+    value = {"data": [{"name": "José", "at": 1.5, "n": None}], "next": "c1", 3: True}
+    text = jsonio.dumps(value)
+    assert " " not in text.replace("José", "")
+    assert json.loads(text) == json.loads(json.dumps(value))
+    assert jsonio.dumps({"big": 2**70}) == '{"big":1180591620717411303424}'
