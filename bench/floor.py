@@ -36,7 +36,10 @@ DEDUPE_SECONDS = 3 * 24 * 3600
 Keeper = Callable[[str, bytes], Awaitable[bool]]  # (digest, body) -> stored now (not a replay)
 
 
-def _sqlite_keeper(path: str) -> tuple[Keeper, Callable[[], None]]:
+Closer = Callable[[], Awaitable[None]]
+
+
+def sqlite_keeper(path: str) -> tuple[Keeper, Closer]:
     thread = StoreThread("floor-store")
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
@@ -53,13 +56,13 @@ def _sqlite_keeper(path: str) -> tuple[Keeper, Callable[[], None]]:
     async def keep(digest: str, body: bytes) -> bool:
         return await thread.submit(partial(insert, digest, body), write=True)
 
-    def close() -> None:
+    async def close() -> None:
         thread.stop()
 
     return keep, close
 
 
-def _redis_keeper(url: str) -> tuple[Keeper, Callable[[], None]]:
+def redis_keeper(url: str) -> tuple[Keeper, Closer]:
     import redis.asyncio as aioredis
 
     client = aioredis.Redis.from_url(url)
@@ -67,7 +70,10 @@ def _redis_keeper(url: str) -> tuple[Keeper, Callable[[], None]]:
     async def keep(digest: str, body: bytes) -> bool:
         return bool(await client.set(f"floor:{digest}", body, nx=True, ex=DEDUPE_SECONDS))
 
-    return keep, lambda: None
+    async def close() -> None:
+        await client.aclose()
+
+    return keep, close
 
 
 def floor_app(keep: Keeper) -> web.Application:
@@ -95,13 +101,13 @@ def floor_app(keep: Keeper) -> web.Application:
 
 async def _serve(port: int, store: str) -> None:
     if store.startswith("sqlite:///"):
-        keep, close = _sqlite_keeper(store.removeprefix("sqlite:///"))
+        keep, close = sqlite_keeper(store.removeprefix("sqlite:///"))
     else:
-        keep, close = _redis_keeper(store)
+        keep, close = redis_keeper(store)
     try:
         await serve_until_signalled(floor_app(keep), port)
     finally:
-        close()
+        await close()
 
 
 def main(argv: list[str] | None = None) -> None:
