@@ -44,6 +44,7 @@ from bot.store.records import AlertRoute, CronofyConfig, Org
 
 CONNECTIONS = 32
 WARMUP = 50  # requests per load run before the clock starts (load()'s default)
+TOTAL = 40_000  # callbacks signed ahead of a load run (at most this many are sent)
 ORG_ID = "slack:T1"  # the fake Slack's default team
 ORG_KEY = "benchpushkey0123456789"
 CHANNEL = "C0BENCH"
@@ -112,6 +113,18 @@ async def end_to_end(bot_url: str, fake_url: str, samples: int) -> list[float]:
     return latencies
 
 
+async def _pushed(url: str, run: str, duration: float) -> LoadResult:
+    """The intake load: CONNECTIONS connections posting unique signed callbacks to `url`."""
+    return await load(
+        url + PUSH_PATH,
+        maker(run, TOTAL),
+        connections=CONNECTIONS,
+        duration=duration,
+        total=TOTAL,
+        warmup=WARMUP,
+    )
+
+
 def _row(
     target: str, store: str, result: LoadResult, cpu: tuple[float | None, float | None]
 ) -> dict[str, Any]:
@@ -173,14 +186,7 @@ async def _measure_store(
             await asyncio.sleep(1.0)  # every child listening, not only the first
         duration = 3.0 if quick else 10.0
         cpu_before = bot.cpu_seconds()
-        result = await load(
-            bot.url + PUSH_PATH,
-            maker(f"{store_name}{int(time.time())}", 40_000),
-            connections=CONNECTIONS,
-            duration=duration,
-            total=40_000,
-            warmup=WARMUP,
-        )
+        result = await _pushed(bot.url, f"{store_name}{int(time.time())}", duration)
         target = "slotbot" if processes == 1 else f"slotbot serve --processes {processes}"
         row = _row(target, store_name, result, (cpu_before, bot.cpu_seconds()))
         row["vs_bare"] = round(result.rps / bare_rps, 2) if bare_rps else None
@@ -198,14 +204,7 @@ async def run(quick: bool, processes: int = 1) -> list[dict[str, Any]]:
     duration = 3.0 if quick else 10.0
     async with BareProcess() as bare:
         cpu_before = bare.cpu_seconds()
-        baseline = await load(
-            bare.url + PUSH_PATH,
-            maker("bare", 40_000),
-            connections=CONNECTIONS,
-            duration=duration,
-            total=40_000,
-            warmup=WARMUP,
-        )
+        baseline = await _pushed(bare.url, "bare", duration)
         cpu = (cpu_before, bare.cpu_seconds())
     rows.append(_row("bare aiohttp", "-", baseline, cpu))
 
@@ -270,14 +269,7 @@ async def _floor(
     """bench.floor on this store, loaded like Slotbot: the least a durable intake costs."""
     async with FloorProcess(store_url) as floor:
         cpu_before = floor.cpu_seconds()
-        result = await load(
-            floor.url + PUSH_PATH,
-            maker(f"floor{store_name}{int(time.time())}", 40_000),
-            connections=CONNECTIONS,
-            duration=duration,
-            total=40_000,
-            warmup=WARMUP,
-        )
+        result = await _pushed(floor.url, f"floor{store_name}{int(time.time())}", duration)
         row = _row(FLOOR, store_name, result, (cpu_before, floor.cpu_seconds()))
     row["vs_bare"] = round(result.rps / baseline.rps, 2) if baseline.rps else None
     return row
