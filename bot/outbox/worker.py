@@ -221,9 +221,11 @@ class OutboxWorker:
         one_lane: bool = True,
     ) -> None:
         """Handle `jobs` one after the other; past the fence, give the rest back. When they
-        are all for one conversation (`one_lane`) and another worker turns out to be sending
-        to it, the rest wait behind the first, in their order, without asking again; while
-        this worker sends to it, its lease is kept from one job to the next."""
+        are all for one conversation (`one_lane`) and one of them has to wait (another worker
+        is sending to it, or an older job for it is to be tried again first), the rest wait
+        behind it, in their order, without each asking again: one write apiece, so a backlog
+        claimed ahead of the job it waits for is moved behind that job quickly; while this
+        worker sends to it, its lease is kept from one job to the next."""
         kept: HeldLane | None = None
         try:
             for index, (job, parsed) in enumerate(jobs):
@@ -270,7 +272,7 @@ class OutboxWorker:
 
     async def handle(self, job: Job, parsed: _Parsed | BadJob | None = None) -> float | None:
         """Do one job (`parsed`: its payload, when the batch parsed it already). Returns when
-        it is tried again if another worker was sending to its conversation (else None)."""
+        it is tried again if it had to wait for its conversation (else None)."""
         busy_until, _kept = await self._handle_job(job, parsed, None, keep=False)
         return busy_until
 
@@ -294,9 +296,9 @@ class OutboxWorker:
             return None, kept
         held = await self._enter_lane(lane_key(job, target), job, parsed.payload, kept)
         if isinstance(held, float):
-            return held, None  # postponed: another worker is sending to the conversation
-        if held is None:
-            return None, None  # postponed: an older job for the conversation goes first
+            # postponed: another worker is sending to the conversation, or an older job for
+            # it is to be tried again first
+            return held, None
         held.keep = keep and held.young(self._monotonic(), self.visibility_timeout)
         next_try: float | None = None
         try:
@@ -367,11 +369,11 @@ class OutboxWorker:
 
     async def _enter_lane(
         self, lane: str, job: Job, payload: Payload, kept: HeldLane | None
-    ) -> HeldLane | float | None:
+    ) -> HeldLane | float:
         """The conversation's lease (`kept`, when the job before left it to this one), when
-        no older job for it is waiting; else None, and the job is postponed (without using
-        up an attempt); when another worker holds the lease, the time the job was postponed
-        to."""
+        no older job for it is waiting and no other worker holds it; else the job is
+        postponed (without using up an attempt) and the time it was postponed to returned:
+        the batch's later jobs for the conversation go behind it without asking again."""
         now = self.services.clock()
         if kept is not None and not kept.left and kept.lane == lane:
             held = kept
@@ -397,7 +399,7 @@ class OutboxWorker:
             return held
         await self._leave_lane(held, job, payload, after)
         await self._postpone(job, after)
-        return None
+        return after
 
     async def _leave_lane(
         self, held: HeldLane, job: Job, payload: Payload, next_try: float | None
