@@ -169,6 +169,38 @@ async def test_one_conversation_keeps_its_order_across_workers(store: Store) -> 
     assert await store.outbox_depth() == 0 and await store.list_dead_letters() == []
 
 
+async def test_a_backlog_claimed_ahead_of_the_job_it_waits_for_goes_behind_it(
+    store: Store,
+) -> None:
+    """The conversation's first job failed and waits for its next try; the jobs that came
+    in meanwhile are claimed before it (they were due first). The first of them lists itself
+    in the lane behind it; the rest follow in their order without each taking the lane and
+    listing itself; then all go, in order."""
+    services, adapter = _services(store)
+    clock = _Clock(1_800_000_000.0)
+    services.clock = clock
+    dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
+    first = notice_job("teams:tenant", dm, notice("First", "-"), now=clock.now - 10)
+    await store.enqueue([first])
+    adapter.fail_for(dm.key, DeliveryError("busy", reason="internal_error"))
+    worker = OutboxWorker(services, consumer="a", max_attempts=4, rng=lambda: 1.0, lanes=4)
+    assert await worker.run_once() == 1  # "First" fails: tried again in 2 s
+    backlog = [
+        notice_job("teams:tenant", dm, notice(f"Later {n}", "-"), now=clock.now - 5 + n)
+        for n in range(4)
+    ]
+    await store.enqueue(backlog)
+    assert await worker.run_once() == 4  # the backlog only: "First" is not due yet
+    assert adapter.sent == []
+    lane = await store.kv_get(LANE_NAMESPACE, f"teams:tenant|{dm.key}")
+    assert lane is not None and set(lane["pending"]) == {first.job_id, backlog[0].job_id}
+    clock.now += 10
+    while await worker.run_once():
+        pass
+    assert [s.card.title for s in adapter.sent] == ["First"] + [f"Later {n}" for n in range(4)]
+    assert await store.outbox_depth() == 0 and await store.list_dead_letters() == []
+
+
 async def test_a_conversation_another_worker_is_sending_to_is_not_sent_to(store: Store) -> None:
     services, adapter = _services(store)
     dm = DeliveryTarget("teams", "teams:tenant", "dm", user_id="aad-1")
